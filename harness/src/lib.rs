@@ -1,0 +1,1 @@
+//! jobcheck: drive shells under a pseudo-terminal and check their job control.

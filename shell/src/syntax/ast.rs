@@ -1,0 +1,156 @@
+//! The syntax tree of a command line.
+//!
+//! A line is one [`Command`]: an assignment, or a pipeline of stages with an optional source
+//! (`x <$`, `< file`) and sink (`>$ x`, `>>$ x`, `> file`, `>> file`), possibly run in the
+//! background (`&`). Printing a tree with `Display` (see `print.rs`) gives a line that parses
+//! back to the same tree.
+
+/// One command line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Command {
+    pub body: CommandBody,
+    /// A trailing `&`.
+    pub background: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CommandBody {
+    /// A blank line or a comment.
+    Empty,
+    /// `x = (expr)` or `x = word`.
+    Assign { name: String, value: AssignValue },
+    Pipeline(Pipeline),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AssignValue {
+    /// `x = (1 + 2)`: the expression's value.
+    Expr(Expr),
+    /// `x = hello`: the word as a string.
+    Word(Word),
+}
+
+/// `[source] stage | stage ... [sink]`. At least one of source and stages is present.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pipeline {
+    pub source: Option<Source>,
+    pub stages: Vec<Stage>,
+    pub sink: Option<Sink>,
+}
+
+/// Where a pipeline's stream starts when it does not start with an op.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// `x <$ ...`: the items stored in reservoir variable `x`.
+    Reservoir(String),
+    /// `< path ...`: the lines of a text file.
+    File(Word),
+}
+
+/// Where a pipeline's stream ends instead of being printed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sink {
+    /// `>$ x` (store) or `>>$ x` (append).
+    Reservoir { name: String, append: bool },
+    /// `> path` or `>> path`: one line per item.
+    File { path: Word, append: bool },
+}
+
+/// One stage of a pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stage {
+    /// An op or host program and its arguments: `head 3`, `grep -v x`.
+    Op { name: Word, args: Vec<Arg> },
+    /// A bare function: `(x: x * 2)` means `map (x: x * 2)`; a function without parameters,
+    /// `(1 + 2)`, first in a pipeline yields its value.
+    Func(Function),
+}
+
+/// An argument of an op or host program.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    Word(Word),
+    /// `(expr)`: evaluated once, before the command runs.
+    Expr(Expr),
+    /// `(x: expr)`, `(x, y: expr)`: a function the op applies per item.
+    Func(Function),
+}
+
+/// A shell word after quote removal. `quoted` records whether any part was quoted, which
+/// turns off glob expansion and keeps a word like `'|'` from being read as an operator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Word {
+    pub text: String,
+    pub quoted: bool,
+}
+
+impl Word {
+    pub fn plain(text: &str) -> Word {
+        Word { text: text.to_string(), quoted: false }
+    }
+}
+
+/// `(params: body)`; `params` is empty for `(body)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    pub params: Vec<String>,
+    pub body: Expr,
+}
+
+/// An expression, Python-like: `x * 2`, `f.size > 1000 and f.suffix == 'rs'`, `s.split(',')[0]`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+    None,
+    /// A parameter, a variable, or a builtin function's name.
+    Name(String),
+    /// `(a, b)`, `(a,)`, `()`.
+    Tuple(Vec<Expr>),
+    /// `[a, b]`.
+    List(Vec<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `a if cond else b`.
+    IfElse { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    /// `a[i]`.
+    Index(Box<Expr>, Box<Expr>),
+    /// `a[lo:hi]`, either bound optional.
+    Slice(Box<Expr>, Option<Box<Expr>>, Option<Box<Expr>>),
+    /// `a.name` (a file's field).
+    Attr(Box<Expr>, String),
+    /// `f(args)`: a builtin (`len(x)`) or a method (`s.upper()`, callee is an `Attr`).
+    Call(Box<Expr>, Vec<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Pos,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    /// `/`: true division, always a float.
+    Div,
+    /// `//`: floor division.
+    FloorDiv,
+    Mod,
+    Pow,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    In,
+    NotIn,
+}
