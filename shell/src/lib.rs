@@ -10,6 +10,7 @@
 //! - [`reservoir`]: streams stored on disk, committed atomically by the shell;
 //! - [`shell`]: the session: variables, `STATUS`, the builtins that change the shell itself.
 
+pub mod cli;
 pub mod exec;
 pub mod expr;
 pub mod ops;

@@ -123,8 +123,8 @@ impl PartialEq for Value {
 /// lexicographically, and values of different kinds by a fixed rank
 /// (none < bool < number < str < tuple < list < file), so sorting mixed streams never fails.
 pub fn total_cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
     use Value::*;
+    use std::cmp::Ordering;
     fn rank(v: &Value) -> u8 {
         match v {
             None => 0,

@@ -1,0 +1,376 @@
+//! Building a pipeline from its syntax and running it.
+//!
+//! A pipeline is cut at its host programs into chunks of ops. The chunk before the first
+//! program (with the pipeline's source) writes into that program's stdin; the chunk after each
+//! program reads its output lines; two programs side by side are joined by a plain pipe. Every
+//! chunk but the last runs on its own thread, the last on the calling thread, so items flow
+//! with no copying between ops and the programs run concurrently, as in any shell.
+
+pub mod host;
+pub mod sinks;
+
+use crate::expr::{Globals, compile_function};
+use crate::ops::{self, Built, Filter, Flow, OpArgs, OpError, OpKind, Reporter, Sink, Source};
+use crate::syntax::ast::{Stage, Word};
+use crate::value::Value;
+use host::{ChildSetup, HostCommand, StdinWriter, StdoutLines, status_code};
+use std::process::{Child, ChildStdout, Stdio};
+use std::sync::Arc;
+
+/// One built stage.
+pub enum Piece {
+    Source(Box<dyn Source>),
+    Filter(Filter),
+    Host(HostCommand),
+}
+
+/// Where the stream goes at the end.
+pub enum Output {
+    /// Print items to stdout; a program standing last writes to stdout directly.
+    Terminal,
+    /// A file or reservoir writer.
+    Sink(Box<dyn Sink>),
+}
+
+/// How a pipeline ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// What `STATUS` becomes: 0, 1 for an error, a program's status, 128 + a signal.
+    pub status: i32,
+    /// Every op and program ran to its end (a program's non-zero exit and per-item errors
+    /// included; a fatal op error or a program killed by a signal other than SIGPIPE not).
+    /// A store commits only a completed pipeline.
+    pub completed: bool,
+}
+
+/// Builds the stages of a pipeline. `has_source` says whether a source (`x <$`, `< file`)
+/// stands before the first stage.
+pub fn build(
+    stages: &[Stage],
+    has_source: bool,
+    globals: &dyn Globals,
+    reporter: &Arc<Reporter>,
+) -> Result<Vec<Piece>, OpError> {
+    let mut pieces = Vec::with_capacity(stages.len());
+    for (i, stage) in stages.iter().enumerate() {
+        let first = i == 0 && !has_source;
+        let piece = match stage {
+            Stage::Func(f) => {
+                let compiled =
+                    compile_function(f, globals).map_err(|e| OpError::new("", e.to_string()))?;
+                if first {
+                    if compiled.arity() > 0 {
+                        return Err(OpError::new(
+                            "",
+                            "a function needs items to work on: try gen 3 | (x: x * 2)",
+                        ));
+                    }
+                    let value = compiled
+                        .call_args(&[])
+                        .map_err(|e| OpError::new("", e.to_string()))?;
+                    Piece::Source(Box::new(Once(Some(value))))
+                } else {
+                    Piece::Filter(ops::map_with(compiled, reporter.clone()))
+                }
+            }
+            Stage::Op { name, args } => match op_for(name) {
+                Some(spec) => {
+                    let build = match (spec.kind, spec.build) {
+                        (OpKind::Builtin, _) | (_, None) => {
+                            return Err(OpError::new(
+                                spec.name,
+                                "must stand alone, not in a pipeline",
+                            ));
+                        }
+                        (_, Some(build)) => build,
+                    };
+                    let built = build(&OpArgs {
+                        op: spec.name,
+                        args,
+                        globals,
+                        reporter,
+                    })?;
+                    match (built, first) {
+                        (Built::Source(s), true) => Piece::Source(s),
+                        (Built::Filter(f), false) => Piece::Filter(f),
+                        (Built::Source(_), false) => {
+                            return Err(OpError::new(
+                                spec.name,
+                                "starts a pipeline; it cannot take items",
+                            ));
+                        }
+                        (Built::Filter(_), true) => {
+                            return Err(OpError::new(
+                                spec.name,
+                                format!("needs items to work on: try gen 3 | {}", spec.name),
+                            ));
+                        }
+                    }
+                }
+                None => {
+                    let values = OpArgs {
+                        op: &name.text,
+                        args,
+                        globals,
+                        reporter,
+                    }
+                    .words_and_values()?;
+                    Piece::Host(HostCommand::resolve(&name.text, values)?)
+                }
+            },
+        };
+        pieces.push(piece);
+    }
+    Ok(pieces)
+}
+
+/// The op a stage's name denotes. A quoted name (`'ls'`) never denotes an op, which is one
+/// way to run a program that an op shadows; a path (`/bin/ls`) is the other.
+pub fn op_for(name: &Word) -> Option<&'static ops::OpSpec> {
+    if name.quoted {
+        None
+    } else {
+        ops::find(&name.text)
+    }
+}
+
+/// Yields one value: a pipeline that starts with `(expr)`.
+struct Once(Option<Value>);
+
+impl Source for Once {
+    fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
+        if let Some(v) = self.0.take() {
+            sink.push(v)?;
+        }
+        Ok(())
+    }
+}
+
+/// A chunk ready to run: its producer, its ops joined to its consumer, and the program (by
+/// index) whose output it reads, if any.
+type ChunkRun = (Box<dyn Source>, Box<dyn Sink>, Option<usize>);
+
+/// A run of ops between two programs.
+#[derive(Default)]
+struct Chunk {
+    source: Option<Box<dyn Source>>,
+    filters: Vec<Filter>,
+}
+
+/// Runs built pieces (optionally after a `source`) into `output`, reporting a fatal error as
+/// one line on stderr. `child_setup` runs in each program's child before exec.
+pub fn run(
+    source: Option<Box<dyn Source>>,
+    pieces: Vec<Piece>,
+    output: Output,
+    reporter: &Arc<Reporter>,
+    child_setup: Option<ChildSetup>,
+) -> Outcome {
+    let mut chunks = vec![Chunk {
+        source,
+        filters: Vec::new(),
+    }];
+    let mut hosts = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Source(s) => chunks.last_mut().expect("a chunk").source = Some(s),
+            Piece::Filter(f) => chunks.last_mut().expect("a chunk").filters.push(f),
+            Piece::Host(h) => {
+                hosts.push(h);
+                chunks.push(Chunk::default());
+            }
+        }
+    }
+    let output_is_terminal = matches!(output, Output::Terminal);
+
+    // Start every program, joining neighbours directly where no ops stand between them.
+    let mut children: Vec<Child> = Vec::new();
+    let mut stdins = Vec::new();
+    let mut stdouts: Vec<Option<ChildStdout>> = Vec::new();
+    let mut pass_on: Option<ChildStdout> = None;
+    for (i, host) in hosts.iter().enumerate() {
+        let before = &chunks[i];
+        let after = &chunks[i + 1];
+        let before_empty = before.source.is_none() && before.filters.is_empty();
+        let stdin = match pass_on.take() {
+            Some(out) => Stdio::from(out),
+            None if i == 0 && before_empty => Stdio::inherit(),
+            None => Stdio::piped(),
+        };
+        let last = i + 1 == hosts.len();
+        let stdout = if last && after.filters.is_empty() && output_is_terminal {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        };
+        match host.spawn(stdin, stdout, child_setup) {
+            Ok(mut child) => {
+                stdins.push(child.stdin.take());
+                let out = child.stdout.take();
+                if !last && after.filters.is_empty() {
+                    pass_on = out;
+                    stdouts.push(None);
+                } else {
+                    stdouts.push(out);
+                }
+                children.push(child);
+            }
+            Err(e) => {
+                for mut child in children {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                report(&e);
+                return Outcome {
+                    status: 127,
+                    completed: false,
+                };
+            }
+        }
+    }
+
+    // Each chunk: its producer, its ops, its consumer.
+    let mut output = Some(output);
+    let mut jobs: Vec<ChunkRun> = Vec::new();
+    let n_chunks = chunks.len();
+    for (k, chunk) in chunks.into_iter().enumerate() {
+        let producer_host = k.checked_sub(1);
+        let producer: Option<Box<dyn Source>> = match producer_host {
+            None => chunk.source,
+            Some(h) => stdouts[h].take().map(|out| {
+                Box::new(StdoutLines {
+                    name: hosts[h].name.clone(),
+                    stdout: Some(out),
+                    closed_early: false,
+                }) as Box<dyn Source>
+            }),
+        };
+        let consumer: Option<Box<dyn Sink>> = if k + 1 < n_chunks {
+            stdins[k]
+                .take()
+                .map(|stdin| Box::new(StdinWriter::new(&hosts[k].name, stdin)) as Box<dyn Sink>)
+        } else {
+            match output.take().expect("one output") {
+                Output::Terminal
+                    if hosts.is_empty() || !chunk.filters.is_empty() || producer.is_some() =>
+                {
+                    Some(Box::new(sinks::Printer::new(
+                        stdout_is_terminal() || !hosts.is_empty(),
+                    )))
+                }
+                Output::Terminal => None,
+                Output::Sink(s) => Some(s),
+            }
+        };
+        if let (Some(producer), Some(consumer)) = (producer, consumer) {
+            let sink = chunk
+                .filters
+                .into_iter()
+                .rev()
+                .fold(consumer, |next, f| f(next));
+            jobs.push((producer, sink, producer_host));
+        }
+    }
+
+    let mut errors = Vec::new();
+    std::thread::scope(|scope| {
+        let mut last = jobs.pop();
+        // The last chunk runs here only if it is the one that ends the pipeline; a pipeline
+        // that ends with a program runs all its chunks on threads.
+        if last
+            .as_ref()
+            .is_some_and(|(_, _, h)| h.map_or(0, |h| h + 1) + 1 != n_chunks)
+        {
+            jobs.push(last.take().expect("checked"));
+        }
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|(mut p, mut s, _)| scope.spawn(move || drive(&mut *p, &mut *s)))
+            .collect();
+        if let Some((mut p, mut s, _)) = last
+            && let Err(e) = drive(&mut *p, &mut *s)
+        {
+            errors.push(e);
+        }
+        for h in handles {
+            match h.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => errors.push(e),
+                Err(_) => errors.push(OpError::new(
+                    "",
+                    "internal error: a pipeline thread panicked",
+                )),
+            }
+        }
+    });
+    // Any pipe still open here belongs to a program whose partner is gone.
+    drop(stdins);
+    drop(stdouts);
+
+    let mut status = 0;
+    let mut completed = true;
+    for mut child in children {
+        match child.wait() {
+            Ok(st) => {
+                use std::os::unix::process::ExitStatusExt;
+                // A program ended by SIGPIPE had its reader stop early (`head`): a normal end.
+                if st.signal() == Some(libc::SIGPIPE) {
+                    continue;
+                }
+                if st.signal().is_some() {
+                    completed = false;
+                }
+                let code = status_code(st);
+                if code != 0 {
+                    status = code;
+                }
+            }
+            Err(e) => {
+                errors.push(OpError::new("", format!("waiting for a program: {e}")));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            report(e);
+        }
+        return Outcome {
+            status: 1,
+            completed: false,
+        };
+    }
+    if status == 0 && reporter.error_count() > 0 {
+        status = 1;
+    }
+    Outcome { status, completed }
+}
+
+/// Runs a source into a sink and ends the stream.
+fn drive(source: &mut dyn Source, sink: &mut dyn Sink) -> Result<(), OpError> {
+    source.run(sink)?;
+    sink.finish()
+}
+
+/// Prints a command-stopping error as one line on stderr.
+pub fn report(e: &OpError) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "marsh: {e}");
+}
+
+fn stdout_is_terminal() -> bool {
+    nix::unistd::isatty(std::io::stdout()).unwrap_or(false)
+}
+
+/// A sink that keeps every item: for tests and for the shell's own use.
+#[derive(Default)]
+pub struct Collect(pub Arc<std::sync::Mutex<Vec<Value>>>);
+
+impl Sink for Collect {
+    fn push(&mut self, item: Value) -> Result<Flow, OpError> {
+        self.0.lock().expect("not poisoned").push(item);
+        Ok(Flow::Continue)
+    }
+    fn finish(&mut self) -> Result<(), OpError> {
+        Ok(())
+    }
+}

@@ -107,14 +107,25 @@ impl CompiledFn {
 }
 
 /// Compiles a function, resolving free names against `globals`.
-pub fn compile_function(func: &Function, globals: &dyn Globals) -> Result<CompiledFn, CompileError> {
+pub fn compile_function(
+    func: &Function,
+    globals: &dyn Globals,
+) -> Result<CompiledFn, CompileError> {
     let _ = (func, globals);
-    Err(CompileError("the expression compiler is not written yet".into()))
+    Err(CompileError(
+        "the expression compiler is not written yet".into(),
+    ))
 }
 
 /// Compiles and evaluates an expression without parameters (`gen (n * 2)`, `x = (1 + 2)`).
 pub fn eval(expr: &Expr, globals: &dyn Globals) -> Result<Value, EvalError> {
-    let f = compile_function(&Function { params: vec![], body: expr.clone() }, globals)
-        .map_err(|e| EvalError(e.0))?;
+    let f = compile_function(
+        &Function {
+            params: vec![],
+            body: expr.clone(),
+        },
+        globals,
+    )
+    .map_err(|e| EvalError(e.0))?;
     f.call_args(&[])
 }

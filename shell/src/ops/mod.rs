@@ -1,0 +1,245 @@
+//! The built-in ops, as push-driven pipeline stages.
+//!
+//! A pipeline runs by pushing: its source (`gen`, `ls`, a file, a reservoir, a host program's
+//! output) calls [`Sink::push`] once per item on the first stage, which pushes to the next, and
+//! so on to the final sink (the terminal, a file, a reservoir). A stage that wants no more items
+//! (`head`) answers [`Flow::Stop`], which travels back up so the source stops producing: `gen 0 |
+//! head 3` ends at once. After the last item every sink gets exactly one [`Sink::finish`] (also
+//! after a `Stop`), where ops that gather (`red`, `sort`, `tail`) emit their results.
+//!
+//! Errors come in two kinds: a per-item evaluation error is reported (op, item, reason) through
+//! the [`Reporter`] and the stream goes on; an [`OpError`] stops the whole command.
+
+mod red;
+mod registry;
+mod sources;
+mod transforms;
+
+pub use registry::{HELP_OVERVIEW, OpKind, OpSpec, find, help_text, names};
+pub use sources::{FileLines, epoch_now, file_info, glob_paths, io_reason, is_glob, push_lines};
+pub use transforms::map_with;
+
+use crate::expr::{CompiledFn, Globals};
+use crate::syntax::ast::{Arg, Expr};
+use crate::value::Value;
+use std::fmt;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What a sink tells its upstream after taking an item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Send more.
+    Continue,
+    /// Send no more: downstream has all it wants (or its reader went away).
+    Stop,
+}
+
+/// A stage that receives items.
+pub trait Sink: Send {
+    /// Takes one item.
+    fn push(&mut self, item: Value) -> Result<Flow, OpError>;
+    /// The stream has ended; emit what was gathered and pass the end on.
+    fn finish(&mut self) -> Result<(), OpError>;
+}
+
+/// A stage that produces items: the start of a pipeline.
+pub trait Source: Send {
+    /// Pushes items into `sink` until the source is exhausted or the sink says stop.
+    /// Does not call `finish`; the runner does that.
+    fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError>;
+}
+
+/// A stage in the middle of a pipeline, waiting to be joined to its downstream.
+pub type Filter = Box<dyn FnOnce(Box<dyn Sink>) -> Box<dyn Sink> + Send>;
+
+/// An error that stops a command: one line, naming the op.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpError {
+    pub op: String,
+    pub message: String,
+}
+
+impl OpError {
+    pub fn new(op: &str, message: impl Into<String>) -> OpError {
+        OpError {
+            op: op.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for OpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.op.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.op, self.message)
+        }
+    }
+}
+
+impl std::error::Error for OpError {}
+
+/// Reports per-item errors to stderr and counts them, so the command's status can say that
+/// something went wrong while the stream went on.
+#[derive(Default, Debug)]
+pub struct Reporter {
+    errors: AtomicU64,
+}
+
+impl Reporter {
+    pub fn new() -> Arc<Reporter> {
+        Arc::new(Reporter::default())
+    }
+
+    /// One evaluation error: which op, on which item, and why.
+    pub fn item_error(&self, op: &str, item: &Value, reason: &dyn fmt::Display) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        let mut item_text = item.repr();
+        if item_text.chars().count() > 60 {
+            item_text = item_text.chars().take(57).collect::<String>() + "...";
+        }
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "marsh: {op}: item {item_text}: {reason}"
+        );
+    }
+
+    /// Any other problem worth a line that does not stop the command.
+    pub fn warning(&self, op: &str, message: &dyn fmt::Display) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        let _ = writeln!(std::io::stderr().lock(), "marsh: {op}: {message}");
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+}
+
+/// What an op needs to build its stage: its arguments, the variables its functions may read,
+/// and where per-item errors go.
+pub struct OpArgs<'a> {
+    pub op: &'a str,
+    pub args: &'a [Arg],
+    pub globals: &'a dyn Globals,
+    pub reporter: &'a Arc<Reporter>,
+}
+
+/// A built stage: a source starts a pipeline, a filter sits after one.
+pub enum Built {
+    Source(Box<dyn Source>),
+    Filter(Filter),
+}
+
+impl OpArgs<'_> {
+    pub fn error(&self, message: impl Into<String>) -> OpError {
+        OpError::new(self.op, message)
+    }
+
+    /// Splits leading flags (`-r`, `-o 3` is handled by the op) from the rest.
+    pub fn words_and_values(&self) -> Result<Vec<ArgValue>, OpError> {
+        self.args
+            .iter()
+            .map(|a| match a {
+                Arg::Word(w) => Ok(ArgValue::Word(w.text.clone(), w.quoted)),
+                Arg::Expr(e) => self.eval(e).map(ArgValue::Value),
+                Arg::Func(f) => crate::expr::compile_function(f, self.globals)
+                    .map(|c| ArgValue::Func(Box::new(c)))
+                    .map_err(|e| self.error(e.to_string())),
+            })
+            .collect()
+    }
+
+    pub fn eval(&self, e: &Expr) -> Result<Value, OpError> {
+        crate::expr::eval(e, self.globals).map_err(|err| self.error(err.to_string()))
+    }
+
+    /// Exactly `n` arguments, or a usage error.
+    pub fn expect_count(&self, range: std::ops::RangeInclusive<usize>) -> Result<(), OpError> {
+        if range.contains(&self.args.len()) {
+            Ok(())
+        } else {
+            Err(self.error(format!("{} (try: help {})", usage_of(self.op), self.op)))
+        }
+    }
+}
+
+/// An argument after evaluation.
+pub enum ArgValue {
+    /// A word, and whether it was quoted.
+    Word(String, bool),
+    Value(Value),
+    Func(Box<CompiledFn>),
+}
+
+impl ArgValue {
+    pub fn describe(&self) -> String {
+        match self {
+            ArgValue::Word(w, _) => format!("'{w}'"),
+            ArgValue::Value(v) => v.repr(),
+            ArgValue::Func(_) => "a function".into(),
+        }
+    }
+}
+
+fn usage_of(op: &str) -> String {
+    match registry::find(op) {
+        Some(spec) => format!("usage: {}", spec.usage),
+        None => format!("bad arguments to {op}"),
+    }
+}
+
+/// Reads an integer argument: a word like `3` or a value like `(n * 2)`.
+pub fn int_arg(op: &str, what: &str, arg: &ArgValue) -> Result<i64, OpError> {
+    match arg {
+        ArgValue::Value(Value::Int(i)) => Ok(*i),
+        ArgValue::Word(w, _) => w.parse::<i64>().map_err(|_| {
+            OpError::new(
+                op,
+                format!("{what} must be an integer, got {}", arg.describe()),
+            )
+        }),
+        _ => Err(OpError::new(
+            op,
+            format!("{what} must be an integer, got {}", arg.describe()),
+        )),
+    }
+}
+
+/// Reads a number argument (int or float).
+pub fn number_arg(op: &str, what: &str, arg: &ArgValue) -> Result<f64, OpError> {
+    match arg {
+        ArgValue::Value(Value::Int(i)) => Ok(*i as f64),
+        ArgValue::Value(Value::Float(f)) => Ok(*f),
+        ArgValue::Word(w, _) => w
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .ok_or_else(|| {
+                OpError::new(
+                    op,
+                    format!("{what} must be a number, got {}", arg.describe()),
+                )
+            }),
+        _ => Err(OpError::new(
+            op,
+            format!("{what} must be a number, got {}", arg.describe()),
+        )),
+    }
+}
+
+/// Reads a function argument.
+pub fn func_arg(op: &str, arg: ArgValue) -> Result<CompiledFn, OpError> {
+    match arg {
+        ArgValue::Func(f) => Ok(*f),
+        other => Err(OpError::new(
+            op,
+            format!(
+                "expected a function like (x: x * 2), got {}",
+                other.describe()
+            ),
+        )),
+    }
+}

@@ -13,7 +13,12 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "parse error at column {}: {}", self.position + 1, self.message)
+        write!(
+            f,
+            "parse error at column {}: {}",
+            self.position + 1,
+            self.message
+        )
     }
 }
 
@@ -22,5 +27,8 @@ impl std::error::Error for ParseError {}
 /// Parses one command line.
 pub fn parse(line: &str) -> Result<ast::Command, ParseError> {
     let _ = line;
-    Err(ParseError { position: 0, message: "the parser is not written yet".into() })
+    Err(ParseError {
+        position: 0,
+        message: "the parser is not written yet".into(),
+    })
 }

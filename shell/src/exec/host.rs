@@ -1,0 +1,243 @@
+//! Host programs: any word that is not an op runs a program found on PATH (or by path).
+//!
+//! First in a pipeline, a program's output lines become string items; later in a pipeline, the
+//! items before it are written to its stdin one per line, and its output lines come back. A
+//! program that stands last and prints to the terminal gets the terminal itself, so `vim`,
+//! `less` and `ls --color` behave as in any shell. stderr always passes through.
+
+use crate::ops::{
+    ArgValue, Flow, OpError, Sink, Source, glob_paths, io_reason, is_glob, push_lines,
+};
+use crate::value::Value;
+use std::ffi::OsString;
+use std::io::{BufReader, ErrorKind, Write};
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+
+/// A resolved program and its expanded arguments, ready to spawn.
+#[derive(Debug)]
+pub struct HostCommand {
+    /// The word the user typed, for messages and `jobs`.
+    pub name: String,
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+}
+
+impl HostCommand {
+    /// Resolves `name` on PATH and expands `args` (globs, `~`). An unknown name is one line.
+    pub fn resolve(name: &str, args: Vec<ArgValue>) -> Result<HostCommand, OpError> {
+        let program = find_program(name).ok_or_else(|| {
+            if name.contains('/') {
+                OpError::new("", format!("{name}: no such program"))
+            } else {
+                OpError::new("", format!("unknown op or program: {name}"))
+            }
+        })?;
+        let mut expanded = Vec::new();
+        for arg in args {
+            match arg {
+                ArgValue::Word(w, true) => expanded.push(OsString::from(w)),
+                ArgValue::Word(w, false) => {
+                    let w = expand_tilde(&w);
+                    if is_glob(&w) {
+                        let matches = glob_paths(&w).map_err(|e| OpError::new(name, e))?;
+                        if matches.is_empty() {
+                            // As POSIX shells do: an unmatched pattern is passed on as written.
+                            expanded.push(OsString::from(w));
+                        } else {
+                            expanded.extend(matches.into_iter().map(PathBuf::into_os_string));
+                        }
+                    } else {
+                        expanded.push(OsString::from(w));
+                    }
+                }
+                ArgValue::Value(v) => expanded.push(OsString::from(v.to_string())),
+                ArgValue::Func(_) => {
+                    return Err(OpError::new(
+                        name,
+                        "a program cannot take a function as an argument",
+                    ));
+                }
+            }
+        }
+        Ok(HostCommand {
+            name: name.to_string(),
+            program,
+            args: expanded,
+        })
+    }
+
+    /// Spawns the program. `before_exec` runs in the child between fork and exec (job control
+    /// puts the child in its process group there); signal dispositions are reset there too.
+    pub fn spawn(
+        &self,
+        stdin: Stdio,
+        stdout: Stdio,
+        before_exec: Option<ChildSetup>,
+    ) -> Result<Child, OpError> {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args).stdin(stdin).stdout(stdout);
+        // argv[0] is the word the user typed, as shells do.
+        cmd.arg0(&self.name);
+        // SAFETY: the closure only makes async-signal-safe calls (sigaction, setpgid).
+        unsafe {
+            cmd.pre_exec(move || {
+                reset_signals();
+                if let Some(setup) = before_exec {
+                    setup();
+                }
+                Ok(())
+            });
+        }
+        cmd.spawn()
+            .map_err(|e| OpError::new(&self.name, io_reason(&e)))
+    }
+}
+
+/// Extra work in a forked child before exec (must be async-signal-safe).
+pub type ChildSetup = fn();
+
+/// Puts back the default action of every signal the shell may ignore or catch, so a program
+/// started by marsh reacts to ctrl-c and ctrl-z like one started by any shell. Ignored
+/// dispositions survive exec; `std::process::Command` resets only SIGPIPE.
+pub fn reset_signals() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGTSTP,
+        Signal::SIGTTIN,
+        Signal::SIGTTOU,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGCHLD,
+        Signal::SIGPIPE,
+    ] {
+        // SAFETY: installing SIG_DFL is always sound.
+        unsafe {
+            let _ = signal(sig, SigHandler::SigDfl);
+        }
+    }
+}
+
+/// Finds an executable: a name with a slash is a path; otherwise each PATH directory in turn.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    if name.is_empty() {
+        return None;
+    }
+    if name.contains('/') {
+        let p = PathBuf::from(expand_tilde(name));
+        return is_executable(&p).then_some(p);
+    }
+    let path =
+        std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// `~` and `~/rest` become the home directory.
+pub fn expand_tilde(word: &str) -> String {
+    if (word == "~" || word.starts_with("~/"))
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        let mut out = home.into_vec();
+        out.extend_from_slice(&word.as_bytes()[1..]);
+        return String::from_utf8_lossy(&out).into_owned();
+    }
+    word.to_string()
+}
+
+/// The status a finished program leaves in `STATUS`: its exit code, or 128 + the signal.
+pub fn status_code(status: ExitStatus) -> i32 {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(sig)) => 128 + sig,
+        _ => 1,
+    }
+}
+
+/// Feeds items to a program's stdin, one line each. The program closing its stdin (EPIPE)
+/// stops the upstream, as `head` does.
+pub struct StdinWriter {
+    name: String,
+    out: Option<std::io::BufWriter<ChildStdin>>,
+}
+
+impl StdinWriter {
+    pub fn new(name: &str, stdin: ChildStdin) -> StdinWriter {
+        StdinWriter {
+            name: name.to_string(),
+            out: Some(std::io::BufWriter::with_capacity(64 * 1024, stdin)),
+        }
+    }
+
+    fn result(&mut self, r: std::io::Result<()>) -> Result<Flow, OpError> {
+        match r {
+            Ok(()) => Ok(Flow::Continue),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                // Drop without flushing again: the reader is gone.
+                if let Some(w) = self.out.take() {
+                    let (_, _) = w.into_parts();
+                }
+                Ok(Flow::Stop)
+            }
+            Err(e) => Err(OpError::new(
+                &self.name,
+                format!("writing to its input: {}", io_reason(&e)),
+            )),
+        }
+    }
+}
+
+impl Sink for StdinWriter {
+    fn push(&mut self, item: Value) -> Result<Flow, OpError> {
+        let Some(out) = self.out.as_mut() else {
+            return Ok(Flow::Stop);
+        };
+        let r = super::sinks::write_item(out, &item);
+        self.result(r)
+    }
+    fn finish(&mut self) -> Result<(), OpError> {
+        // Flush, then close the pipe so the program sees end of input.
+        let r = match self.out.as_mut() {
+            Some(out) => out.flush(),
+            None => Ok(()),
+        };
+        let flow = self.result(r);
+        self.out = None;
+        flow.map(|_| ())
+    }
+}
+
+/// A program's output lines as string items. Dropping it closes the pipe, so a program whose
+/// reader stopped early ends by SIGPIPE at its next write.
+pub struct StdoutLines {
+    pub name: String,
+    pub stdout: Option<ChildStdout>,
+    /// Set when the downstream stopped before the program's output ended.
+    pub closed_early: bool,
+}
+
+impl Source for StdoutLines {
+    fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
+        let Some(stdout) = self.stdout.take() else {
+            return Ok(());
+        };
+        let name = self.name.clone();
+        let complete = push_lines(BufReader::with_capacity(64 * 1024, stdout), sink, |e| {
+            OpError::new(&name, format!("reading its output: {}", io_reason(&e)))
+        })?;
+        self.closed_early = !complete;
+        Ok(())
+    }
+}

@@ -1,0 +1,286 @@
+//! `red`: reductions per column, with grouping (`.`) and running values (`-i`).
+//!
+//! Each argument reduces one field of the items: `gen 10 | red +` sums whole items (one
+//! reducer, so the whole item is its field); `red . +` groups tuples by their first field and
+//! sums the second. Results come out in the order groups first appeared; a result of one
+//! column is a bare value, of several a tuple.
+
+use super::{ArgValue, Built, Flow, OpArgs, OpError, Reporter, Sink};
+use crate::expr::{CompiledFn, EvalError, NoGlobals, compile_function};
+use crate::syntax::ast::{BinOp, Expr, Function};
+use crate::value::{Key, Value, total_cmp};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How one column is reduced.
+enum Reducer {
+    /// `.`: the column is part of the group key.
+    Group,
+    Count,
+    And,
+    Or,
+    Min,
+    Max,
+    Concat,
+    /// `+`, `*` or a user function `(acc, x: ...)`, applied as `f(acc, x)`.
+    Fold {
+        f: CompiledFn,
+        fast: FastPath,
+    },
+}
+
+/// Int arithmetic done inline, falling back to the compiled function for anything else.
+#[derive(Clone, Copy)]
+enum FastPath {
+    None,
+    Add,
+    Mul,
+}
+
+pub fn build(a: &OpArgs) -> Result<Built, OpError> {
+    let mut running = false;
+    let mut reducers = Vec::new();
+    for arg in a.words_and_values()? {
+        let r = match arg {
+            ArgValue::Word(w, false) if w == "-i" && reducers.is_empty() && !running => {
+                running = true;
+                continue;
+            }
+            ArgValue::Word(w, _) => match w.as_str() {
+                "." => Reducer::Group,
+                "count" => Reducer::Count,
+                "and" => Reducer::And,
+                "or" => Reducer::Or,
+                "min" => Reducer::Min,
+                "max" => Reducer::Max,
+                "concat" => Reducer::Concat,
+                "+" => Reducer::Fold {
+                    f: binary(BinOp::Add),
+                    fast: FastPath::Add,
+                },
+                "*" => Reducer::Fold {
+                    f: binary(BinOp::Mul),
+                    fast: FastPath::Mul,
+                },
+                other => {
+                    return Err(a.error(format!(
+                        "unknown reducer '{other}' (use + * min max count concat and or . or a function)"
+                    )));
+                }
+            },
+            ArgValue::Func(f) if f.arity() == 2 => Reducer::Fold {
+                f: *f,
+                fast: FastPath::None,
+            },
+            ArgValue::Func(_) => {
+                return Err(a.error("a reducer function takes two parameters: (acc, x: ...)"));
+            }
+            ArgValue::Value(v) => {
+                return Err(a.error(format!("expected a reducer, got {}", v.repr())));
+            }
+        };
+        reducers.push(r);
+    }
+    if reducers.is_empty() {
+        return Err(a.error("usage: red [-i] REDUCER... (try: help red)"));
+    }
+    if reducers.iter().all(|r| matches!(r, Reducer::Group)) {
+        return Err(a.error("at least one column must be reduced, not only grouped"));
+    }
+    let reporter = a.reporter.clone();
+    Ok(Built::Filter(Box::new(move |next| {
+        Box::new(Red {
+            reducers,
+            running,
+            groups: HashMap::new(),
+            order: Vec::new(),
+            next,
+            reporter,
+        })
+    })))
+}
+
+/// `(a, b: a OP b)`, compiled by the expression compiler so reductions share its semantics.
+fn binary(op: BinOp) -> CompiledFn {
+    let body = Expr::Binary(
+        op,
+        Box::new(Expr::Name("a".into())),
+        Box::new(Expr::Name("b".into())),
+    );
+    compile_function(
+        &Function {
+            params: vec!["a".into(), "b".into()],
+            body,
+        },
+        &NoGlobals,
+    )
+    .expect("a binary operator on two parameters compiles")
+}
+
+struct Red {
+    reducers: Vec<Reducer>,
+    running: bool,
+    /// Accumulators per group key; one entry per non-group reducer, `None` before the first item.
+    groups: HashMap<Vec<Key>, Vec<Option<Value>>>,
+    /// Group keys with their values, in order of first appearance.
+    order: Vec<(Vec<Key>, Vec<Value>)>,
+    next: Box<dyn Sink>,
+    reporter: Arc<Reporter>,
+}
+
+impl Red {
+    fn columns<'a>(&self, item: &'a Value) -> Result<&'a [Value], String> {
+        if self.reducers.len() == 1 {
+            return Ok(std::slice::from_ref(item));
+        }
+        let fields = item.fields();
+        if fields.len() != self.reducers.len() {
+            return Err(format!(
+                "{} reducers but the item has {} fields",
+                self.reducers.len(),
+                fields.len()
+            ));
+        }
+        Ok(fields)
+    }
+
+    /// Folds one item into its group; returns the group's running values for `-i`.
+    fn fold(&mut self, item: &Value) -> Result<Option<Vec<Value>>, String> {
+        let cols = self.columns(item)?;
+        let mut key = Vec::new();
+        let mut key_values = Vec::new();
+        for (r, v) in self.reducers.iter().zip(cols) {
+            if matches!(r, Reducer::Group) {
+                key.push(v.key());
+                key_values.push(v.clone());
+            }
+        }
+        let n_acc = self.reducers.len() - key.len();
+        let accs = match self.groups.get_mut(&key) {
+            Some(accs) => accs,
+            None => {
+                self.order.push((key.clone(), key_values));
+                self.groups.entry(key).or_insert_with(|| vec![None; n_acc])
+            }
+        };
+        // Fallible steps (folds) are computed first, so an item that fails changes nothing.
+        let mut folded = Vec::new();
+        let reduced_cols = self
+            .reducers
+            .iter()
+            .zip(cols)
+            .filter(|(r, _)| !matches!(r, Reducer::Group));
+        for ((r, v), acc) in reduced_cols.clone().zip(accs.iter()) {
+            if let (Reducer::Fold { f, fast }, Some(a)) = (r, acc) {
+                folded.push(fold_step(f, *fast, a, v).map_err(|e| e.0)?);
+            }
+        }
+        let mut folded = folded.into_iter();
+        for ((r, v), acc) in reduced_cols.zip(accs.iter_mut()) {
+            *acc = Some(match (r, acc.take()) {
+                (Reducer::Fold { .. }, Some(_)) => {
+                    folded.next().expect("one fold result per fold column")
+                }
+                (r, acc) => step(r, acc, v),
+            });
+        }
+        Ok(if self.running {
+            Some(
+                accs.iter()
+                    .map(|v| v.clone().unwrap_or(Value::None))
+                    .collect(),
+            )
+        } else {
+            None
+        })
+    }
+}
+
+/// A fold of an accumulator and a value: `acc + v`, `acc * v` or `f(acc, v)`.
+fn fold_step(f: &CompiledFn, fast: FastPath, a: &Value, v: &Value) -> Result<Value, EvalError> {
+    Ok(match (fast, a, v) {
+        (FastPath::Add, Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_add(*y)
+                .ok_or_else(|| EvalError("int overflow in +".into()))?,
+        ),
+        (FastPath::Mul, Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_mul(*y)
+                .ok_or_else(|| EvalError("int overflow in *".into()))?,
+        ),
+        _ => f.call_args(&[a.clone(), v.clone()])?,
+    })
+}
+
+/// One infallible reduction step (everything but folds); `acc` is `None` for a group's first
+/// value.
+fn step(r: &Reducer, acc: Option<Value>, v: &Value) -> Value {
+    match (r, acc) {
+        (Reducer::Count, Some(Value::Int(n))) => Value::Int(n + 1),
+        (Reducer::Count, _) => Value::Int(1),
+        (Reducer::And, acc) => Value::Bool(acc.is_none_or(|a| a.truthy()) && v.truthy()),
+        (Reducer::Or, acc) => Value::Bool(acc.is_some_and(|a| a.truthy()) || v.truthy()),
+        (Reducer::Min, Some(a)) if !total_cmp(v, &a).is_lt() => a,
+        (Reducer::Max, Some(a)) if !total_cmp(v, &a).is_gt() => a,
+        (Reducer::Concat, Some(Value::List(xs))) => {
+            // Amortised by doubling: the list is rebuilt only when its length is a power of two
+            // would be cleverer; a plain copy keeps the accumulator an ordinary value.
+            let mut items = Vec::with_capacity(xs.len() + 1);
+            items.extend(xs.iter().cloned());
+            items.push(v.clone());
+            Value::list(items)
+        }
+        (Reducer::Concat, _) => Value::list(vec![v.clone()]),
+        _ => v.clone(),
+    }
+}
+
+impl Sink for Red {
+    fn push(&mut self, item: Value) -> Result<Flow, OpError> {
+        match self.fold(&item) {
+            Ok(None) => Ok(Flow::Continue),
+            Ok(Some(running)) => {
+                let mut out = item.fields().to_vec();
+                out.extend(running);
+                self.next.push(Value::tuple(out))
+            }
+            Err(e) => {
+                self.reporter.item_error("red", &item, &e);
+                Ok(Flow::Continue)
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), OpError> {
+        if !self.running {
+            let only_counts = self.reducers.iter().all(|r| matches!(r, Reducer::Count));
+            if self.order.is_empty() && only_counts {
+                let zeros = vec![Value::Int(0); self.reducers.len()];
+                self.next.push(one_or_tuple(zeros))?;
+            }
+            for (key, key_values) in std::mem::take(&mut self.order) {
+                let accs = self.groups.remove(&key).unwrap_or_default();
+                let (mut keys, mut accs) = (key_values.into_iter(), accs.into_iter());
+                let row: Vec<Value> = self
+                    .reducers
+                    .iter()
+                    .map(|r| match r {
+                        Reducer::Group => keys.next().unwrap_or(Value::None),
+                        _ => accs.next().flatten().unwrap_or(Value::None),
+                    })
+                    .collect();
+                if self.next.push(one_or_tuple(row))? == Flow::Stop {
+                    break;
+                }
+            }
+        }
+        self.next.finish()
+    }
+}
+
+fn one_or_tuple(mut row: Vec<Value>) -> Value {
+    if row.len() == 1 {
+        row.pop().expect("one value")
+    } else {
+        Value::tuple(row)
+    }
+}

@@ -1,0 +1,344 @@
+//! Ops that start a pipeline: `gen`, `timer`, `ls`, and the lines of a text file (`< file`).
+
+use super::{ArgValue, Built, Flow, OpArgs, OpError, Sink, Source, int_arg, number_arg};
+use crate::value::{FileInfo, Value};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// `gen [COUNT [START]]`.
+pub fn generate(a: &OpArgs) -> Result<Built, OpError> {
+    a.expect_count(0..=2)?;
+    let args = a.words_and_values()?;
+    let count = match args.first() {
+        Some(arg) => int_arg("gen", "COUNT", arg)?,
+        None => 0,
+    };
+    if count < 0 {
+        return Err(a.error(format!("COUNT must not be negative, got {count}")));
+    }
+    let start = match args.get(1) {
+        Some(arg) => int_arg("gen", "START", arg)?,
+        None => 0,
+    };
+    if count > 0 && start.checked_add(count - 1).is_none() {
+        return Err(a.error("START + COUNT is beyond the largest int"));
+    }
+    Ok(Built::Source(Box::new(Gen {
+        count: count as u64,
+        start,
+    })))
+}
+
+struct Gen {
+    /// 0: endless.
+    count: u64,
+    start: i64,
+}
+
+impl Source for Gen {
+    fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
+        if self.count == 0 {
+            let mut i = self.start;
+            loop {
+                if sink.push(Value::Int(i))? == Flow::Stop {
+                    return Ok(());
+                }
+                i = i
+                    .checked_add(1)
+                    .ok_or_else(|| OpError::new("gen", "int overflow"))?;
+            }
+        }
+        let end = self.start + (self.count - 1) as i64;
+        for i in self.start..=end {
+            if sink.push(Value::Int(i))? == Flow::Stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `timer INTERVAL`.
+pub fn timer(a: &OpArgs) -> Result<Built, OpError> {
+    a.expect_count(1..=1)?;
+    let args = a.words_and_values()?;
+    let secs = number_arg("timer", "INTERVAL", &args[0])?;
+    if secs <= 0.0 || secs > 1e9 {
+        return Err(a.error(format!(
+            "INTERVAL must be a positive number of seconds, got {secs}"
+        )));
+    }
+    Ok(Built::Source(Box::new(Timer {
+        interval: Duration::from_secs_f64(secs),
+    })))
+}
+
+struct Timer {
+    interval: Duration,
+}
+
+/// Seconds since the Unix epoch, as `now()` and `timer` give them.
+pub fn epoch_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+impl Source for Timer {
+    fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
+        // Ticks are scheduled from the start, so a slow consumer does not make the timer drift.
+        let start = Instant::now();
+        let mut tick: u32 = 1;
+        loop {
+            let due = start + self.interval * tick;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if sink.push(Value::Float(epoch_now()))? == Flow::Stop {
+                return Ok(());
+            }
+            tick = tick.saturating_add(1);
+        }
+    }
+}
+
+/// `ls [-r] [-f|-d] [PATH...]`.
+pub fn ls(a: &OpArgs) -> Result<Built, OpError> {
+    let mut recursive = false;
+    let mut files_only = false;
+    let mut dirs_only = false;
+    let mut paths = Vec::new();
+    for arg in a.words_and_values()? {
+        match arg {
+            ArgValue::Word(w, false) if w.starts_with('-') && w.len() > 1 => {
+                for flag in w[1..].chars() {
+                    match flag {
+                        'r' => recursive = true,
+                        'f' => files_only = true,
+                        'd' => dirs_only = true,
+                        other => {
+                            return Err(a.error(format!(
+                                "unknown flag -{other} (usage: ls [-r] [-f|-d] [PATH...])"
+                            )));
+                        }
+                    }
+                }
+            }
+            ArgValue::Word(w, quoted) => {
+                if !quoted && is_glob(&w) {
+                    let mut matched = glob_paths(&w).map_err(|e| a.error(e))?;
+                    if matched.is_empty() {
+                        return Err(a.error(format!("no match for {w}")));
+                    }
+                    paths.append(&mut matched);
+                } else {
+                    paths.push(PathBuf::from(w));
+                }
+            }
+            ArgValue::Value(Value::Str(s)) => paths.push(PathBuf::from(&*s)),
+            ArgValue::Value(Value::File(f)) => paths.push(PathBuf::from(&f.path)),
+            other => {
+                return Err(a.error(format!(
+                    "PATH must be a word or a string, got {}",
+                    other.describe()
+                )));
+            }
+        }
+    }
+    if files_only && dirs_only {
+        return Err(a.error("-f and -d exclude each other"));
+    }
+    Ok(Built::Source(Box::new(Ls {
+        paths,
+        recursive,
+        files_only,
+        dirs_only,
+        reporter: a.reporter.clone(),
+    })))
+}
+
+/// Whether an unquoted word holds glob characters.
+pub fn is_glob(word: &str) -> bool {
+    word.contains(['*', '?', '['])
+}
+
+/// The paths a glob pattern matches, sorted.
+pub fn glob_paths(pattern: &str) -> Result<Vec<PathBuf>, String> {
+    let paths = glob::glob(pattern).map_err(|e| format!("bad pattern {pattern}: {e}"))?;
+    Ok(paths.filter_map(Result::ok).collect())
+}
+
+struct Ls {
+    paths: Vec<PathBuf>,
+    recursive: bool,
+    files_only: bool,
+    dirs_only: bool,
+    reporter: Arc<super::Reporter>,
+}
+
+impl Ls {
+    fn wanted(&self, f: &FileInfo) -> bool {
+        !(self.files_only && f.is_dir || self.dirs_only && !f.is_dir)
+    }
+
+    /// Pushes `dir`'s entries (and, with -r, theirs). Returns false once the sink said stop.
+    fn list_dir(&self, dir: &Path, sink: &mut dyn Sink) -> Result<bool, OpError> {
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .map(|e| display_path(dir, &e.file_name()))
+                .collect(),
+            Err(e) => {
+                self.reporter
+                    .warning("ls", &format_args!("{}: {}", dir.display(), io_reason(&e)));
+                return Ok(true);
+            }
+        };
+        entries.sort();
+        for path in entries {
+            let Some(info) = file_info(&path) else {
+                continue;
+            };
+            let descend = self.recursive && info.is_dir && !info.is_link;
+            if self.wanted(&info) && sink.push(Value::File(Arc::new(info)))? == Flow::Stop {
+                return Ok(false);
+            }
+            if descend && !self.list_dir(&path, sink)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn display_path(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
+    if dir == Path::new(".") {
+        PathBuf::from(name)
+    } else {
+        dir.join(name)
+    }
+}
+
+impl Source for Ls {
+    fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
+        let paths = if self.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            self.paths.clone()
+        };
+        for path in paths {
+            match std::fs::symlink_metadata(&path) {
+                Err(e) => self
+                    .reporter
+                    .warning("ls", &format_args!("{}: {}", path.display(), io_reason(&e))),
+                Ok(meta) if meta.is_dir() || (meta.is_symlink() && path.is_dir()) => {
+                    if !self.list_dir(&path, sink)? {
+                        return Ok(());
+                    }
+                }
+                Ok(_) => {
+                    if let Some(info) = file_info(&path)
+                        && self.wanted(&info)
+                        && sink.push(Value::File(Arc::new(info)))? == Flow::Stop
+                    {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The file value for `path` (not following a final symlink, except for `is_dir`/`is_file`).
+pub fn file_info(path: &Path) -> Option<FileInfo> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let is_link = meta.is_symlink();
+    let target = if is_link {
+        std::fs::metadata(path).ok()
+    } else {
+        None
+    };
+    let facts = target.as_ref().unwrap_or(&meta);
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let text = path.to_string_lossy().into_owned();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| text.clone());
+    Some(FileInfo {
+        path: text,
+        name,
+        size: meta.len(),
+        mtime,
+        is_dir: facts.is_dir(),
+        is_file: facts.is_file(),
+        is_link,
+        mode: meta.permissions().mode() & 0o7777,
+    })
+}
+
+/// An I/O error as one short phrase ("No such file or directory").
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// `< path`: the lines of a text file, as strings without their line ends.
+pub struct FileLines {
+    pub path: PathBuf,
+}
+
+impl Source for FileLines {
+    fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
+        let file = std::fs::File::open(&self.path).map_err(|e| {
+            OpError::new("<", format!("{}: {}", self.path.display(), io_reason(&e)))
+        })?;
+        let path = self.path.display().to_string();
+        push_lines(
+            std::io::BufReader::with_capacity(64 * 1024, file),
+            sink,
+            |e| OpError::new("<", format!("{path}: {}", io_reason(&e))),
+        )?;
+        Ok(())
+    }
+}
+
+/// Pushes each line of `reader` as a string item (invalid UTF-8 replaced), stopping early
+/// when the sink says so. Returns whether the reader was read to its end.
+pub fn push_lines(
+    mut reader: impl BufRead,
+    sink: &mut dyn Sink,
+    on_io_error: impl Fn(std::io::Error) -> OpError,
+) -> Result<bool, OpError> {
+    let mut buf = Vec::with_capacity(256);
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).map_err(&on_io_error)? == 0 {
+            return Ok(true);
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        let item = Value::Str(Arc::from(String::from_utf8_lossy(&buf)));
+        if sink.push(item)? == Flow::Stop {
+            return Ok(false);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! A marsh session: its variables, `STATUS`, and the commands that run in the shell itself.
+//!
+//! [`Shell::run_line`] takes one line: a parse error prints its position and runs nothing; an
+//! assignment or a builtin (`cd`, `env`, `help`, ...) changes the shell; a pipeline is built
+//! and run. Every outcome lands in `STATUS`.
+
+mod builtins;
+pub mod vars;
+
+use crate::exec::{self, Outcome, Output};
+use crate::expr;
+use crate::ops::{FileLines, OpError, OpKind, Reporter, Source};
+use crate::syntax::ast::{
+    AssignValue, Command, CommandBody, Pipeline, Sink as AstSink, Source as AstSource, Stage,
+};
+use crate::syntax::{self, ParseError};
+use crate::value::Value;
+use std::io::Write;
+use vars::{STATUS, Var, Vars};
+
+/// What the caller should do after a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    /// `exit`: leave with this status.
+    Exit(i32),
+}
+
+/// One session of the shell.
+#[derive(Default)]
+pub struct Shell {
+    pub vars: Vars,
+}
+
+impl Shell {
+    pub fn new() -> Shell {
+        Shell::default()
+    }
+
+    /// The last command's status.
+    pub fn status(&self) -> i32 {
+        self.vars.status()
+    }
+
+    /// Runs one command line.
+    pub fn run_line(&mut self, line: &str) -> Control {
+        let command = match syntax::parse(line) {
+            Ok(c) => c,
+            Err(e) => {
+                report_parse_error(line, &e);
+                self.vars.set_status(1);
+                return Control::Continue;
+            }
+        };
+        self.run_command(&command)
+    }
+
+    /// Runs a parsed command.
+    pub fn run_command(&mut self, command: &Command) -> Control {
+        if command.background {
+            return self.fail(&OpError::new(
+                "&",
+                "background jobs need job control, which this marsh does not have yet",
+            ));
+        }
+        match &command.body {
+            CommandBody::Empty => Control::Continue,
+            CommandBody::Assign { name, value } => {
+                let result = self.assign(name, value);
+                self.finish(result)
+            }
+            CommandBody::Pipeline(p) => {
+                if let Some(control) = self.try_builtin(p) {
+                    return control;
+                }
+                match self.run_pipeline(p) {
+                    Ok(outcome) => {
+                        self.vars.set_status(outcome.status);
+                        Control::Continue
+                    }
+                    Err(e) => self.fail(&e),
+                }
+            }
+        }
+    }
+
+    fn assign(&mut self, name: &str, value: &AssignValue) -> Result<(), OpError> {
+        if name == STATUS {
+            return Err(OpError::new(
+                "",
+                "STATUS is set by the shell and cannot be assigned",
+            ));
+        }
+        let v = match value {
+            AssignValue::Word(w) => Value::str(&w.text),
+            AssignValue::Expr(e) => {
+                expr::eval(e, &self.vars).map_err(|err| OpError::new(name, err.to_string()))?
+            }
+        };
+        self.vars.set(name, Var::Value(v));
+        Ok(())
+    }
+
+    /// Builds and runs a pipeline, its source and its sink.
+    fn run_pipeline(&mut self, p: &Pipeline) -> Result<Outcome, OpError> {
+        let reporter = Reporter::new();
+        let source: Option<Box<dyn Source>> = match &p.source {
+            None => None,
+            Some(AstSource::File(path)) => Some(Box::new(FileLines {
+                path: path.text.clone().into(),
+            })),
+            Some(AstSource::Reservoir(name)) => {
+                return Err(OpError::new(
+                    "<$",
+                    format!("{name}: reservoirs are not available yet"),
+                ));
+            }
+        };
+        let pieces = exec::build(&p.stages, source.is_some(), &self.vars, &reporter)?;
+        let output = match &p.sink {
+            None => Output::Terminal,
+            Some(AstSink::File { path, append }) => Output::Sink(Box::new(
+                exec::sinks::FileWriter::open(&path.text, *append)?,
+            )),
+            Some(AstSink::Reservoir { name, .. }) => {
+                return Err(OpError::new(
+                    ">$",
+                    format!("{name}: reservoirs are not available yet"),
+                ));
+            }
+        };
+        Ok(exec::run(source, pieces, output, &reporter, None))
+    }
+
+    /// Runs `p` in the shell if it is a builtin standing alone.
+    fn try_builtin(&mut self, p: &Pipeline) -> Option<Control> {
+        let [Stage::Op { name, args }] = p.stages.as_slice() else {
+            return None;
+        };
+        let spec = exec::op_for(name)?;
+        if spec.kind != OpKind::Builtin {
+            return None;
+        }
+        if p.source.is_some() || p.sink.is_some() {
+            return Some(self.fail(&OpError::new(
+                spec.name,
+                "must stand alone, not in a pipeline",
+            )));
+        }
+        let result = builtins::run(self, spec.name, args);
+        Some(match result {
+            Ok(control) => {
+                if control == Control::Continue {
+                    self.vars.set_status(0);
+                }
+                control
+            }
+            Err(e) => self.fail(&e),
+        })
+    }
+
+    fn finish(&mut self, result: Result<(), OpError>) -> Control {
+        match result {
+            Ok(()) => {
+                self.vars.set_status(0);
+                Control::Continue
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn fail(&mut self, e: &OpError) -> Control {
+        exec::report(e);
+        self.vars.set_status(1);
+        Control::Continue
+    }
+}
+
+/// A parse error: the message with its column, then the line and a caret under the spot.
+pub fn report_parse_error(line: &str, e: &ParseError) {
+    let column = line
+        .get(..e.position.min(line.len()))
+        .map_or(e.position, |s| s.chars().count());
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "marsh: {e}");
+    let _ = writeln!(err, "  {line}");
+    let _ = writeln!(err, "  {}^", " ".repeat(column));
+}
