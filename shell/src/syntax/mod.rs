@@ -1,6 +1,11 @@
 //! From a line of text to a [`ast::Command`], and back.
 
 pub mod ast;
+mod lexer;
+mod parser;
+mod print;
+
+pub use parser::{KEYWORDS, is_identifier, parse_expr};
 
 use std::fmt;
 
@@ -13,7 +18,12 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "parse error at column {}: {}", self.position + 1, self.message)
+        write!(
+            f,
+            "parse error at column {}: {}",
+            self.position + 1,
+            self.message
+        )
     }
 }
 
@@ -21,6 +31,8 @@ impl std::error::Error for ParseError {}
 
 /// Parses one command line.
 pub fn parse(line: &str) -> Result<ast::Command, ParseError> {
-    let _ = line;
-    Err(ParseError { position: 0, message: "the parser is not written yet".into() })
+    parser::parse_command(line)
 }
+
+#[cfg(test)]
+mod tests;
