@@ -18,10 +18,7 @@ pub enum CommandBody {
     /// A blank line or a comment.
     Empty,
     /// `x = (expr)` or `x = word`.
-    Assign {
-        name: String,
-        value: AssignValue,
-    },
+    Assign { name: String, value: AssignValue },
     Pipeline(Pipeline),
 }
 
@@ -89,10 +86,7 @@ pub struct Word {
 
 impl Word {
     pub fn plain(text: &str) -> Word {
-        Word {
-            text: text.to_string(),
-            quoted: false,
-        }
+        Word { text: text.to_string(), quoted: false }
     }
 }
 
@@ -120,11 +114,7 @@ pub enum Expr {
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `a if cond else b`.
-    IfElse {
-        cond: Box<Expr>,
-        then: Box<Expr>,
-        otherwise: Box<Expr>,
-    },
+    IfElse { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
     /// `a[i]`.
     Index(Box<Expr>, Box<Expr>),
     /// `a[lo:hi]`, either bound optional.
