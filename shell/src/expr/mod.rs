@@ -5,6 +5,12 @@
 //! that are not parameters resolve at compile time: builtin functions first, then the shell's
 //! variables, whose current values are captured.
 
+mod builtins;
+mod compile;
+mod ops;
+#[cfg(test)]
+mod tests;
+
 use crate::syntax::ast::{Expr, Function};
 use crate::value::Value;
 use std::fmt;
@@ -108,8 +114,7 @@ impl CompiledFn {
 
 /// Compiles a function, resolving free names against `globals`.
 pub fn compile_function(func: &Function, globals: &dyn Globals) -> Result<CompiledFn, CompileError> {
-    let _ = (func, globals);
-    Err(CompileError("the expression compiler is not written yet".into()))
+    compile::compile_function(func, globals)
 }
 
 /// Compiles and evaluates an expression without parameters (`gen (n * 2)`, `x = (1 + 2)`).
