@@ -105,6 +105,8 @@ macro_rules! eval_node {
 }
 
 impl Compiler<'_> {
+    /// Compiles one node. The work of each kind is in its own function, so this one, which
+    /// recurses, keeps a small stack frame even in debug builds.
     fn compile(&self, e: &Expr) -> Result<Node, CompileError> {
         Ok(match e {
             Expr::Int(i) => Node::Const(Value::Int(*i)),
@@ -112,91 +114,13 @@ impl Compiler<'_> {
             Expr::Str(s) => Node::Const(Value::str(s)),
             Expr::Bool(b) => Node::Const(Value::Bool(*b)),
             Expr::None => Node::Const(Value::None),
-            Expr::Name(name) => {
-                if let Some(i) = self.params.iter().position(|p| p == name) {
-                    Node::Param(i)
-                } else if let Some(v) = self.globals.lookup(name) {
-                    Node::Const(v)
-                } else if Builtin::lookup(name).is_some() {
-                    return Err(CompileError(format!(
-                        "'{name}' is a builtin function; call it as {name}(...)"
-                    )));
-                } else {
-                    return Err(CompileError(format!("unknown name '{name}'")));
-                }
-            }
-            Expr::Tuple(items) | Expr::List(items) => {
-                let tuple = matches!(e, Expr::Tuple(_));
-                let nodes = items
-                    .iter()
-                    .map(|x| self.compile(x))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let make = move |v: Vec<Value>| {
-                    if tuple {
-                        Value::tuple(v)
-                    } else {
-                        Value::list(v)
-                    }
-                };
-                if nodes.iter().all(|n| matches!(n, Node::Const(_))) {
-                    let vals = nodes
-                        .into_iter()
-                        .map(|n| match n {
-                            Node::Const(v) => v,
-                            _ => unreachable!("all constant"),
-                        })
-                        .collect();
-                    Node::Const(make(vals))
-                } else {
-                    let cs: Vec<Compiled> = nodes.into_iter().map(Node::into_compiled).collect();
-                    Node::Dyn(Box::new(move |f| {
-                        let mut v = Vec::with_capacity(cs.len());
-                        for c in &cs {
-                            v.push(c(f)?);
-                        }
-                        Ok(make(v))
-                    }))
-                }
-            }
-            Expr::Unary(op, x) => {
-                let x = self.compile(x)?;
-                match op {
-                    UnOp::Neg => unary(x, ops::neg),
-                    UnOp::Pos => unary(x, ops::pos),
-                    UnOp::Not => unary(x, ops::not),
-                }
-            }
+            Expr::Name(name) => self.name(name)?,
+            Expr::Tuple(items) => self.seq(items, true)?,
+            Expr::List(items) => self.seq(items, false)?,
+            Expr::Unary(op, x) => unary_node(*op, self.compile(x)?),
             Expr::Binary(op, l, r) => {
-                let (l, r) = (self.compile(l)?, self.compile(r)?);
-                match op {
-                    BinOp::Add => binary(l, r, ops::add),
-                    BinOp::Sub => binary(l, r, ops::sub),
-                    BinOp::Mul => binary(l, r, ops::mul),
-                    BinOp::Div => binary(l, r, ops::div),
-                    BinOp::FloorDiv => binary(l, r, ops::floordiv),
-                    BinOp::Mod => binary(l, r, ops::modulo),
-                    BinOp::Pow => binary(l, r, ops::pow),
-                    BinOp::Eq => binary(l, r, ops::eq),
-                    BinOp::Ne => binary(l, r, ops::ne),
-                    BinOp::Lt => binary(l, r, ops::lt),
-                    BinOp::Le => binary(l, r, ops::le),
-                    BinOp::Gt => binary(l, r, ops::gt),
-                    BinOp::Ge => binary(l, r, ops::ge),
-                    BinOp::In => binary(l, r, ops::is_in),
-                    BinOp::NotIn => binary(l, r, ops::not_in),
-                    BinOp::And | BinOp::Or => {
-                        let and = *op == BinOp::And;
-                        if let Node::Const(a) = &l {
-                            // The left side decides at compile time.
-                            return Ok(if a.truthy() == and { r } else { l });
-                        }
-                        let (l, r) = (l.into_compiled(), r.into_compiled());
-                        Node::Dyn(Box::new(move |f| {
-                            let a = l(f)?;
-                            if a.truthy() == and { r(f) } else { Ok(a) }
-                        }))
-                    }
-                }
+                let l = self.compile(l)?;
+                binary_node(*op, l, self.compile(r)?)
             }
             Expr::IfElse {
                 cond,
@@ -204,53 +128,96 @@ impl Compiler<'_> {
                 otherwise,
             } => {
                 let c = self.compile(cond)?;
-                let (t, o) = (self.compile(then)?, self.compile(otherwise)?);
-                if let Node::Const(v) = &c {
-                    return Ok(if v.truthy() { t } else { o });
-                }
-                let (t, o) = (t.into_compiled(), o.into_compiled());
-                Node::Dyn(Box::new(move |f| {
-                    let tmp;
-                    if eval_node!(&c, f, tmp).truthy() {
-                        t(f)
-                    } else {
-                        o(f)
-                    }
-                }))
+                let t = self.compile(then)?;
+                if_node(c, t, self.compile(otherwise)?)
             }
             Expr::Index(x, i) => {
-                let (x, i) = (self.compile(x)?, self.compile(i)?);
-                binary(x, i, builtins::index)
-            }
-            Expr::Slice(x, lo, hi) => {
                 let x = self.compile(x)?;
-                let lo = lo.as_ref().map(|b| self.compile(b)).transpose()?;
-                let hi = hi.as_ref().map(|b| self.compile(b)).transpose()?;
-                Node::Dyn(Box::new(move |f| {
-                    let (t1, t2, t3);
-                    let xv = eval_node!(&x, f, t1);
-                    let lv = match &lo {
-                        Some(n) => Some(eval_node!(n, f, t2)),
-                        None => None,
-                    };
-                    let hv = match &hi {
-                        Some(n) => Some(eval_node!(n, f, t3)),
-                        None => None,
-                    };
-                    builtins::slice(xv, lv, hv)
-                }))
+                index_node(x, self.compile(i)?)
             }
-            Expr::Attr(x, name) => {
-                let attr = Attr::lookup(name)?;
-                let x = self.compile(x)?;
-                let name = name.clone();
-                Node::Dyn(Box::new(move |f| {
-                    let tmp;
-                    attr.get(eval_node!(&x, f, tmp), &name)
-                }))
-            }
+            Expr::Slice(x, lo, hi) => self.slice(x, lo.as_deref(), hi.as_deref())?,
+            Expr::Attr(x, name) => self.attr(x, name)?,
             Expr::Call(callee, args) => self.call(callee, args)?,
         })
+    }
+
+    #[inline(never)]
+    fn name(&self, name: &str) -> Result<Node, CompileError> {
+        if let Some(i) = self.params.iter().position(|p| p == name) {
+            Ok(Node::Param(i))
+        } else if let Some(v) = self.globals.lookup(name) {
+            Ok(Node::Const(v))
+        } else if Builtin::lookup(name).is_some() {
+            Err(CompileError(format!(
+                "'{name}' is a builtin function; call it as {name}(...)"
+            )))
+        } else {
+            Err(CompileError(format!("unknown name '{name}'")))
+        }
+    }
+
+    #[inline(never)]
+    fn seq(&self, items: &[Expr], tuple: bool) -> Result<Node, CompileError> {
+        let nodes = items
+            .iter()
+            .map(|x| self.compile(x))
+            .collect::<Result<Vec<_>, _>>()?;
+        let make = move |v: Vec<Value>| {
+            if tuple {
+                Value::tuple(v)
+            } else {
+                Value::list(v)
+            }
+        };
+        if nodes.iter().all(|n| matches!(n, Node::Const(_))) {
+            let vals = nodes
+                .into_iter()
+                .map(|n| match n {
+                    Node::Const(v) => v,
+                    _ => unreachable!("all constant"),
+                })
+                .collect();
+            return Ok(Node::Const(make(vals)));
+        }
+        let cs: Vec<Compiled> = nodes.into_iter().map(Node::into_compiled).collect();
+        Ok(Node::Dyn(Box::new(move |f| {
+            let mut v = Vec::with_capacity(cs.len());
+            for c in &cs {
+                v.push(c(f)?);
+            }
+            Ok(make(v))
+        })))
+    }
+
+    #[inline(never)]
+    fn slice(&self, x: &Expr, lo: Option<&Expr>, hi: Option<&Expr>) -> Result<Node, CompileError> {
+        let x = self.compile(x)?;
+        let lo = lo.map(|b| self.compile(b)).transpose()?;
+        let hi = hi.map(|b| self.compile(b)).transpose()?;
+        Ok(Node::Dyn(Box::new(move |f| {
+            let (t1, t2, t3);
+            let xv = eval_node!(&x, f, t1);
+            let lv = match &lo {
+                Some(n) => Some(eval_node!(n, f, t2)),
+                None => None,
+            };
+            let hv = match &hi {
+                Some(n) => Some(eval_node!(n, f, t3)),
+                None => None,
+            };
+            builtins::slice(xv, lv, hv)
+        })))
+    }
+
+    #[inline(never)]
+    fn attr(&self, x: &Expr, name: &str) -> Result<Node, CompileError> {
+        let attr = Attr::lookup(name)?;
+        let x = self.compile(x)?;
+        let name = name.to_string();
+        Ok(Node::Dyn(Box::new(move |f| {
+            let tmp;
+            attr.get(eval_node!(&x, f, tmp), &name)
+        })))
     }
 
     fn args(&self, args: &[Expr]) -> Result<Vec<Compiled>, CompileError> {
@@ -259,6 +226,7 @@ impl Compiler<'_> {
             .collect()
     }
 
+    #[inline(never)]
     fn call(&self, callee: &Expr, args: &[Expr]) -> Result<Node, CompileError> {
         match callee {
             Expr::Name(name) if !self.params.contains(name) => {
@@ -300,4 +268,67 @@ impl Compiler<'_> {
             )),
         }
     }
+}
+
+#[inline(never)]
+fn unary_node(op: UnOp, x: Node) -> Node {
+    match op {
+        UnOp::Neg => unary(x, ops::neg),
+        UnOp::Pos => unary(x, ops::pos),
+        UnOp::Not => unary(x, ops::not),
+    }
+}
+
+#[inline(never)]
+fn binary_node(op: BinOp, l: Node, r: Node) -> Node {
+    match op {
+        BinOp::Add => binary(l, r, ops::add),
+        BinOp::Sub => binary(l, r, ops::sub),
+        BinOp::Mul => binary(l, r, ops::mul),
+        BinOp::Div => binary(l, r, ops::div),
+        BinOp::FloorDiv => binary(l, r, ops::floordiv),
+        BinOp::Mod => binary(l, r, ops::modulo),
+        BinOp::Pow => binary(l, r, ops::pow),
+        BinOp::Eq => binary(l, r, ops::eq),
+        BinOp::Ne => binary(l, r, ops::ne),
+        BinOp::Lt => binary(l, r, ops::lt),
+        BinOp::Le => binary(l, r, ops::le),
+        BinOp::Gt => binary(l, r, ops::gt),
+        BinOp::Ge => binary(l, r, ops::ge),
+        BinOp::In => binary(l, r, ops::is_in),
+        BinOp::NotIn => binary(l, r, ops::not_in),
+        BinOp::And | BinOp::Or => {
+            let and = op == BinOp::And;
+            if let Node::Const(a) = &l {
+                // The left side decides at compile time.
+                return if a.truthy() == and { r } else { l };
+            }
+            let (l, r) = (l.into_compiled(), r.into_compiled());
+            Node::Dyn(Box::new(move |f| {
+                let a = l(f)?;
+                if a.truthy() == and { r(f) } else { Ok(a) }
+            }))
+        }
+    }
+}
+
+#[inline(never)]
+fn if_node(c: Node, t: Node, o: Node) -> Node {
+    if let Node::Const(v) = &c {
+        return if v.truthy() { t } else { o };
+    }
+    let (t, o) = (t.into_compiled(), o.into_compiled());
+    Node::Dyn(Box::new(move |f| {
+        let tmp;
+        if eval_node!(&c, f, tmp).truthy() {
+            t(f)
+        } else {
+            o(f)
+        }
+    }))
+}
+
+#[inline(never)]
+fn index_node(x: Node, i: Node) -> Node {
+    binary(x, i, builtins::index)
 }

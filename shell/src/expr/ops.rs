@@ -204,6 +204,7 @@ pub fn div(a: &Value, b: &Value) -> R {
     }
 }
 
+#[inline]
 pub fn int_floordiv(x: i64, y: i64) -> Result<i64, EvalError> {
     if y == 0 {
         return Err(zero_division());
@@ -216,6 +217,7 @@ pub fn int_floordiv(x: i64, y: i64) -> Result<i64, EvalError> {
     })
 }
 
+#[inline]
 pub fn int_mod(x: i64, y: i64) -> Result<i64, EvalError> {
     if y == 0 {
         return Err(zero_division());
@@ -298,11 +300,17 @@ pub fn pow(a: &Value, b: &Value) -> R {
 
 #[inline]
 pub fn eq(a: &Value, b: &Value) -> R {
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return Ok(Value::Bool(x == y));
+    }
     Ok(Value::Bool(a == b))
 }
 
 #[inline]
 pub fn ne(a: &Value, b: &Value) -> R {
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return Ok(Value::Bool(x != y));
+    }
     Ok(Value::Bool(a != b))
 }
 

@@ -487,7 +487,14 @@ fn names_and_functions() {
 #[test]
 #[ignore]
 fn per_call_cost() {
-    for body in ["x * 2", "x > 5", "x + 1 if x % 2 == 0 else x"] {
+    for body in [
+        "x * 2",
+        "x > 5",
+        "x % 2 == 0",
+        "x + 1 if x % 2 == 0 else x",
+        "x + 1 if x > 5 else x",
+        "(x * 2) + 1",
+    ] {
         let f = func(&["x"], body);
         let n = 10_000_000i64;
         let start = std::time::Instant::now();
@@ -500,4 +507,19 @@ fn per_call_cost() {
         let ns = start.elapsed().as_nanos() as f64 / n as f64;
         println!("({body}): {ns:.2} ns per call ({acc})");
     }
+}
+
+#[test]
+fn long_chains_compile_and_run() {
+    // The parser's limits bound the tree's depth; the longest chains it accepts must compile,
+    // run and drop without exhausting a test thread's stack.
+    let body = format!("x{}", " + x".repeat(495));
+    let f = func(&["x"], &body);
+    assert_eq!(f.call(&Value::Int(1)).unwrap(), Value::Int(496));
+    let body = format!("x{}", "[0]".repeat(330));
+    let f = func(&["x"], &body);
+    assert_eq!(
+        f.call(&Value::Int(1)).unwrap_err().0,
+        "'int' cannot be indexed"
+    );
 }

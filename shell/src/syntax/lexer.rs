@@ -257,6 +257,9 @@ fn is_ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+/// The most tokens one expression may have: a bound on the depth of the trees it yields.
+const MAX_TOKENS: usize = 1000;
+
 /// Splits expression text into tokens; positions are `base` plus the offset into `s`.
 pub fn tokenize_expr(s: &str, base: usize) -> Result<Vec<(ETok, usize)>, ParseError> {
     let mut toks = Vec::new();
@@ -292,6 +295,9 @@ pub fn tokenize_expr(s: &str, base: usize) -> Result<Vec<(ETok, usize)>, ParseEr
             i += p.len();
         } else {
             return Err(err(base + start, format!("unexpected character '{c}'")));
+        }
+        if toks.len() > MAX_TOKENS {
+            return Err(err(base + start, "expression too long"));
         }
     }
     Ok(toks)

@@ -39,6 +39,7 @@ fn parse_group(text: &str, open: usize) -> Result<Group, ParseError> {
         toks,
         pos: 0,
         end: open + 1 + text.len(),
+        depth: 0,
     };
     // `ident (, ident)* :` starts a function.
     let mut params = Vec::new();
@@ -84,6 +85,7 @@ pub fn parse_expr(text: &str) -> Result<Expr, ParseError> {
         toks,
         pos: 0,
         end: text.len(),
+        depth: 0,
     };
     let e = p.expr_list(true)?;
     p.expect_end()?;
@@ -94,9 +96,27 @@ struct ExprParser {
     toks: Vec<(ETok, usize)>,
     pos: usize,
     end: usize,
+    /// How deeply the parser has recursed, limited so no input can exhaust the stack.
+    depth: usize,
 }
 
+/// The deepest nesting of parentheses, brackets, calls and prefix operators.
+const MAX_DEPTH: usize = 64;
+
 impl ExprParser {
+    fn nested<T>(
+        &mut self,
+        inner: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(err(self.here(), "expression nested too deeply"));
+        }
+        self.depth += 1;
+        let r = inner(self);
+        self.depth -= 1;
+        r
+    }
+
     fn peek(&self) -> Option<&ETok> {
         self.toks.get(self.pos).map(|t| &t.0)
     }
@@ -177,6 +197,10 @@ impl ExprParser {
     }
 
     fn expr(&mut self) -> Result<Expr, ParseError> {
+        self.nested(Self::expr_inner)
+    }
+
+    fn expr_inner(&mut self) -> Result<Expr, ParseError> {
         let then = self.or_expr()?;
         if self.eat_kw("if") {
             let cond = self.or_expr()?;
@@ -216,7 +240,7 @@ impl ExprParser {
 
     fn not_expr(&mut self) -> Result<Expr, ParseError> {
         if self.eat_kw("not") {
-            let e = self.not_expr()?;
+            let e = self.nested(Self::not_expr)?;
             return Ok(Expr::Unary(UnOp::Not, Box::new(e)));
         }
         self.comparison()
@@ -297,10 +321,10 @@ impl ExprParser {
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
         if self.eat_punct("-") {
-            return Ok(Expr::Unary(UnOp::Neg, Box::new(self.unary()?)));
+            return Ok(Expr::Unary(UnOp::Neg, Box::new(self.nested(Self::unary)?)));
         }
         if self.eat_punct("+") {
-            return Ok(Expr::Unary(UnOp::Pos, Box::new(self.unary()?)));
+            return Ok(Expr::Unary(UnOp::Pos, Box::new(self.nested(Self::unary)?)));
         }
         self.power()
     }
@@ -308,7 +332,7 @@ impl ExprParser {
     fn power(&mut self) -> Result<Expr, ParseError> {
         let base = self.postfix()?;
         if self.eat_punct("**") {
-            let exp = self.unary()?;
+            let exp = self.nested(Self::unary)?;
             return Ok(Expr::Binary(BinOp::Pow, Box::new(base), Box::new(exp)));
         }
         Ok(base)

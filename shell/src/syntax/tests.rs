@@ -569,3 +569,26 @@ fn printing_round_trips() {
         "map (x: -2 ** 2)"
     );
 }
+
+#[test]
+fn deep_input_is_refused_not_a_crash() {
+    let deep = format!("map ({}1{})", "(".repeat(100), ")".repeat(100));
+    assert_eq!(err_of(&deep).1, "expression nested too deeply");
+    for prefix in ["-", "not ", "[", "f(", "2 ** "] {
+        let line = format!("map ({}1)", prefix.repeat(100));
+        assert!(parse(&line).is_err(), "{prefix}");
+    }
+    let long = format!("map ({}1)", "1 + ".repeat(600));
+    assert_eq!(err_of(&long).1, "expression too long");
+    // Long left-leaning chains within the limit parse, print and parse back.
+    for op in ["+", "-", "*", "and", "or"] {
+        roundtrip(&format!("map (x: x{})", format!(" {op} x").repeat(300)));
+    }
+    // Right-leaning chains nest, so they are limited by depth.
+    for op in ["if 1 else", "**"] {
+        roundtrip(&format!("map (x: x{})", format!(" {op} x").repeat(30)));
+        assert!(parse(&format!("map (x: x{})", format!(" {op} x").repeat(100))).is_err());
+    }
+    roundtrip(&format!("map (x: x{})", ".a".repeat(450)));
+    roundtrip(&format!("map (x: x{})", "[0]".repeat(300)));
+}
