@@ -66,16 +66,12 @@ impl Num {
 fn arith(
     a: &Value,
     b: &Value,
-    name: &'static str,
     int: impl Fn(i64, i64) -> Result<i64, EvalError>,
     float: impl Fn(f64, f64) -> Result<f64, EvalError>,
 ) -> Option<R> {
     match (num(a)?, num(b)?) {
         (Num::I(x), Num::I(y)) => Some(int(x, y).map(Value::Int)),
-        (x, y) => {
-            let _ = name;
-            Some(float(x.f(), y.f()).map(Value::Float))
-        }
+        (x, y) => Some(float(x.f(), y.f()).map(Value::Float)),
     }
 }
 
@@ -101,7 +97,6 @@ fn add_slow(a: &Value, b: &Value) -> R {
     if let Some(r) = arith(
         a,
         b,
-        "+",
         |x, y| x.checked_add(y).ok_or_else(|| overflow("+")),
         |x, y| Ok(x + y),
     ) {
@@ -134,7 +129,6 @@ pub fn sub(a: &Value, b: &Value) -> R {
     arith(
         a,
         b,
-        "-",
         |x, y| x.checked_sub(y).ok_or_else(|| overflow("-")),
         |x, y| Ok(x - y),
     )
@@ -156,7 +150,6 @@ fn mul_slow(a: &Value, b: &Value) -> R {
     if let Some(r) = arith(
         a,
         b,
-        "*",
         |x, y| x.checked_mul(y).ok_or_else(|| overflow("*")),
         |x, y| Ok(x * y),
     ) {
@@ -250,7 +243,7 @@ pub fn floordiv(a: &Value, b: &Value) -> R {
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         return int_floordiv(*x, *y).map(Value::Int);
     }
-    arith(a, b, "//", int_floordiv, |x, y| {
+    arith(a, b, int_floordiv, |x, y| {
         if y == 0.0 {
             return Err(zero_division());
         }
@@ -264,7 +257,7 @@ pub fn modulo(a: &Value, b: &Value) -> R {
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         return int_mod(*x, *y).map(Value::Int);
     }
-    arith(a, b, "%", int_mod, float_mod).unwrap_or_else(|| Err(unsupported("%", a, b)))
+    arith(a, b, int_mod, float_mod).unwrap_or_else(|| Err(unsupported("%", a, b)))
 }
 
 pub fn pow(a: &Value, b: &Value) -> R {
