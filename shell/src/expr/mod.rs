@@ -5,6 +5,12 @@
 //! that are not parameters resolve at compile time: builtin functions first, then the shell's
 //! variables, whose current values are captured.
 
+mod builtins;
+mod compile;
+mod ops;
+#[cfg(test)]
+mod tests;
+
 use crate::syntax::ast::{Expr, Function};
 use crate::value::Value;
 use std::fmt;
@@ -107,25 +113,13 @@ impl CompiledFn {
 }
 
 /// Compiles a function, resolving free names against `globals`.
-pub fn compile_function(
-    func: &Function,
-    globals: &dyn Globals,
-) -> Result<CompiledFn, CompileError> {
-    let _ = (func, globals);
-    Err(CompileError(
-        "the expression compiler is not written yet".into(),
-    ))
+pub fn compile_function(func: &Function, globals: &dyn Globals) -> Result<CompiledFn, CompileError> {
+    compile::compile_function(func, globals)
 }
 
 /// Compiles and evaluates an expression without parameters (`gen (n * 2)`, `x = (1 + 2)`).
 pub fn eval(expr: &Expr, globals: &dyn Globals) -> Result<Value, EvalError> {
-    let f = compile_function(
-        &Function {
-            params: vec![],
-            body: expr.clone(),
-        },
-        globals,
-    )
-    .map_err(|e| EvalError(e.0))?;
+    let f = compile_function(&Function { params: vec![], body: expr.clone() }, globals)
+        .map_err(|e| EvalError(e.0))?;
     f.call_args(&[])
 }

@@ -1,6 +1,11 @@
 //! From a line of text to a [`ast::Command`], and back.
 
 pub mod ast;
+mod lexer;
+mod parser;
+mod print;
+
+pub use parser::{KEYWORDS, is_identifier, parse_expr};
 
 use std::fmt;
 
@@ -26,9 +31,8 @@ impl std::error::Error for ParseError {}
 
 /// Parses one command line.
 pub fn parse(line: &str) -> Result<ast::Command, ParseError> {
-    let _ = line;
-    Err(ParseError {
-        position: 0,
-        message: "the parser is not written yet".into(),
-    })
+    parser::parse_command(line)
 }
+
+#[cfg(test)]
+mod tests;

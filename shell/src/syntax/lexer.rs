@@ -1,0 +1,364 @@
+//! Lexing: a command line into words, operators and `(…)` groups, and the text of a group into
+//! expression tokens.
+
+use super::ParseError;
+use super::ast::Word;
+
+fn err(position: usize, message: impl Into<String>) -> ParseError {
+    ParseError {
+        position,
+        message: message.into(),
+    }
+}
+
+/// A token of the command line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    Word(Word),
+    /// The text between a balanced pair of parentheses; the position is that of the `(`.
+    Group(String),
+    Pipe,
+    Amp,
+    /// `>`
+    Out,
+    /// `>>`
+    Append,
+    /// `<`
+    In,
+    /// `>$`
+    Store,
+    /// `>>$`
+    StoreAppend,
+    /// `<$`
+    Load,
+}
+
+impl Tok {
+    pub fn describe(&self) -> String {
+        match self {
+            Tok::Word(w) => format!("'{}'", w.text),
+            Tok::Group(_) => "'('".into(),
+            Tok::Pipe => "'|'".into(),
+            Tok::Amp => "'&'".into(),
+            Tok::Out => "'>'".into(),
+            Tok::Append => "'>>'".into(),
+            Tok::In => "'<'".into(),
+            Tok::Store => "'>$'".into(),
+            Tok::StoreAppend => "'>>$'".into(),
+            Tok::Load => "'<$'".into(),
+        }
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    !(c.is_whitespace() || matches!(c, '|' | '&' | '<' | '>' | '(' | ')' | '\'' | '"' | '\\'))
+}
+
+/// Reads an escape after a backslash inside quotes (`chars` is positioned after the
+/// backslash). Returns the characters it stands for.
+fn read_escape(
+    s: &str,
+    i: usize,
+    backslash_pos: usize,
+    out: &mut String,
+) -> Result<usize, ParseError> {
+    let Some(c) = s[i..].chars().next() else {
+        return Err(err(backslash_pos, "unterminated quote"));
+    };
+    let next = i + c.len_utf8();
+    match c {
+        '\\' | '\'' | '"' => out.push(c),
+        'n' => out.push('\n'),
+        't' => out.push('\t'),
+        'r' => out.push('\r'),
+        '0' => out.push('\0'),
+        'x' => {
+            let hex = s
+                .get(next..next + 2)
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+            match hex {
+                Some(h) => {
+                    let code = u32::from_str_radix(h, 16).expect("hex digits");
+                    out.push(char::from_u32(code).expect("a byte is a char"));
+                    return Ok(next + 2);
+                }
+                None => return Err(err(backslash_pos, "bad escape: \\x needs two hex digits")),
+            }
+        }
+        other => {
+            // Unknown escapes keep the backslash, as Python does.
+            out.push('\\');
+            out.push(other);
+        }
+    }
+    Ok(next)
+}
+
+/// Reads a quoted string starting at the quote at `start`; returns its text and the position
+/// after the closing quote.
+pub fn read_quoted(s: &str, start: usize) -> Result<(String, usize), ParseError> {
+    let quote = s[start..].chars().next().expect("a quote");
+    let mut out = String::new();
+    let mut i = start + 1;
+    loop {
+        let Some(c) = s[i..].chars().next() else {
+            return Err(err(start, "unterminated quote"));
+        };
+        if c == quote {
+            return Ok((out, i + 1));
+        }
+        if c == '\\' {
+            i = read_escape(s, i + 1, i, &mut out)?;
+        } else {
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+}
+
+/// Splits a command line into tokens, each with its byte position.
+pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while let Some(c) = line[i..].chars().next() {
+        if c.is_whitespace() {
+            i += c.len_utf8();
+            continue;
+        }
+        let start = i;
+        match c {
+            '#' => break,
+            '|' => {
+                toks.push((Tok::Pipe, start));
+                i += 1;
+            }
+            '&' => {
+                toks.push((Tok::Amp, start));
+                i += 1;
+            }
+            '<' => {
+                if line[i + 1..].starts_with('$') {
+                    toks.push((Tok::Load, start));
+                    i += 2;
+                } else {
+                    toks.push((Tok::In, start));
+                    i += 1;
+                }
+            }
+            '>' => {
+                let rest = &line[i..];
+                if rest.starts_with(">>$") {
+                    toks.push((Tok::StoreAppend, start));
+                    i += 3;
+                } else if rest.starts_with(">>") {
+                    toks.push((Tok::Append, start));
+                    i += 2;
+                } else if rest.starts_with(">$") {
+                    toks.push((Tok::Store, start));
+                    i += 2;
+                } else {
+                    toks.push((Tok::Out, start));
+                    i += 1;
+                }
+            }
+            ')' => return Err(err(start, "unbalanced parenthesis: ')' without '('")),
+            '(' => {
+                let end = group_end(line, start)?;
+                toks.push((Tok::Group(line[start + 1..end].to_string()), start));
+                i = end + 1;
+            }
+            _ => {
+                let (word, end) = read_word(line, start)?;
+                toks.push((Tok::Word(word), start));
+                i = end;
+            }
+        }
+    }
+    Ok(toks)
+}
+
+/// The position of the `)` matching the `(` at `open`.
+fn group_end(line: &str, open: usize) -> Result<usize, ParseError> {
+    let mut depth = 0usize;
+    let mut i = open;
+    while let Some(c) = line[i..].chars().next() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(i);
+                }
+            }
+            '\'' | '"' => {
+                let (_, end) = read_quoted(line, i)?;
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += c.len_utf8();
+    }
+    Err(err(open, "unbalanced parenthesis: '(' is never closed"))
+}
+
+fn read_word(line: &str, start: usize) -> Result<(Word, usize), ParseError> {
+    let mut text = String::new();
+    let mut quoted = false;
+    let mut i = start;
+    while let Some(c) = line[i..].chars().next() {
+        match c {
+            '\'' | '"' => {
+                let (part, end) = read_quoted(line, i)?;
+                text.push_str(&part);
+                quoted = true;
+                i = end;
+            }
+            '\\' => {
+                let Some(n) = line[i + 1..].chars().next() else {
+                    return Err(err(i, "a backslash at the end of the line escapes nothing"));
+                };
+                text.push(n);
+                quoted = true;
+                i += 1 + n.len_utf8();
+            }
+            c if is_word_char(c) => {
+                text.push(c);
+                i += c.len_utf8();
+            }
+            _ => break,
+        }
+    }
+    Ok((Word { text, quoted }, i))
+}
+
+/// A token of an expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ETok {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// A name or keyword.
+    Ident(String),
+    /// Punctuation: `( ) [ ] , : . + - * / // % ** == != < <= > >=`.
+    Punct(&'static str),
+}
+
+const PUNCTS: [&str; 21] = [
+    "**", "//", "==", "!=", "<=", ">=", "(", ")", "[", "]", ",", ":", ".", "+", "-", "*", "/", "%",
+    "<", ">", "=",
+];
+
+fn is_ident_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_'
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// The most tokens one expression may have: a bound on the depth of the trees it yields.
+const MAX_TOKENS: usize = 1000;
+
+/// Splits expression text into tokens; positions are `base` plus the offset into `s`.
+pub fn tokenize_expr(s: &str, base: usize) -> Result<Vec<(ETok, usize)>, ParseError> {
+    let mut toks = Vec::new();
+    let mut i = 0;
+    let b = s.as_bytes();
+    while let Some(c) = s[i..].chars().next() {
+        if c.is_whitespace() {
+            i += c.len_utf8();
+            continue;
+        }
+        let start = i;
+        if c.is_ascii_digit() || (c == '.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+            let (tok, end) = read_number(s, i, base)?;
+            toks.push((tok, base + start));
+            i = end;
+        } else if is_ident_start(c) {
+            while s[i..].chars().next().is_some_and(is_ident_char) {
+                i += 1;
+            }
+            toks.push((ETok::Ident(s[start..i].to_string()), base + start));
+        } else if c == '\'' || c == '"' {
+            let (text, end) = read_quoted(s, i).map_err(|e| err(base + e.position, e.message))?;
+            toks.push((ETok::Str(text), base + start));
+            i = end;
+        } else if let Some(p) = PUNCTS.iter().find(|p| s[i..].starts_with(**p)) {
+            if *p == "=" {
+                return Err(err(
+                    base + start,
+                    "'=' is not an operator here; did you mean '=='?",
+                ));
+            }
+            toks.push((ETok::Punct(p), base + start));
+            i += p.len();
+        } else {
+            return Err(err(base + start, format!("unexpected character '{c}'")));
+        }
+        if toks.len() > MAX_TOKENS {
+            return Err(err(base + start, "expression too long"));
+        }
+    }
+    Ok(toks)
+}
+
+fn read_number(s: &str, start: usize, base: usize) -> Result<(ETok, usize), ParseError> {
+    let b = s.as_bytes();
+    let mut i = start;
+    let digits = |i: &mut usize| {
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+    };
+    let tok;
+    if b[i] == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X')) {
+        i += 2;
+        let h = i;
+        while b.get(i).is_some_and(u8::is_ascii_hexdigit) {
+            i += 1;
+        }
+        if h == i {
+            return Err(err(base + start, "bad hex literal"));
+        }
+        let v = i64::from_str_radix(&s[h..i], 16)
+            .map_err(|_| err(base + start, "integer literal too large"))?;
+        tok = ETok::Int(v);
+    } else {
+        digits(&mut i);
+        let mut float = false;
+        if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            float = true;
+            i += 1;
+            digits(&mut i);
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            let mut j = i + 1;
+            if matches!(b.get(j), Some(b'+' | b'-')) {
+                j += 1;
+            }
+            if b.get(j).is_some_and(u8::is_ascii_digit) {
+                float = true;
+                i = j;
+                digits(&mut i);
+            }
+        }
+        let text = &s[start..i];
+        if float {
+            let v: f64 = text.parse().map_err(|_| err(base + start, "bad number"))?;
+            if v.is_infinite() {
+                return Err(err(base + start, "float literal too large"));
+            }
+            tok = ETok::Float(v);
+        } else {
+            let v: i64 = text
+                .parse()
+                .map_err(|_| err(base + start, "integer literal too large"))?;
+            tok = ETok::Int(v);
+        }
+    }
+    if s[i..].chars().next().is_some_and(is_ident_char) {
+        return Err(err(base + start, "bad number literal"));
+    }
+    Ok((tok, i))
+}

@@ -1,0 +1,663 @@
+//! Parsing tokens into the syntax tree.
+
+use super::ParseError;
+use super::ast::*;
+use super::lexer::{ETok, Tok, tokenize, tokenize_expr};
+
+fn err(position: usize, message: impl Into<String>) -> ParseError {
+    ParseError {
+        position,
+        message: message.into(),
+    }
+}
+
+pub const KEYWORDS: [&str; 12] = [
+    "and", "or", "not", "in", "if", "else", "true", "false", "none", "True", "False", "None",
+];
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut cs = s.chars();
+    cs.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_name(s: &str) -> bool {
+    is_identifier(s) && !KEYWORDS.contains(&s)
+}
+
+/// What a `(…)` group holds.
+enum Group {
+    Expr(Expr),
+    Func(Function),
+}
+
+/// Parses the text of a group, whose `(` is at `open`.
+fn parse_group(text: &str, open: usize) -> Result<Group, ParseError> {
+    let toks = tokenize_expr(text, open + 1)?;
+    let mut p = ExprParser {
+        toks,
+        pos: 0,
+        end: open + 1 + text.len(),
+        depth: 0,
+    };
+    // `ident (, ident)* :` starts a function.
+    let mut params = Vec::new();
+    let mut k = 0;
+    let is_func = loop {
+        match p.toks.get(k) {
+            Some((ETok::Ident(name), _)) if is_name(name) => params.push(name.clone()),
+            _ => break false,
+        }
+        match p.toks.get(k + 1) {
+            Some((ETok::Punct(","), _)) => k += 2,
+            Some((ETok::Punct(":"), _)) => break true,
+            _ => break false,
+        }
+    };
+    if is_func {
+        for (i, name) in params.iter().enumerate() {
+            if params[..i].contains(name) {
+                return Err(err(
+                    p.toks[2 * i].1,
+                    format!("parameter '{name}' is named twice"),
+                ));
+            }
+        }
+        p.pos = 2 * params.len();
+        if p.peek().is_none() {
+            return Err(err(p.end, "missing function body after ':'"));
+        }
+        let body = p.expr_list(true)?;
+        p.expect_end()?;
+        Ok(Group::Func(Function { params, body }))
+    } else {
+        let e = p.expr_list(true)?;
+        p.expect_end()?;
+        Ok(Group::Expr(e))
+    }
+}
+
+/// Parses an expression on its own (as in a group's text); positions are offsets into `text`.
+pub fn parse_expr(text: &str) -> Result<Expr, ParseError> {
+    let toks = tokenize_expr(text, 0)?;
+    let mut p = ExprParser {
+        toks,
+        pos: 0,
+        end: text.len(),
+        depth: 0,
+    };
+    let e = p.expr_list(true)?;
+    p.expect_end()?;
+    Ok(e)
+}
+
+struct ExprParser {
+    toks: Vec<(ETok, usize)>,
+    pos: usize,
+    end: usize,
+    /// How deeply the parser has recursed, limited so no input can exhaust the stack.
+    depth: usize,
+}
+
+/// The deepest nesting of parentheses, brackets, calls and prefix operators.
+const MAX_DEPTH: usize = 64;
+
+impl ExprParser {
+    fn nested<T>(
+        &mut self,
+        inner: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(err(self.here(), "expression nested too deeply"));
+        }
+        self.depth += 1;
+        let r = inner(self);
+        self.depth -= 1;
+        r
+    }
+
+    fn peek(&self) -> Option<&ETok> {
+        self.toks.get(self.pos).map(|t| &t.0)
+    }
+
+    fn here(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.end, |t| t.1)
+    }
+
+    fn is_punct(&self, p: &str) -> bool {
+        matches!(self.peek(), Some(ETok::Punct(q)) if *q == p)
+    }
+
+    fn is_kw(&self, k: &str) -> bool {
+        matches!(self.peek(), Some(ETok::Ident(q)) if q == k)
+    }
+
+    fn eat_punct(&mut self, p: &str) -> bool {
+        if self.is_punct(p) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_kw(&mut self, k: &str) -> bool {
+        if self.is_kw(k) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn unexpected(&self) -> ParseError {
+        match self.toks.get(self.pos) {
+            None => err(self.end, "unexpected end of expression"),
+            Some((t, at)) => err(*at, format!("unexpected {}", describe(t))),
+        }
+    }
+
+    fn expect_punct(&mut self, p: &str) -> Result<(), ParseError> {
+        if self.eat_punct(p) {
+            Ok(())
+        } else {
+            match self.toks.get(self.pos) {
+                None => Err(err(self.end, format!("expected '{p}' before the end"))),
+                Some((t, at)) => Err(err(*at, format!("expected '{p}', found {}", describe(t)))),
+            }
+        }
+    }
+
+    fn expect_end(&self) -> Result<(), ParseError> {
+        if self.pos < self.toks.len() {
+            Err(self.unexpected())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `e`, or `e, e, ...` (a tuple) when `tuple` allows; an empty list is `()`.
+    fn expr_list(&mut self, tuple: bool) -> Result<Expr, ParseError> {
+        if tuple && self.peek().is_none() {
+            return Ok(Expr::Tuple(vec![]));
+        }
+        let first = self.expr()?;
+        if !(tuple && self.is_punct(",")) {
+            return Ok(first);
+        }
+        let mut items = vec![first];
+        while self.eat_punct(",") {
+            if self.peek().is_none() || self.is_punct(")") {
+                break;
+            }
+            items.push(self.expr()?);
+        }
+        Ok(Expr::Tuple(items))
+    }
+
+    fn expr(&mut self) -> Result<Expr, ParseError> {
+        self.nested(Self::expr_inner)
+    }
+
+    fn expr_inner(&mut self) -> Result<Expr, ParseError> {
+        let then = self.or_expr()?;
+        if self.eat_kw("if") {
+            let cond = self.or_expr()?;
+            if !self.eat_kw("else") {
+                return Err(match self.toks.get(self.pos) {
+                    None => err(self.end, "expected 'else' before the end"),
+                    Some((t, at)) => err(*at, format!("expected 'else', found {}", describe(t))),
+                });
+            }
+            let otherwise = self.expr()?;
+            return Ok(Expr::IfElse {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                otherwise: Box::new(otherwise),
+            });
+        }
+        Ok(then)
+    }
+
+    fn or_expr(&mut self) -> Result<Expr, ParseError> {
+        let mut e = self.and_expr()?;
+        while self.eat_kw("or") {
+            let r = self.and_expr()?;
+            e = Expr::Binary(BinOp::Or, Box::new(e), Box::new(r));
+        }
+        Ok(e)
+    }
+
+    fn and_expr(&mut self) -> Result<Expr, ParseError> {
+        let mut e = self.not_expr()?;
+        while self.eat_kw("and") {
+            let r = self.not_expr()?;
+            e = Expr::Binary(BinOp::And, Box::new(e), Box::new(r));
+        }
+        Ok(e)
+    }
+
+    fn not_expr(&mut self) -> Result<Expr, ParseError> {
+        if self.eat_kw("not") {
+            let e = self.nested(Self::not_expr)?;
+            return Ok(Expr::Unary(UnOp::Not, Box::new(e)));
+        }
+        self.comparison()
+    }
+
+    fn comp_op(&mut self) -> Option<BinOp> {
+        let op = match self.peek()? {
+            ETok::Punct("==") => BinOp::Eq,
+            ETok::Punct("!=") => BinOp::Ne,
+            ETok::Punct("<") => BinOp::Lt,
+            ETok::Punct("<=") => BinOp::Le,
+            ETok::Punct(">") => BinOp::Gt,
+            ETok::Punct(">=") => BinOp::Ge,
+            ETok::Ident(k) if k == "in" => BinOp::In,
+            ETok::Ident(k) if k == "not" => {
+                if matches!(self.toks.get(self.pos + 1), Some((ETok::Ident(k), _)) if k == "in") {
+                    self.pos += 1;
+                    BinOp::NotIn
+                } else {
+                    return None;
+                }
+            }
+            _ => return None,
+        };
+        self.pos += 1;
+        Some(op)
+    }
+
+    fn comparison(&mut self) -> Result<Expr, ParseError> {
+        let l = self.sum()?;
+        let Some(op) = self.comp_op() else {
+            return Ok(l);
+        };
+        let r = self.sum()?;
+        let at = self.here();
+        if self.comp_op().is_some() {
+            return Err(err(
+                at,
+                "comparisons cannot be chained; write 'a < b and b < c' with parentheses or 'and'",
+            ));
+        }
+        Ok(Expr::Binary(op, Box::new(l), Box::new(r)))
+    }
+
+    fn sum(&mut self) -> Result<Expr, ParseError> {
+        let mut e = self.term()?;
+        loop {
+            let op = if self.eat_punct("+") {
+                BinOp::Add
+            } else if self.eat_punct("-") {
+                BinOp::Sub
+            } else {
+                return Ok(e);
+            };
+            let r = self.term()?;
+            e = Expr::Binary(op, Box::new(e), Box::new(r));
+        }
+    }
+
+    fn term(&mut self) -> Result<Expr, ParseError> {
+        let mut e = self.unary()?;
+        loop {
+            let op = if self.eat_punct("*") {
+                BinOp::Mul
+            } else if self.eat_punct("/") {
+                BinOp::Div
+            } else if self.eat_punct("//") {
+                BinOp::FloorDiv
+            } else if self.eat_punct("%") {
+                BinOp::Mod
+            } else {
+                return Ok(e);
+            };
+            let r = self.unary()?;
+            e = Expr::Binary(op, Box::new(e), Box::new(r));
+        }
+    }
+
+    fn unary(&mut self) -> Result<Expr, ParseError> {
+        if self.eat_punct("-") {
+            return Ok(Expr::Unary(UnOp::Neg, Box::new(self.nested(Self::unary)?)));
+        }
+        if self.eat_punct("+") {
+            return Ok(Expr::Unary(UnOp::Pos, Box::new(self.nested(Self::unary)?)));
+        }
+        self.power()
+    }
+
+    fn power(&mut self) -> Result<Expr, ParseError> {
+        let base = self.postfix()?;
+        if self.eat_punct("**") {
+            let exp = self.nested(Self::unary)?;
+            return Ok(Expr::Binary(BinOp::Pow, Box::new(base), Box::new(exp)));
+        }
+        Ok(base)
+    }
+
+    fn postfix(&mut self) -> Result<Expr, ParseError> {
+        let mut e = self.atom()?;
+        loop {
+            if self.eat_punct("(") {
+                let mut args = Vec::new();
+                while !self.is_punct(")") {
+                    args.push(self.expr()?);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct(")")?;
+                e = Expr::Call(Box::new(e), args);
+            } else if self.eat_punct("[") {
+                let lo = if self.is_punct(":") {
+                    None
+                } else {
+                    Some(Box::new(self.expr()?))
+                };
+                if self.eat_punct(":") {
+                    let hi = if self.is_punct("]") {
+                        None
+                    } else {
+                        Some(Box::new(self.expr()?))
+                    };
+                    self.expect_punct("]")?;
+                    e = Expr::Slice(Box::new(e), lo, hi);
+                } else {
+                    self.expect_punct("]")?;
+                    e = Expr::Index(Box::new(e), lo.expect("an index"));
+                }
+            } else if self.eat_punct(".") {
+                match self.toks.get(self.pos) {
+                    Some((ETok::Ident(name), _)) if is_name(name) => {
+                        let name = name.clone();
+                        self.pos += 1;
+                        e = Expr::Attr(Box::new(e), name);
+                    }
+                    Some((t, at)) => {
+                        return Err(err(
+                            *at,
+                            format!("expected a name after '.', found {}", describe(t)),
+                        ));
+                    }
+                    None => return Err(err(self.end, "expected a name after '.'")),
+                }
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    fn atom(&mut self) -> Result<Expr, ParseError> {
+        let Some((tok, _)) = self.toks.get(self.pos) else {
+            return Err(self.unexpected());
+        };
+        let e = match tok {
+            ETok::Int(i) => Expr::Int(*i),
+            ETok::Float(f) => Expr::Float(*f),
+            ETok::Str(s) => Expr::Str(s.clone()),
+            ETok::Ident(k) => match k.as_str() {
+                "true" | "True" => Expr::Bool(true),
+                "false" | "False" => Expr::Bool(false),
+                "none" | "None" => Expr::None,
+                k if KEYWORDS.contains(&k) => return Err(self.unexpected()),
+                name => Expr::Name(name.to_string()),
+            },
+            ETok::Punct("(") => {
+                self.pos += 1;
+                if self.eat_punct(")") {
+                    return Ok(Expr::Tuple(vec![]));
+                }
+                let e = self.expr_list(true)?;
+                self.expect_punct(")")?;
+                return Ok(e);
+            }
+            ETok::Punct("[") => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                while !self.is_punct("]") {
+                    items.push(self.expr()?);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct("]")?;
+                return Ok(Expr::List(items));
+            }
+            _ => return Err(self.unexpected()),
+        };
+        self.pos += 1;
+        Ok(e)
+    }
+}
+
+fn describe(t: &ETok) -> String {
+    match t {
+        ETok::Int(i) => format!("number {i}"),
+        ETok::Float(f) => format!("number {f:?}"),
+        ETok::Str(_) => "a string".into(),
+        ETok::Ident(s) => format!("'{s}'"),
+        ETok::Punct(p) => format!("'{p}'"),
+    }
+}
+
+/// Parses a command line.
+pub fn parse_command(line: &str) -> Result<Command, ParseError> {
+    let toks = tokenize(line)?;
+    if toks.is_empty() {
+        return Ok(Command {
+            body: CommandBody::Empty,
+            background: false,
+        });
+    }
+    // Assignment: `name = (expr)` or `name = word`.
+    if let (Some((Tok::Word(name), _)), Some((Tok::Word(eq), eq_at))) = (toks.first(), toks.get(1))
+        && !name.quoted
+        && is_identifier(&name.text)
+        && !eq.quoted
+        && eq.text == "="
+    {
+        let value = match toks.get(2) {
+            None => return Err(err(eq_at + 1, "missing value after '='")),
+            Some((Tok::Word(w), _)) => AssignValue::Word(w.clone()),
+            Some((Tok::Group(text), at)) => match parse_group(text, *at)? {
+                Group::Expr(e) => AssignValue::Expr(e),
+                Group::Func(_) => {
+                    return Err(err(*at, "a function cannot be assigned to a variable"));
+                }
+            },
+            Some((t, at)) => {
+                return Err(err(
+                    *at,
+                    format!("expected a value after '=', found {}", t.describe()),
+                ));
+            }
+        };
+        if let Some((t, at)) = toks.get(3) {
+            return Err(err(
+                *at,
+                format!("unexpected {} after an assignment", t.describe()),
+            ));
+        }
+        return Ok(Command {
+            body: CommandBody::Assign {
+                name: name.text.clone(),
+                value,
+            },
+            background: false,
+        });
+    }
+    let end = line.len();
+    let mut i = 0;
+    let mut source = None;
+    let mut stages = Vec::new();
+    // Whether stages may follow without a `|` (after `x <$`).
+    let mut expect_stage = true;
+    match (toks.first(), toks.get(1)) {
+        (Some((Tok::Word(w), at)), Some((Tok::Load, _))) => {
+            source = Some(Source::Reservoir(var_name(w, *at)?));
+            i = 2;
+        }
+        (Some((Tok::Load, at)), _) => return Err(err(*at, "missing variable name before '<$'")),
+        (Some((Tok::In, at)), next) => {
+            match next {
+                Some((Tok::Word(w), _)) => source = Some(Source::File(w.clone())),
+                Some((t, at)) => {
+                    return Err(err(
+                        *at,
+                        format!("expected a file name after '<', found {}", t.describe()),
+                    ));
+                }
+                None => return Err(err(at + 1, "missing file name after '<'")),
+            }
+            i = 2;
+            expect_stage = false;
+            if let Some((Tok::Pipe, _)) = toks.get(2) {
+                i = 3;
+                expect_stage = true;
+                if toks.get(3).is_none() {
+                    return Err(err(end, "empty stage: nothing after '|'"));
+                }
+            }
+        }
+        _ => {}
+    }
+    // Stages.
+    while let Some((tok, at)) = toks.get(i).filter(|_| expect_stage) {
+        let stage = match tok {
+            Tok::Word(name) => {
+                i += 1;
+                let mut args = Vec::new();
+                while let Some((t, at)) = toks.get(i) {
+                    match t {
+                        Tok::Word(w) => args.push(Arg::Word(w.clone())),
+                        Tok::Group(text) => args.push(match parse_group(text, *at)? {
+                            Group::Expr(e) => Arg::Expr(e),
+                            Group::Func(f) => Arg::Func(f),
+                        }),
+                        _ => break,
+                    }
+                    i += 1;
+                }
+                Stage::Op {
+                    name: name.clone(),
+                    args,
+                }
+            }
+            Tok::Group(text) => {
+                i += 1;
+                let f = match parse_group(text, *at)? {
+                    Group::Expr(body) => Function {
+                        params: vec![],
+                        body,
+                    },
+                    Group::Func(f) => f,
+                };
+                if let Some((t @ (Tok::Word(_) | Tok::Group(_)), at)) = toks.get(i) {
+                    return Err(err(
+                        *at,
+                        format!(
+                            "unexpected {} after a function; separate stages with '|'",
+                            t.describe()
+                        ),
+                    ));
+                }
+                Stage::Func(f)
+            }
+            Tok::Pipe => return Err(err(*at, "empty stage before '|'")),
+            _ if stages.is_empty() && source.is_none() => {
+                return Err(err(
+                    *at,
+                    format!("expected a command, found {}", tok.describe()),
+                ));
+            }
+            _ => break,
+        };
+        stages.push(stage);
+        match toks.get(i) {
+            Some((Tok::Pipe, _)) => {
+                i += 1;
+                match toks.get(i) {
+                    None => return Err(err(end, "empty stage: nothing after '|'")),
+                    Some((Tok::Word(_) | Tok::Group(_), _)) => {}
+                    Some((_, at)) => return Err(err(*at, "empty stage after '|'")),
+                }
+            }
+            _ => break,
+        }
+    }
+    // Sink.
+    let mut sink = None;
+    if let Some((tok, _)) = toks.get(i) {
+        let name_at = toks.get(i + 1).map_or(end, |t| t.1);
+        match tok {
+            Tok::Store | Tok::StoreAppend => {
+                let append = *tok == Tok::StoreAppend;
+                let name = match toks.get(i + 1) {
+                    Some((Tok::Word(w), wat)) => var_name(w, *wat)?,
+                    _ => {
+                        return Err(err(
+                            name_at,
+                            format!("missing variable name after {}", tok.describe()),
+                        ));
+                    }
+                };
+                sink = Some(Sink::Reservoir { name, append });
+                i += 2;
+            }
+            Tok::Out | Tok::Append => {
+                let append = *tok == Tok::Append;
+                let path = match toks.get(i + 1) {
+                    Some((Tok::Word(w), _)) => w.clone(),
+                    _ => {
+                        return Err(err(
+                            name_at,
+                            format!("missing file name after {}", tok.describe()),
+                        ));
+                    }
+                };
+                sink = Some(Sink::File { path, append });
+                i += 2;
+            }
+            _ => {}
+        }
+    }
+    let mut background = false;
+    if let Some((Tok::Amp, at)) = toks.get(i) {
+        if toks.get(i + 1).is_some() {
+            return Err(err(*at, "'&' must come at the end of the line"));
+        }
+        background = true;
+        i += 1;
+    }
+    if let Some((t, at)) = toks.get(i) {
+        let msg = match t {
+            Tok::Amp => "'&' must come at the end of the line".to_string(),
+            _ if sink.is_some() => format!("unexpected {} after the output", t.describe()),
+            Tok::Load => "'<$' must follow a variable name at the start of the line".to_string(),
+            Tok::In => "'<' can only come at the start of the line".to_string(),
+            _ => format!("unexpected {}", t.describe()),
+        };
+        return Err(err(*at, msg));
+    }
+    if source.is_none() && stages.is_empty() {
+        return Err(err(0, "a pipeline needs a command or an input"));
+    }
+    Ok(Command {
+        body: CommandBody::Pipeline(Pipeline {
+            source,
+            stages,
+            sink,
+        }),
+        background,
+    })
+}
+
+fn var_name(w: &super::ast::Word, at: usize) -> Result<String, ParseError> {
+    if w.quoted || !is_identifier(&w.text) {
+        return Err(err(at, format!("bad variable name '{}'", w.text)));
+    }
+    Ok(w.text.clone())
+}

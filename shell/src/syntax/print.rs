@@ -1,0 +1,299 @@
+//! Printing syntax trees as canonical text that parses back to the same tree.
+
+use super::ast::*;
+use std::fmt::{self, Display, Formatter, Write};
+
+/// A string in single quotes, escaped so the lexer reads back the same text.
+pub fn write_quoted(s: &str, f: &mut impl Write) -> fmt::Result {
+    f.write_char('\'')?;
+    for c in s.chars() {
+        match c {
+            '\\' => f.write_str("\\\\")?,
+            '\'' => f.write_str("\\'")?,
+            '\n' => f.write_str("\\n")?,
+            '\t' => f.write_str("\\t")?,
+            '\r' => f.write_str("\\r")?,
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
+            c => f.write_char(c)?,
+        }
+    }
+    f.write_char('\'')
+}
+
+fn needs_quotes(text: &str) -> bool {
+    text.is_empty()
+        || text.starts_with('#')
+        || text.chars().any(|c| {
+            c.is_whitespace() || matches!(c, '|' | '&' | '<' | '>' | '(' | ')' | '\'' | '"' | '\\')
+        })
+}
+
+impl Display for Word {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.quoted || needs_quotes(&self.text) {
+            write_quoted(&self.text, f)
+        } else {
+            f.write_str(&self.text)
+        }
+    }
+}
+
+impl Display for Command {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match &self.body {
+            CommandBody::Empty => {}
+            CommandBody::Assign { name, value } => match value {
+                AssignValue::Expr(e) => write!(f, "{name} = {}", Group(e))?,
+                AssignValue::Word(w) => write!(f, "{name} = {w}")?,
+            },
+            CommandBody::Pipeline(p) => write!(f, "{p}")?,
+        }
+        if self.background {
+            if self.body != CommandBody::Empty {
+                f.write_char(' ')?;
+            }
+            f.write_char('&')?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Pipeline {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let mut sep = "";
+        match &self.source {
+            Some(Source::Reservoir(name)) => {
+                write!(f, "{name} <$")?;
+                sep = " ";
+            }
+            Some(Source::File(w)) => {
+                write!(f, "< {w}")?;
+                sep = " | ";
+            }
+            None => {}
+        }
+        for stage in &self.stages {
+            write!(f, "{sep}{stage}")?;
+            sep = " | ";
+        }
+        let space = if self.source.is_some() || !self.stages.is_empty() {
+            " "
+        } else {
+            ""
+        };
+        match &self.sink {
+            Some(Sink::Reservoir { name, append }) => {
+                write!(f, "{space}{} {name}", if *append { ">>$" } else { ">$" })
+            }
+            Some(Sink::File { path, append }) => {
+                write!(f, "{space}{} {path}", if *append { ">>" } else { ">" })
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Display for Stage {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Stage::Op { name, args } => {
+                write!(f, "{name}")?;
+                for a in args {
+                    write!(f, " {a}")?;
+                }
+                Ok(())
+            }
+            Stage::Func(func) => write!(f, "{func}"),
+        }
+    }
+}
+
+impl Display for Arg {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Arg::Word(w) => write!(f, "{w}"),
+            Arg::Expr(e) => write!(f, "{}", Group(e)),
+            Arg::Func(func) => write!(f, "{func}"),
+        }
+    }
+}
+
+/// An expression as the content of a `(…)` group.
+struct Group<'a>(&'a Expr);
+
+impl Display for Group<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            // A tuple prints its own parentheses, which are the group's.
+            Expr::Tuple(_) => write!(f, "{}", self.0),
+            e => write!(f, "({e})"),
+        }
+    }
+}
+
+impl Display for Function {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.params.is_empty() {
+            write!(f, "{}", Group(&self.body))
+        } else {
+            write!(f, "({}: {})", self.params.join(", "), self.body)
+        }
+    }
+}
+
+impl Display for Expr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_expr(self, 0, f)
+    }
+}
+
+const P_IF: u8 = 1;
+const P_OR: u8 = 2;
+const P_AND: u8 = 3;
+const P_NOT: u8 = 4;
+const P_CMP: u8 = 5;
+const P_SUM: u8 = 6;
+const P_TERM: u8 = 7;
+const P_UNARY: u8 = 8;
+const P_POW: u8 = 9;
+const P_POSTFIX: u8 = 10;
+
+fn binop_info(op: BinOp) -> (&'static str, u8) {
+    match op {
+        BinOp::Add => ("+", P_SUM),
+        BinOp::Sub => ("-", P_SUM),
+        BinOp::Mul => ("*", P_TERM),
+        BinOp::Div => ("/", P_TERM),
+        BinOp::FloorDiv => ("//", P_TERM),
+        BinOp::Mod => ("%", P_TERM),
+        BinOp::Pow => ("**", P_POW),
+        BinOp::Eq => ("==", P_CMP),
+        BinOp::Ne => ("!=", P_CMP),
+        BinOp::Lt => ("<", P_CMP),
+        BinOp::Le => ("<=", P_CMP),
+        BinOp::Gt => (">", P_CMP),
+        BinOp::Ge => (">=", P_CMP),
+        BinOp::And => ("and", P_AND),
+        BinOp::Or => ("or", P_OR),
+        BinOp::In => ("in", P_CMP),
+        BinOp::NotIn => ("not in", P_CMP),
+    }
+}
+
+fn prec(e: &Expr) -> u8 {
+    match e {
+        Expr::IfElse { .. } => P_IF,
+        Expr::Binary(op, ..) => binop_info(*op).1,
+        Expr::Unary(UnOp::Not, _) => P_NOT,
+        Expr::Unary(..) => P_UNARY,
+        _ => P_POSTFIX,
+    }
+}
+
+fn write_list(items: &[Expr], f: &mut Formatter<'_>) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write_expr(item, 0, f)?;
+    }
+    Ok(())
+}
+
+/// Writes `e`, in parentheses if it binds less tightly than `min`.
+fn write_expr(e: &Expr, min: u8, f: &mut Formatter<'_>) -> fmt::Result {
+    if prec(e) < min {
+        f.write_char('(')?;
+        write_expr(e, 0, f)?;
+        return f.write_char(')');
+    }
+    match e {
+        Expr::Int(i) => write!(f, "{i}"),
+        Expr::Float(x) => {
+            if x.is_finite() {
+                write!(f, "{x:?}")
+            } else if x.is_nan() {
+                f.write_str("(1e999 - 1e999)")
+            } else {
+                f.write_str("1e999")
+            }
+        }
+        Expr::Str(s) => write_quoted(s, f),
+        Expr::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
+        Expr::None => f.write_str("none"),
+        Expr::Name(n) => f.write_str(n),
+        Expr::Tuple(items) => {
+            f.write_char('(')?;
+            write_list(items, f)?;
+            if items.len() == 1 {
+                f.write_char(',')?;
+            }
+            f.write_char(')')
+        }
+        Expr::List(items) => {
+            f.write_char('[')?;
+            write_list(items, f)?;
+            f.write_char(']')
+        }
+        Expr::Unary(op, x) => match op {
+            UnOp::Not => {
+                f.write_str("not ")?;
+                write_expr(x, P_NOT, f)
+            }
+            UnOp::Neg | UnOp::Pos => {
+                f.write_char(if *op == UnOp::Neg { '-' } else { '+' })?;
+                write_expr(x, P_UNARY, f)
+            }
+        },
+        Expr::Binary(op, l, r) => {
+            let (sym, p) = binop_info(*op);
+            let (lp, rp) = match p {
+                P_POW => (P_POSTFIX, P_UNARY),
+                P_CMP => (P_SUM, P_SUM),
+                p => (p, p + 1),
+            };
+            write_expr(l, lp, f)?;
+            write!(f, " {sym} ")?;
+            write_expr(r, rp, f)
+        }
+        Expr::IfElse {
+            cond,
+            then,
+            otherwise,
+        } => {
+            write_expr(then, P_OR, f)?;
+            f.write_str(" if ")?;
+            write_expr(cond, P_OR, f)?;
+            f.write_str(" else ")?;
+            write_expr(otherwise, P_IF, f)
+        }
+        Expr::Index(x, i) => {
+            write_expr(x, P_POSTFIX, f)?;
+            f.write_char('[')?;
+            write_expr(i, 0, f)?;
+            f.write_char(']')
+        }
+        Expr::Slice(x, lo, hi) => {
+            write_expr(x, P_POSTFIX, f)?;
+            f.write_char('[')?;
+            if let Some(lo) = lo {
+                write_expr(lo, 0, f)?;
+            }
+            f.write_char(':')?;
+            if let Some(hi) = hi {
+                write_expr(hi, 0, f)?;
+            }
+            f.write_char(']')
+        }
+        Expr::Attr(x, name) => {
+            write_expr(x, P_POSTFIX, f)?;
+            write!(f, ".{name}")
+        }
+        Expr::Call(callee, args) => {
+            write_expr(callee, P_POSTFIX, f)?;
+            f.write_char('(')?;
+            write_list(args, f)?;
+            f.write_char(')')
+        }
+    }
+}

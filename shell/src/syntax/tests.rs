@@ -1,0 +1,594 @@
+use super::ast::*;
+use super::{parse, parse_expr};
+
+fn w(s: &str) -> Word {
+    Word::plain(s)
+}
+
+fn q(s: &str) -> Word {
+    Word {
+        text: s.into(),
+        quoted: true,
+    }
+}
+
+fn pipeline(line: &str) -> Pipeline {
+    match parse(line).unwrap_or_else(|e| panic!("{line}: {e}")).body {
+        CommandBody::Pipeline(p) => p,
+        other => panic!("not a pipeline: {other:?}"),
+    }
+}
+
+fn op(name: &str, args: Vec<Arg>) -> Stage {
+    Stage::Op {
+        name: w(name),
+        args,
+    }
+}
+
+fn e(s: &str) -> Expr {
+    parse_expr(s).unwrap_or_else(|err| panic!("{s}: {err}"))
+}
+
+fn err_of(line: &str) -> (usize, String) {
+    let e = parse(line).expect_err(line);
+    (e.position, e.message)
+}
+
+fn roundtrip(line: &str) {
+    let c = parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    let printed = c.to_string();
+    let again = parse(&printed).unwrap_or_else(|e| panic!("{printed}: {e}"));
+    assert_eq!(c, again, "{line} -> {printed}");
+}
+
+fn b(x: Expr) -> Box<Expr> {
+    Box::new(x)
+}
+
+fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
+    Expr::Binary(op, b(l), b(r))
+}
+
+fn name(n: &str) -> Expr {
+    Expr::Name(n.into())
+}
+
+#[test]
+fn empty_and_comments() {
+    for line in ["", "   ", "# hello", "  # x | y", "\t"] {
+        assert_eq!(parse(line).unwrap().body, CommandBody::Empty, "{line}");
+    }
+    let p = pipeline("gen 3 # the rest | head");
+    assert_eq!(p.stages, vec![op("gen", vec![Arg::Word(w("3"))])]);
+    // `#` inside a word is not a comment.
+    let p = pipeline("echo a#b");
+    assert_eq!(p.stages, vec![op("echo", vec![Arg::Word(w("a#b"))])]);
+}
+
+#[test]
+fn words_and_quotes() {
+    let p = pipeline(r#"echo 'a b' "c\"d" x'y'z \| \n 'it\'s' "\x41\t" --opt=val *.rs ~ red+"#);
+    let Stage::Op { args, .. } = &p.stages[0] else {
+        panic!()
+    };
+    let words: Vec<Word> = args
+        .iter()
+        .map(|a| match a {
+            Arg::Word(w) => w.clone(),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(
+        words,
+        vec![
+            q("a b"),
+            q("c\"d"),
+            q("xyz"),
+            q("|"),
+            q("n"),
+            q("it's"),
+            q("A\t"),
+            w("--opt=val"),
+            w("*.rs"),
+            w("~"),
+            w("red+")
+        ]
+    );
+    assert_eq!(
+        pipeline("red + count").stages[0],
+        op("red", vec![Arg::Word(w("+")), Arg::Word(w("count"))])
+    );
+    assert_eq!(
+        pipeline("red .").stages[0],
+        op("red", vec![Arg::Word(w("."))])
+    );
+    assert_eq!(
+        pipeline("echo ''").stages[0],
+        op("echo", vec![Arg::Word(q(""))])
+    );
+    assert_eq!(
+        pipeline("é 'ü'").stages[0],
+        op("é", vec![Arg::Word(q("ü"))])
+    );
+}
+
+#[test]
+fn groups_and_functions() {
+    let p = pipeline(
+        "gen 3 | map (x: x * 2) | (x, y: x + y) | (5) | select (f.size > 1 and 'a)' in f.name)",
+    );
+    assert_eq!(p.stages.len(), 5);
+    assert_eq!(
+        p.stages[1],
+        op(
+            "map",
+            vec![Arg::Func(Function {
+                params: vec!["x".into()],
+                body: e("x * 2")
+            })]
+        )
+    );
+    assert_eq!(
+        p.stages[2],
+        Stage::Func(Function {
+            params: vec!["x".into(), "y".into()],
+            body: e("x + y")
+        })
+    );
+    assert_eq!(
+        p.stages[3],
+        Stage::Func(Function {
+            params: vec![],
+            body: Expr::Int(5)
+        })
+    );
+    assert_eq!(
+        pipeline("gen (n * 2)").stages[0],
+        op("gen", vec![Arg::Expr(e("n * 2"))])
+    );
+    assert_eq!(
+        pipeline("f (1, 2) ()").stages[0],
+        op("f", vec![Arg::Expr(e("(1, 2)")), Arg::Expr(e("()"))])
+    );
+    assert_eq!(
+        pipeline("f (1,)").stages[0],
+        op("f", vec![Arg::Expr(Expr::Tuple(vec![Expr::Int(1)]))])
+    );
+    // A function body may be a bare tuple.
+    assert_eq!(
+        pipeline("(x: x, x * x)").stages[0],
+        Stage::Func(Function {
+            params: vec!["x".into()],
+            body: e("(x, x * x)")
+        })
+    );
+    assert_eq!(pipeline("(x: (x, x))").stages, pipeline("(x: x, x)").stages);
+    // Nested parentheses and a group glued to a word.
+    assert_eq!(
+        pipeline("map(x: (x))").stages[0],
+        op(
+            "map",
+            vec![Arg::Func(Function {
+                params: vec!["x".into()],
+                body: name("x")
+            })]
+        )
+    );
+}
+
+#[test]
+fn assignments() {
+    let c = parse("a = (5)").unwrap();
+    assert_eq!(
+        c.body,
+        CommandBody::Assign {
+            name: "a".into(),
+            value: AssignValue::Expr(Expr::Int(5))
+        }
+    );
+    let c = parse("a = hello # comment").unwrap();
+    assert_eq!(
+        c.body,
+        CommandBody::Assign {
+            name: "a".into(),
+            value: AssignValue::Word(w("hello"))
+        }
+    );
+    let c = parse("a = 'x y'").unwrap();
+    assert_eq!(
+        c.body,
+        CommandBody::Assign {
+            name: "a".into(),
+            value: AssignValue::Word(q("x y"))
+        }
+    );
+    // Not identifiers or a quoted '=': ops.
+    assert!(matches!(
+        parse("1a = b").unwrap().body,
+        CommandBody::Pipeline(_)
+    ));
+    assert!(matches!(
+        parse("a '=' b").unwrap().body,
+        CommandBody::Pipeline(_)
+    ));
+    assert!(matches!(
+        parse("a=b").unwrap().body,
+        CommandBody::Pipeline(_)
+    ));
+    assert_eq!(
+        err_of("a = b c"),
+        (6, "unexpected 'c' after an assignment".into())
+    );
+    assert_eq!(err_of("a ="), (3, "missing value after '='".into()));
+    assert_eq!(err_of("a = b &").0, 6);
+    assert_eq!(
+        err_of("a = (x: x)").1,
+        "a function cannot be assigned to a variable"
+    );
+    assert_eq!(err_of("a = | b").1, "expected a value after '=', found '|'");
+}
+
+#[test]
+fn sources_and_sinks() {
+    let p = pipeline("x <$");
+    assert_eq!(
+        p,
+        Pipeline {
+            source: Some(Source::Reservoir("x".into())),
+            stages: vec![],
+            sink: None
+        }
+    );
+    let p = pipeline("x <$ head 3 >$ y");
+    assert_eq!(p.source, Some(Source::Reservoir("x".into())));
+    assert_eq!(p.stages, vec![op("head", vec![Arg::Word(w("3"))])]);
+    assert_eq!(
+        p.sink,
+        Some(Sink::Reservoir {
+            name: "y".into(),
+            append: false
+        })
+    );
+    let p = pipeline("x <$ >>$ y");
+    assert_eq!(p.stages, vec![]);
+    assert_eq!(
+        p.sink,
+        Some(Sink::Reservoir {
+            name: "y".into(),
+            append: true
+        })
+    );
+    let p = pipeline("< in.txt | head 3 > 'out file'");
+    assert_eq!(p.source, Some(Source::File(w("in.txt"))));
+    assert_eq!(
+        p.sink,
+        Some(Sink::File {
+            path: q("out file"),
+            append: false
+        })
+    );
+    let p = pipeline("< a >> b");
+    assert_eq!(p.stages, vec![]);
+    assert_eq!(
+        p.sink,
+        Some(Sink::File {
+            path: w("b"),
+            append: true
+        })
+    );
+    let p = pipeline("gen 3>x");
+    assert_eq!(
+        p.sink,
+        Some(Sink::File {
+            path: w("x"),
+            append: false
+        })
+    );
+    let c = parse("sleep 30 &").unwrap();
+    assert!(c.background);
+    let c = parse("gen 3 >$ x&").unwrap();
+    assert!(c.background);
+    let c = parse("gen 3").unwrap();
+    assert!(!c.background);
+}
+
+#[test]
+fn command_errors() {
+    assert_eq!(err_of("echo 'abc"), (5, "unterminated quote".into()));
+    assert_eq!(err_of("echo \"abc"), (5, "unterminated quote".into()));
+    assert_eq!(
+        err_of("map (x: x"),
+        (4, "unbalanced parenthesis: '(' is never closed".into())
+    );
+    assert_eq!(
+        err_of("map x)"),
+        (5, "unbalanced parenthesis: ')' without '('".into())
+    );
+    assert_eq!(
+        err_of("map (x: ')'"),
+        (4, "unbalanced parenthesis: '(' is never closed".into())
+    );
+    assert_eq!(err_of("map (x: ')"), (8, "unterminated quote".into()));
+    assert_eq!(
+        err_of("gen 3 | | head"),
+        (8, "empty stage after '|'".into())
+    );
+    assert_eq!(err_of("| head").0, 0);
+    assert_eq!(
+        err_of("gen 3 |"),
+        (7, "empty stage: nothing after '|'".into())
+    );
+    assert_eq!(err_of("x <$ | head").1, "empty stage before '|'");
+    assert_eq!(
+        err_of("gen 3 & | head"),
+        (6, "'&' must come at the end of the line".into())
+    );
+    assert_eq!(err_of("gen 3 & &").0, 6);
+    assert_eq!(err_of("& gen").0, 0);
+    assert_eq!(
+        err_of("gen 3 >$"),
+        (8, "missing variable name after '>$'".into())
+    );
+    assert_eq!(err_of("gen 3 >>$ |").1, "missing variable name after '>>$'");
+    assert_eq!(err_of("gen 3 >").1, "missing file name after '>'");
+    assert_eq!(err_of("<$ head").1, "missing variable name before '<$'");
+    assert_eq!(err_of("gen 3 >$ '1x'").1, "bad variable name '1x'");
+    assert_eq!(
+        err_of("gen 3 >$ x y"),
+        (11, "unexpected 'y' after the output".into())
+    );
+    assert_eq!(
+        err_of("gen 3 > a | head").1,
+        "unexpected '|' after the output"
+    );
+    assert_eq!(err_of("gen 3 > a > b").0, 10);
+    assert_eq!(
+        err_of("head 3 <$ x").1,
+        "'<$' must follow a variable name at the start of the line"
+    );
+    assert_eq!(
+        err_of("head < x").1,
+        "'<' can only come at the start of the line"
+    );
+    assert_eq!(err_of("< a head").1, "unexpected 'head'");
+    assert_eq!(err_of("<").1, "missing file name after '<'");
+    assert_eq!(err_of("< a |").1, "empty stage: nothing after '|'");
+    assert_eq!(err_of(">$ x").1, "expected a command, found '>$'");
+    assert_eq!(
+        err_of("(x: x) y").1,
+        "unexpected 'y' after a function; separate stages with '|'"
+    );
+    assert_eq!(
+        err_of("echo \\").1,
+        "a backslash at the end of the line escapes nothing"
+    );
+    assert_eq!(
+        err_of("map (x: x +)"),
+        (11, "unexpected end of expression".into())
+    );
+    assert_eq!(err_of("map (x: 1 +* 2)"), (11, "unexpected '*'".into()));
+    assert_eq!(
+        err_of("gen (99999999999999999999)"),
+        (5, "integer literal too large".into())
+    );
+    assert_eq!(err_of("map (x, x: 1)").1, "parameter 'x' is named twice");
+    assert_eq!(err_of("map (x:)").1, "missing function body after ':'");
+    assert_eq!(
+        err_of("map (a < b < c)").1,
+        "comparisons cannot be chained; write 'a < b and b < c' with parentheses or 'and'"
+    );
+    assert_eq!(
+        err_of("map (a = b)").1,
+        "'=' is not an operator here; did you mean '=='?"
+    );
+    assert_eq!(
+        err_of("map ('\\xZZ')").1,
+        "bad escape: \\x needs two hex digits"
+    );
+}
+
+#[test]
+fn expression_precedence() {
+    use BinOp::*;
+    assert_eq!(
+        e("-2**2"),
+        Expr::Unary(UnOp::Neg, b(bin(Pow, Expr::Int(2), Expr::Int(2))))
+    );
+    assert_eq!(
+        e("2**-1"),
+        bin(Pow, Expr::Int(2), Expr::Unary(UnOp::Neg, b(Expr::Int(1))))
+    );
+    assert_eq!(
+        e("2**3**2"),
+        bin(Pow, Expr::Int(2), bin(Pow, Expr::Int(3), Expr::Int(2)))
+    );
+    assert_eq!(
+        e("1 + 2 * 3"),
+        bin(Add, Expr::Int(1), bin(Mul, Expr::Int(2), Expr::Int(3)))
+    );
+    assert_eq!(
+        e("1 - 2 - 3"),
+        bin(Sub, bin(Sub, Expr::Int(1), Expr::Int(2)), Expr::Int(3))
+    );
+    assert_eq!(
+        e("a or b and not c"),
+        bin(
+            Or,
+            name("a"),
+            bin(And, name("b"), Expr::Unary(UnOp::Not, b(name("c"))))
+        )
+    );
+    assert_eq!(
+        e("not a == b"),
+        Expr::Unary(UnOp::Not, b(bin(Eq, name("a"), name("b"))))
+    );
+    assert_eq!(e("a not in b"), bin(NotIn, name("a"), name("b")));
+    assert_eq!(e("a in b"), bin(In, name("a"), name("b")));
+    for (s, op) in [
+        ("==", Eq),
+        ("!=", Ne),
+        ("<", Lt),
+        ("<=", Le),
+        (">", Gt),
+        (">=", Ge),
+    ] {
+        assert_eq!(
+            e(&format!("a {s} b + 1")),
+            bin(op, name("a"), bin(Add, name("b"), Expr::Int(1)))
+        );
+    }
+    for (s, op) in [("*", Mul), ("/", Div), ("//", FloorDiv), ("%", Mod)] {
+        assert_eq!(e(&format!("a {s} b")), bin(op, name("a"), name("b")));
+    }
+    assert_eq!(
+        e("a if c else b if d else e"),
+        Expr::IfElse {
+            cond: b(name("c")),
+            then: b(name("a")),
+            otherwise: b(Expr::IfElse {
+                cond: b(name("d")),
+                then: b(name("b")),
+                otherwise: b(name("e"))
+            })
+        }
+    );
+    assert_eq!(e("+x"), Expr::Unary(UnOp::Pos, b(name("x"))));
+    assert_eq!(e("-5"), Expr::Unary(UnOp::Neg, b(Expr::Int(5))));
+}
+
+#[test]
+fn expression_atoms_and_postfix() {
+    assert_eq!(e("0x1F"), Expr::Int(31));
+    assert_eq!(e("1.5"), Expr::Float(1.5));
+    assert_eq!(e("1e9"), Expr::Float(1e9));
+    assert_eq!(e("2.5e-3"), Expr::Float(2.5e-3));
+    assert_eq!(e(".5"), Expr::Float(0.5));
+    assert_eq!(e("9223372036854775807"), Expr::Int(i64::MAX));
+    assert!(parse_expr("9223372036854775808").is_err());
+    assert!(parse_expr("1e999").is_err());
+    assert!(parse_expr("12abc").is_err());
+    assert_eq!(e("'a\\nb'"), Expr::Str("a\nb".into()));
+    assert_eq!(e("\"it's\""), Expr::Str("it's".into()));
+    for (s, v) in [
+        ("true", Expr::Bool(true)),
+        ("True", Expr::Bool(true)),
+        ("false", Expr::Bool(false)),
+        ("False", Expr::Bool(false)),
+        ("none", Expr::None),
+        ("None", Expr::None),
+    ] {
+        assert_eq!(e(s), v);
+    }
+    assert_eq!(e("()"), Expr::Tuple(vec![]));
+    assert_eq!(e("(1,)"), Expr::Tuple(vec![Expr::Int(1)]));
+    assert_eq!(e("(1)"), Expr::Int(1));
+    assert_eq!(e("(1, 2)"), Expr::Tuple(vec![Expr::Int(1), Expr::Int(2)]));
+    assert_eq!(e("[]"), Expr::List(vec![]));
+    assert_eq!(e("[1, 2,]"), Expr::List(vec![Expr::Int(1), Expr::Int(2)]));
+    assert_eq!(
+        e("f(a, b)"),
+        Expr::Call(b(name("f")), vec![name("a"), name("b")])
+    );
+    assert_eq!(e("f()"), Expr::Call(b(name("f")), vec![]));
+    assert_eq!(
+        e("a[-1]"),
+        Expr::Index(b(name("a")), b(Expr::Unary(UnOp::Neg, b(Expr::Int(1)))))
+    );
+    assert_eq!(
+        e("a[1:]"),
+        Expr::Slice(b(name("a")), Some(b(Expr::Int(1))), None)
+    );
+    assert_eq!(
+        e("a[:2]"),
+        Expr::Slice(b(name("a")), None, Some(b(Expr::Int(2))))
+    );
+    assert_eq!(e("a[:]"), Expr::Slice(b(name("a")), None, None));
+    assert_eq!(e("f.size"), Expr::Attr(b(name("f")), "size".into()));
+    assert_eq!(
+        e("s.split(',')[0].upper()"),
+        Expr::Call(
+            b(Expr::Attr(
+                b(Expr::Index(
+                    b(Expr::Call(
+                        b(Expr::Attr(b(name("s")), "split".into())),
+                        vec![Expr::Str(",".into())]
+                    )),
+                    b(Expr::Int(0))
+                )),
+                "upper".into()
+            )),
+            vec![]
+        )
+    );
+    assert_eq!(e("1.x"), Expr::Attr(b(Expr::Int(1)), "x".into()));
+    assert!(parse_expr("a.1").is_err());
+    assert!(parse_expr("if").is_err());
+    assert!(parse_expr("a if b").is_err());
+    assert!(parse_expr("[1 2]").is_err());
+    assert!(parse_expr("f(1 2)").is_err());
+    assert!(parse_expr("a[1:2:3]").is_err());
+    assert!(parse_expr("$").is_err());
+}
+
+#[test]
+fn printing_round_trips() {
+    for line in [
+        "gen 3 | map (x: x * 2) | red +",
+        "x <$ head 3 >$ y",
+        "x <$",
+        "x <$ >>$ y &",
+        "< 'a file' | grep -v x > out",
+        "< a >> b",
+        "a = (1 + 2)",
+        "a = 'hello world'",
+        "a = (1, 'x')",
+        "echo '' \\| 'a\\'b' \"\\x01\" é",
+        "map (x: -2 ** 2) | (x: (-2) ** 2) | (x: 2 ** -x ** 2)",
+        "map (x: not a == b) | (x: (not a) == b) | (x: (a < b) == c)",
+        "map (x: (a if b else c) if (d if e else f) else g if h else i)",
+        "map (x: a - (b - c) - d) | (x: a / (b * c)) | (x: a + -b)",
+        "map (x: [1, (2,), (), [], 'a'][1:][:2][0]) | (x: f.name.upper().split(',')) | (x: 1.x + 1.5.y)",
+        "map (x: 1e100 + 2.5e-7 + 0.1 + 1.0)",
+        "sort (f: f.mtime) | (x, y: (x, y)) | f (1,) (())",
+        "'#x' '' ab\\#",
+    ] {
+        roundtrip(line);
+    }
+    assert_eq!(
+        parse("gen 3|map(x:x*2)").unwrap().to_string(),
+        "gen 3 | map (x: x * 2)"
+    );
+    assert_eq!(
+        parse("x<$head 3>>$y&").unwrap().to_string(),
+        "x <$ head 3 >>$ y &"
+    );
+    assert_eq!(parse("a = (1, 2)").unwrap().to_string(), "a = (1, 2)");
+    assert_eq!(
+        parse("map (x: -2**2)").unwrap().to_string(),
+        "map (x: -2 ** 2)"
+    );
+}
+
+#[test]
+fn deep_input_is_refused_not_a_crash() {
+    let deep = format!("map ({}1{})", "(".repeat(100), ")".repeat(100));
+    assert_eq!(err_of(&deep).1, "expression nested too deeply");
+    for prefix in ["-", "not ", "[", "f(", "2 ** "] {
+        let line = format!("map ({}1)", prefix.repeat(100));
+        assert!(parse(&line).is_err(), "{prefix}");
+    }
+    let long = format!("map ({}1)", "1 + ".repeat(600));
+    assert_eq!(err_of(&long).1, "expression too long");
+    // Long left-leaning chains within the limit parse, print and parse back.
+    for op in ["+", "-", "*", "and", "or"] {
+        roundtrip(&format!("map (x: x{})", format!(" {op} x").repeat(300)));
+    }
+    // Right-leaning chains nest, so they are limited by depth.
+    for op in ["if 1 else", "**"] {
+        roundtrip(&format!("map (x: x{})", format!(" {op} x").repeat(30)));
+        assert!(parse(&format!("map (x: x{})", format!(" {op} x").repeat(100))).is_err());
+    }
+    roundtrip(&format!("map (x: x{})", ".a".repeat(450)));
+    roundtrip(&format!("map (x: x{})", "[0]".repeat(300)));
+}

@@ -1,0 +1,226 @@
+//! Property tests of the parser and printer.
+
+use marsh::syntax::ast::*;
+use marsh::syntax::{KEYWORDS, parse};
+use proptest::prelude::*;
+
+fn ident() -> impl Strategy<Value = String> {
+    "[a-z_][a-z0-9_]{0,5}".prop_filter("not a keyword", |s| !KEYWORDS.contains(&s.as_str()))
+}
+
+fn leaf() -> impl Strategy<Value = Expr> {
+    prop_oneof![
+        (0i64..=i64::MAX).prop_map(Expr::Int),
+        (0i64..100).prop_map(Expr::Int),
+        (0.0f64..1e300).prop_map(Expr::Float),
+        prop_oneof![Just(0.5), Just(1e-7), Just(1.0), Just(0.0)].prop_map(Expr::Float),
+        any::<String>().prop_map(Expr::Str),
+        "[a-z'\"\\\\ ()|#]{0,4}".prop_map(Expr::Str),
+        any::<bool>().prop_map(Expr::Bool),
+        Just(Expr::None),
+        ident().prop_map(Expr::Name),
+    ]
+}
+
+fn binop() -> impl Strategy<Value = BinOp> {
+    use BinOp::*;
+    prop::sample::select(vec![
+        Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Eq, Ne, Lt, Le, Gt, Ge, And, Or, In, NotIn,
+    ])
+}
+
+fn expr() -> impl Strategy<Value = Expr> {
+    leaf().prop_recursive(5, 40, 4, |inner| {
+        let b = |e: Expr| Box::new(e);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Expr::Tuple),
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Expr::List),
+            (
+                prop::sample::select(vec![UnOp::Neg, UnOp::Pos, UnOp::Not]),
+                inner.clone()
+            )
+                .prop_map(move |(op, e)| Expr::Unary(op, b(e))),
+            (binop(), inner.clone(), inner.clone()).prop_map(move |(op, l, r)| Expr::Binary(
+                op,
+                b(l),
+                b(r)
+            )),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(move |(c, t, o)| {
+                Expr::IfElse {
+                    cond: b(c),
+                    then: b(t),
+                    otherwise: b(o),
+                }
+            }),
+            (inner.clone(), inner.clone()).prop_map(move |(x, i)| Expr::Index(b(x), b(i))),
+            (
+                inner.clone(),
+                prop::option::of(inner.clone()),
+                prop::option::of(inner.clone())
+            )
+                .prop_map(move |(x, lo, hi)| Expr::Slice(b(x), lo.map(b), hi.map(b))),
+            (inner.clone(), ident()).prop_map(move |(x, n)| Expr::Attr(b(x), n)),
+            (inner.clone(), prop::collection::vec(inner, 0..3))
+                .prop_map(move |(f, args)| Expr::Call(b(f), args)),
+        ]
+    })
+}
+
+fn word() -> impl Strategy<Value = Word> {
+    prop_oneof![
+        "[a-z0-9.*+=,:~!@^/-]{1,6}"
+            .prop_filter("not '='", |s| s != "=")
+            .prop_map(|text| Word {
+                text,
+                quoted: false
+            }),
+        any::<String>().prop_map(|text| Word { text, quoted: true }),
+    ]
+}
+
+fn function() -> impl Strategy<Value = Function> {
+    (prop::collection::vec(ident(), 0..3), expr()).prop_map(|(mut params, body)| {
+        params.sort();
+        params.dedup();
+        Function { params, body }
+    })
+}
+
+fn arg() -> impl Strategy<Value = Arg> {
+    prop_oneof![
+        3 => word().prop_map(Arg::Word),
+        1 => expr().prop_map(Arg::Expr),
+        1 => function()
+            .prop_filter("has params", |f| !f.params.is_empty())
+            .prop_map(Arg::Func),
+    ]
+}
+
+fn stage() -> impl Strategy<Value = Stage> {
+    prop_oneof![
+        3 => (word(), prop::collection::vec(arg(), 0..3))
+            .prop_map(|(name, args)| Stage::Op { name, args }),
+        1 => function().prop_map(Stage::Func),
+    ]
+}
+
+fn sink() -> impl Strategy<Value = Sink> {
+    prop_oneof![
+        (ident(), any::<bool>()).prop_map(|(name, append)| Sink::Reservoir { name, append }),
+        (word(), any::<bool>()).prop_map(|(path, append)| Sink::File { path, append }),
+    ]
+}
+
+fn command() -> impl Strategy<Value = Command> {
+    let source = prop::option::of(prop_oneof![
+        ident().prop_map(Source::Reservoir),
+        word().prop_map(Source::File),
+    ]);
+    let pipeline = (source, prop::collection::vec(stage(), 0..4), prop::option::of(sink()))
+        .prop_filter("source or stage", |(so, st, _)| so.is_some() || !st.is_empty())
+        // `a = b ...` would read as an assignment.
+        .prop_filter("not an assignment", |(so, st, _)| {
+            !(so.is_none()
+                && matches!(st.first(), Some(Stage::Op { name, args })
+                    if !name.quoted && matches!(args.first(), Some(Arg::Word(w)) if w.text == "=" && !w.quoted)))
+        })
+        .prop_map(|(source, stages, sink)| Pipeline { source, stages, sink });
+    prop_oneof![
+        Just(Command {
+            body: CommandBody::Empty,
+            background: false
+        }),
+        (ident(), expr()).prop_map(|(name, e)| Command {
+            body: CommandBody::Assign {
+                name,
+                value: AssignValue::Expr(e)
+            },
+            background: false
+        }),
+        (ident(), word()).prop_map(|(name, w)| Command {
+            body: CommandBody::Assign {
+                name,
+                value: AssignValue::Word(w)
+            },
+            background: false
+        }),
+        (pipeline, any::<bool>()).prop_map(|(p, background)| Command {
+            body: CommandBody::Pipeline(p),
+            background
+        }),
+    ]
+}
+
+fn noisy_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[ a-z0-9|&<>$()'\"\\\\#:,.=+*/%!\\[\\]-]{0,40}",
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "gen",
+                "3",
+                "|",
+                "&",
+                ">$",
+                "<$",
+                ">",
+                ">>",
+                "<",
+                "(",
+                ")",
+                "x",
+                ":",
+                ",",
+                "'",
+                "\"",
+                "\\",
+                "#",
+                " ",
+                "é",
+                "日本",
+                "**",
+                "-",
+                "not",
+                "in",
+                "if",
+                "else",
+                "[",
+                "]",
+                "=",
+                ".",
+                "0x",
+                "1e",
+                "99999999999999999999",
+                "\u{0}",
+                "\n",
+            ]),
+            0..20
+        )
+        .prop_map(|v| v.concat()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_trees_print_and_parse_back(c in command()) {
+        let text = c.to_string();
+        let back = parse(&text);
+        prop_assert_eq!(back.as_ref().ok(), Some(&c), "printed: {:?} -> {:?}", text, back);
+    }
+
+    #[test]
+    fn parse_never_panics(line in noisy_line()) {
+        let _ = parse(&line);
+    }
+
+    #[test]
+    fn parse_print_parse_is_stable(line in noisy_line()) {
+        if let Ok(c) = parse(&line) {
+            let text = c.to_string();
+            let back = parse(&text);
+            prop_assert_eq!(back.as_ref().ok(), Some(&c), "{:?} printed {:?} -> {:?}", line, text, back);
+        }
+    }
+}
