@@ -49,7 +49,7 @@ fn a_producer_sees_its_output_closed_by_head() {
 
 #[test]
 fn an_endless_generator_stops_when_the_program_closes_its_input() {
-    let run = marsh("gen 0 | head -n 2");
+    let run = marsh("gen 0 | 'head' -n 2");
     assert_eq!(run.stdout, "0\n1\n");
     assert_eq!(run.status, 0);
 }

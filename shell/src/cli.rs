@@ -1,7 +1,7 @@
 //! The `marsh` command: `marsh -c COMMAND`, `marsh FILE`, or commands from stdin.
 
 use crate::shell::{Control, Shell};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 /// How marsh was asked to run.
 pub enum Mode {
@@ -17,31 +17,21 @@ pub enum Mode {
 pub fn run(mode: Mode) -> i32 {
     let mut shell = Shell::new();
     match mode {
-        Mode::Command(text) => {
-            run_lines(&mut shell, text.lines().map(|l| Ok(l.to_string())), false)
-        }
+        Mode::Command(text) => run_lines(&mut shell, text.lines().map(|l| Ok(l.to_string()))),
         Mode::Script(path) => match std::fs::File::open(&path) {
-            Ok(f) => run_lines(&mut shell, std::io::BufReader::new(f).lines(), false),
+            Ok(f) => run_lines(&mut shell, std::io::BufReader::new(f).lines()),
             Err(e) => {
                 eprintln!("marsh: {}: {}", path.display(), crate::ops::io_reason(&e));
                 127
             }
         },
-        Mode::Stdin => {
-            let interactive = std::io::stdin().is_terminal();
-            run_lines(&mut shell, std::io::stdin().lock().lines(), interactive)
-        }
+        Mode::Stdin if std::io::stdin().is_terminal() => crate::interactive::run(&mut shell),
+        Mode::Stdin => run_lines(&mut shell, std::io::stdin().lock().lines()),
     }
 }
 
-fn run_lines(
-    shell: &mut Shell,
-    lines: impl Iterator<Item = std::io::Result<String>>,
-    prompt: bool,
-) -> i32 {
-    if prompt {
-        show_prompt();
-    }
+/// Runs lines until the input ends or `exit`; a failing line does not stop the rest.
+fn run_lines(shell: &mut Shell, lines: impl Iterator<Item = std::io::Result<String>>) -> i32 {
     for line in lines {
         let line = match line {
             Ok(l) => l,
@@ -53,15 +43,6 @@ fn run_lines(
         if let Control::Exit(code) = shell.run_line(&line) {
             return code;
         }
-        if prompt {
-            show_prompt();
-        }
     }
     shell.status()
-}
-
-fn show_prompt() {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(b"marsh> ");
-    let _ = out.flush();
 }

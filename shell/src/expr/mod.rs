@@ -113,13 +113,22 @@ impl CompiledFn {
 }
 
 /// Compiles a function, resolving free names against `globals`.
-pub fn compile_function(func: &Function, globals: &dyn Globals) -> Result<CompiledFn, CompileError> {
+pub fn compile_function(
+    func: &Function,
+    globals: &dyn Globals,
+) -> Result<CompiledFn, CompileError> {
     compile::compile_function(func, globals)
 }
 
 /// Compiles and evaluates an expression without parameters (`gen (n * 2)`, `x = (1 + 2)`).
 pub fn eval(expr: &Expr, globals: &dyn Globals) -> Result<Value, EvalError> {
-    let f = compile_function(&Function { params: vec![], body: expr.clone() }, globals)
-        .map_err(|e| EvalError(e.0))?;
+    let f = compile_function(
+        &Function {
+            params: vec![],
+            body: expr.clone(),
+        },
+        globals,
+    )
+    .map_err(|e| EvalError(e.0))?;
     f.call_args(&[])
 }

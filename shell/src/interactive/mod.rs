@@ -1,0 +1,95 @@
+//! The interactive shell: line editing (reedline), history, completion, the numbered prompt.
+//!
+//! Keys at the prompt: ctrl-c clears the line and gives a fresh prompt; ctrl-z inserts nothing
+//! and stops nothing (the terminal is in raw mode while a line is edited, so it reaches the
+//! editor as a key, which is bound to nothing); ctrl-d on an empty line acts as `exit`.
+
+mod complete;
+mod prompt;
+
+pub use complete::MarshCompleter;
+pub use prompt::{DEFAULT_PROMPT, NumberedPrompt};
+
+use crate::shell::{Control, Shell};
+use reedline::{
+    ColumnarMenu, Emacs, FileBackedHistory, KeyCode, KeyModifiers, MenuBuilder, Reedline,
+    ReedlineEvent, ReedlineMenu, Signal, default_emacs_keybindings,
+};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Where history is kept: `$MARSH_HISTORY`, else `$XDG_DATA_HOME/marsh/history`, else
+/// `~/.local/share/marsh/history`.
+pub fn history_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MARSH_HISTORY") {
+        return Some(PathBuf::from(p));
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(data.join("marsh").join("history"))
+}
+
+/// The line editor, configured for marsh.
+fn editor(variables: Arc<Mutex<Vec<String>>>) -> Reedline {
+    let mut keys = default_emacs_keybindings();
+    // reedline binds ctrl-z to undo; at a shell prompt it must do nothing at all.
+    keys.add_binding(
+        KeyModifiers::CONTROL,
+        KeyCode::Char('z'),
+        ReedlineEvent::None,
+    );
+    keys.add_binding(
+        KeyModifiers::NONE,
+        KeyCode::Tab,
+        ReedlineEvent::UntilFound(vec![
+            ReedlineEvent::Menu("completion".into()),
+            ReedlineEvent::MenuNext,
+        ]),
+    );
+    let menu = ColumnarMenu::default().with_name("completion");
+    let mut editor = Reedline::create()
+        .with_edit_mode(Box::new(Emacs::new(keys)))
+        .with_completer(Box::new(MarshCompleter { variables }))
+        .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
+        .with_quick_completions(false);
+    if let Some(path) = history_path() {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        match FileBackedHistory::with_file(10_000, path.clone()) {
+            Ok(history) => editor = editor.with_history(Box::new(history)),
+            Err(e) => eprintln!("marsh: history {}: {e}", path.display()),
+        }
+    }
+    editor
+}
+
+/// Runs the interactive loop until `exit` or ctrl-d; returns the exit status.
+pub fn run(shell: &mut Shell) -> i32 {
+    let template = std::env::var("MARSH_PROMPT").unwrap_or_else(|_| DEFAULT_PROMPT.to_string());
+    let variables = Arc::new(Mutex::new(Vec::new()));
+    let mut editor = editor(variables.clone());
+    let mut counter: u64 = 0;
+    loop {
+        if let Ok(mut names) = variables.lock() {
+            *names = shell.vars.names().map(String::from).collect();
+        }
+        counter += 1;
+        let prompt = NumberedPrompt::new(&template, counter);
+        match editor.read_line(&prompt) {
+            Ok(Signal::Success(line)) => {
+                if let Control::Exit(code) = shell.run_line(&line) {
+                    return code;
+                }
+            }
+            Ok(Signal::CtrlC) => {}
+            Ok(Signal::CtrlD) => return shell.status(),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("marsh: reading the line: {e}");
+                return 1;
+            }
+        }
+    }
+}
