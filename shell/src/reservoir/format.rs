@@ -676,4 +676,4 @@ pub fn check_footer(len: u64, tail: &[u8]) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

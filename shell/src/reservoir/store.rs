@@ -124,7 +124,7 @@ impl Session {
         let fd = openat(
             self.dir_fd(),
             tmp_name.as_str(),
-            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(0o600),
         )
         .map_err(io::Error::from)?;
@@ -168,7 +168,8 @@ impl PendingWrite {
         self.dir.join(&self.tmp_name)
     }
 
-    /// The temporary file, open for writing (`O_CLOEXEC`: a host program doesn't inherit it).
+    /// The temporary file, open for reading and writing (`O_CLOEXEC`: a host program doesn't
+    /// inherit it).
     pub fn file(&self) -> &File {
         &self.file
     }
