@@ -159,7 +159,18 @@ impl<W: Write> ReservoirWriter<W> {
         }
         // The hot case, a small int, without the general encoder.
         if let Value::Int(i) = value {
-            encode_int(&mut self.buf, *i);
+            let z = zigzag(*i);
+            if z < 0x80 {
+                self.buf.push(T_INT_SMALL | z as u8);
+            } else {
+                // Fixed-size writes, then cut back to the varint's length.
+                let len = self.buf.len();
+                self.buf.resize(len + 11, 0);
+                let out: &mut [u8; 11] = (&mut self.buf[len..len + 11]).try_into().unwrap();
+                out[0] = T_INT;
+                let n = varint_into(&mut out[1..], z);
+                self.buf.truncate(len + 1 + n);
+            }
         } else {
             let start = self.buf.len();
             if !encode(&mut self.buf, value, 0) {
@@ -253,6 +264,19 @@ fn zigzag(i: i64) -> u64 {
 #[inline]
 fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+/// Writes `u` as a varint at the start of `out` (at least 10 bytes); returns its length.
+#[inline]
+fn varint_into(out: &mut [u8], mut u: u64) -> usize {
+    let mut n = 0;
+    while u >= 0x80 {
+        out[n] = (u as u8) | 0x80;
+        u >>= 7;
+        n += 1;
+    }
+    out[n] = u as u8;
+    n + 1
 }
 
 #[inline]
@@ -388,6 +412,14 @@ impl<R: Read> ReservoirReader<R> {
     /// Items read so far.
     pub fn items(&self) -> u64 {
         self.items
+    }
+
+    /// After the end or an error: nothing more is read.
+    fn stop(&mut self) {
+        self.done = true;
+        self.base += self.pos as u64;
+        self.pos = 0;
+        self.end = 0;
     }
 
     #[inline]
@@ -645,17 +677,47 @@ impl<R: Read> Iterator for ReservoirReader<R> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        // The hot case: an int, whole in the buffer (the tag and at most 10 varint bytes).
+        if self.pos + 11 <= self.end {
+            let window: &[u8; 11] = self.buf[self.pos..self.pos + 11].try_into().unwrap();
+            let tag = window[0];
+            if tag >= T_INT_SMALL {
+                self.pos += 1;
+                self.items += 1;
+                return Some(Ok(Value::Int(unzigzag((tag & 0x7f) as u64))));
+            }
+            if tag == T_INT {
+                let mut u = 0u64;
+                for (k, &b) in window[1..].iter().enumerate() {
+                    if k == 9 && b > 1 {
+                        break; // too long: the slow path reports it
+                    }
+                    u |= ((b & 0x7f) as u64) << (7 * k);
+                    if b & 0x80 == 0 {
+                        self.pos += 2 + k;
+                        self.items += 1;
+                        return Some(Ok(Value::Int(unzigzag(u))));
+                    }
+                }
+            }
+        }
+        self.next_slow()
+    }
+}
+
+impl<R: Read> ReservoirReader<R> {
+    fn next_slow(&mut self) -> Option<Result<Value, ReadError>> {
         if self.done {
             return None;
         }
         match self.next_item() {
             Ok(Some(v)) => Some(Ok(v)),
             Ok(None) => {
-                self.done = true;
+                self.stop();
                 None
             }
             Err(e) => {
-                self.done = true;
+                self.stop();
                 Some(Err(e))
             }
         }

@@ -434,6 +434,22 @@ fn speed_10m_ints() {
         .collect();
     let head_t = t.elapsed();
     assert_eq!(head.len(), 3);
+    // The same in memory, without the file system.
+    let t = Instant::now();
+    let mut w = ReservoirWriter::new(Vec::with_capacity(50_000_000));
+    for i in 0..10_000_000 {
+        w.push(&Value::Int(i)).unwrap();
+    }
+    let (_, bytes) = w.finish_into_inner().unwrap();
+    let enc_mem = t.elapsed();
+    let t = Instant::now();
+    let n = ReservoirReader::new(&bytes[..])
+        .unwrap()
+        .try_fold(0u64, |n, r| r.map(|_| n + 1))
+        .unwrap();
+    let dec_mem = t.elapsed();
+    assert_eq!(n, 10_000_000);
+    println!("10M ints in memory: encode {enc_mem:?}, decode+count {dec_mem:?}");
     println!(
         "10M ints: encode {enc:?} ({enc_sync:?} with fdatasync), decode+count {dec:?}, \
          head 3 {head_t:?}, {size} bytes ({:.2} bytes/item), dir {}",

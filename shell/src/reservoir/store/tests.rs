@@ -413,3 +413,34 @@ fn enospc_on_a_small_tmpfs_rolls_back() {
     drop((x, y));
     s.close().unwrap();
 }
+
+/// `cargo test --release -p marsh --lib speed_store -- --ignored --nocapture`: the whole path
+/// the shell takes for `gen 10000000 >$ x`, `x <$ head 3` and `x <$ red count`.
+#[test]
+#[ignore]
+fn speed_store_10m() {
+    use std::time::Instant;
+    let (_t, s) = session();
+    let t = Instant::now();
+    let p = s.begin_store("x").unwrap();
+    let mut w = p.writer().unwrap();
+    for i in 0..10_000_000 {
+        w.push(&Value::Int(i)).unwrap();
+    }
+    w.finish().unwrap();
+    let x = p.commit_store().unwrap();
+    let store = t.elapsed();
+    let t = Instant::now();
+    let head: Vec<Value> = x.reader().take(3).map(Result::unwrap).collect();
+    let head_t = t.elapsed();
+    assert_eq!(head, ints(0..3));
+    let t = Instant::now();
+    let n = x.reader().try_fold(0u64, |n, r| r.map(|_| n + 1)).unwrap();
+    let count = t.elapsed();
+    assert_eq!(n, 10_000_000);
+    println!(
+        "store 10M ints {store:?}, head 3 {head_t:?}, count {count:?}, {} ({} bytes)",
+        s.dir().display(),
+        x.bytes()
+    );
+}
