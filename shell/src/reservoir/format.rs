@@ -110,7 +110,7 @@ pub enum ReadError {
         "truncated: the file ends at byte {offset}, after {items} items, before its end marker"
     )]
     Truncated { offset: u64, items: u64 },
-    #[error("truncated or corrupt: its end marker says {footer} items, but {read} were read")]
+    #[error("truncated or corrupt: expected {footer} items, but {read} were read")]
     CountMismatch { footer: u64, read: u64 },
     #[error("corrupt at byte {offset}: {what}")]
     Corrupt { offset: u64, what: &'static str },

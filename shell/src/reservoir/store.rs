@@ -388,16 +388,36 @@ impl ReservoirStream {
 impl Iterator for ReservoirStream {
     type Item = Result<Value, ReadError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        let got = match &mut self.current {
+            Some((reader, _)) => match reader.next() {
+                Some(Ok(v)) => return Some(Ok(v)),
+                other => other,
+            },
+            None => None,
+        };
+        self.next_slow(got)
+    }
+}
+
+impl ReservoirStream {
+    /// Everything but "the current segment gave an item": `got` is what the current reader (if
+    /// any) just returned — an error, or its end.
+    fn next_slow(
+        &mut self,
+        mut got: Option<Result<Value, ReadError>>,
+    ) -> Option<Result<Value, ReadError>> {
         if self.done {
             return None;
         }
         loop {
             if let Some((reader, expected)) = &mut self.current {
-                match reader.next() {
+                match got.take() {
                     Some(Ok(v)) => return Some(Ok(v)),
                     Some(Err(e)) => {
                         self.done = true;
+                        self.current = None;
                         return Some(Err(e));
                     }
                     None => {
@@ -414,7 +434,9 @@ impl Iterator for ReservoirStream {
                 }
             }
             match self.open_next() {
-                Ok(true) => continue,
+                Ok(true) => {
+                    got = self.current.as_mut().and_then(|(r, _)| r.next());
+                }
                 Ok(false) => {
                     self.done = true;
                     return None;

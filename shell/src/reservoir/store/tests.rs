@@ -257,6 +257,50 @@ fn a_damaged_segment_reads_as_an_error_not_a_short_stream() {
     assert!(x.verify().is_err());
 }
 
+#[test]
+fn damage_in_a_later_segment_is_reported() {
+    let (_t, s) = session();
+    let x = s.store("x", ints(0..10)).unwrap();
+    let p = s.begin_store("x").unwrap();
+    let mut w = p.writer().unwrap();
+    for v in ints(10..20) {
+        w.push(&v).unwrap();
+    }
+    w.finish().unwrap();
+    let x = p.commit_append(Some(&x)).unwrap();
+    let second = x.files().nth(1).unwrap().to_path_buf();
+    let len = std::fs::metadata(&second).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&second)
+        .unwrap();
+    // Cut just the end marker's last byte: every item is there, the end is not.
+    f.set_len(len - 1).unwrap();
+    let items: Vec<_> = x.reader().collect();
+    assert_eq!(items.len(), 21);
+    assert!(items[..20].iter().all(Result::is_ok));
+    assert!(
+        matches!(items[20], Err(ReadError::Truncated { .. })),
+        "{:?}",
+        items[20]
+    );
+    // A whole segment replaced by a valid file with fewer items than committed.
+    std::fs::write(
+        &second,
+        crate::reservoir::format::tests::encode_all(&ints(0..3)),
+    )
+    .unwrap();
+    let items: Vec<_> = x.reader().collect();
+    assert_eq!(items.len(), 14);
+    assert!(matches!(
+        items[13],
+        Err(ReadError::CountMismatch {
+            footer: 10,
+            read: 3
+        })
+    ));
+}
+
 /// The store's writer is a forked child: it finishes, and the parent commits.
 #[test]
 fn a_forked_child_writes_and_the_parent_commits() {
