@@ -677,36 +677,48 @@ impl<R: Read> Iterator for ReservoirReader<R> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        // The hot case: an int, whole in the buffer (the tag and at most 10 varint bytes).
-        if self.pos + 11 <= self.end {
-            let window: &[u8; 11] = self.buf[self.pos..self.pos + 11].try_into().unwrap();
-            let tag = window[0];
-            if tag >= T_INT_SMALL {
-                self.pos += 1;
-                self.items += 1;
-                return Some(Ok(Value::Int(unzigzag((tag & 0x7f) as u64))));
-            }
-            if tag == T_INT {
-                let mut u = 0u64;
-                for (k, &b) in window[1..].iter().enumerate() {
-                    if k == 9 && b > 1 {
-                        break; // too long: the slow path reports it
-                    }
-                    u |= ((b & 0x7f) as u64) << (7 * k);
-                    if b & 0x80 == 0 {
-                        self.pos += 2 + k;
-                        self.items += 1;
-                        return Some(Ok(Value::Int(unzigzag(u))));
-                    }
-                }
-            }
+        match self.next_int() {
+            Some(i) => Some(Ok(Value::Int(i))),
+            None => self.next_slow(),
         }
-        self.next_slow()
     }
 }
 
 impl<R: Read> ReservoirReader<R> {
-    fn next_slow(&mut self) -> Option<Result<Value, ReadError>> {
+    /// The hot case: the next item is an int, whole in the buffer (its tag and at most 10 varint
+    /// bytes). Returns it, or `None` having consumed nothing.
+    #[inline]
+    pub(super) fn next_int(&mut self) -> Option<i64> {
+        if self.pos + 11 > self.end {
+            return None;
+        }
+        let window: &[u8; 11] = self.buf[self.pos..self.pos + 11].try_into().unwrap();
+        let tag = window[0];
+        if tag >= T_INT_SMALL {
+            self.pos += 1;
+            self.items += 1;
+            return Some(unzigzag((tag & 0x7f) as u64));
+        }
+        if tag == T_INT {
+            let mut u = 0u64;
+            for (k, &b) in window[1..].iter().enumerate() {
+                if k == 9 && b > 1 {
+                    return None; // too long: the slow path reports it
+                }
+                u |= ((b & 0x7f) as u64) << (7 * k);
+                if b & 0x80 == 0 {
+                    self.pos += 2 + k;
+                    self.items += 1;
+                    return Some(unzigzag(u));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl<R: Read> ReservoirReader<R> {
+    pub(super) fn next_slow(&mut self) -> Option<Result<Value, ReadError>> {
         if self.done {
             return None;
         }

@@ -390,30 +390,23 @@ impl Iterator for ReservoirStream {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let got = match &mut self.current {
-            Some((reader, _)) => match reader.next() {
-                Some(Ok(v)) => return Some(Ok(v)),
-                other => other,
-            },
-            None => None,
-        };
-        self.next_slow(got)
+        if let Some((reader, _)) = &mut self.current
+            && let Some(i) = reader.next_int()
+        {
+            return Some(Ok(Value::Int(i)));
+        }
+        self.next_slow()
     }
 }
 
 impl ReservoirStream {
-    /// Everything but "the current segment gave an item": `got` is what the current reader (if
-    /// any) just returned — an error, or its end.
-    fn next_slow(
-        &mut self,
-        mut got: Option<Result<Value, ReadError>>,
-    ) -> Option<Result<Value, ReadError>> {
+    fn next_slow(&mut self) -> Option<Result<Value, ReadError>> {
         if self.done {
             return None;
         }
         loop {
             if let Some((reader, expected)) = &mut self.current {
-                match got.take() {
+                match reader.next_slow() {
                     Some(Ok(v)) => return Some(Ok(v)),
                     Some(Err(e)) => {
                         self.done = true;
@@ -434,9 +427,7 @@ impl ReservoirStream {
                 }
             }
             match self.open_next() {
-                Ok(true) => {
-                    got = self.current.as_mut().and_then(|(r, _)| r.next());
-                }
+                Ok(true) => continue,
                 Ok(false) => {
                     self.done = true;
                     return None;
