@@ -18,7 +18,7 @@
 //!      shell binds it and drops the old value) or [`PendingWrite::commit_append`] (`>>$`: the
 //!      variable's *current* segments plus the new one). The commit first checks the file is
 //!      complete (header, and a footer recording its own position, see
-//!      [`check_footer`](super::format::check_footer)), then renames `x.<n>.tmp` to `x.<n>.rsv`.
+//!      [`check_footer`]), then renames `x.<n>.tmp` to `x.<n>.rsv`.
 //!      A file that fails the check (its writer was killed, or failed, or never finished) is
 //!      removed and the commit is an error: the variable keeps its old value.
 //!    - or rolls back: [`PendingWrite::rollback`], which deletes the temporary file. Dropping a
