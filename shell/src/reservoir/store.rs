@@ -37,6 +37,16 @@
 //! a stream being read keeps its files. As with [`Session`], files and temporary files are only
 //! ever deleted by the process that created them, never by a forked child dropping its copy.
 //!
+//! So when a job reads `x` in a forked child, the shell must keep a clone of `x`'s `Reservoir`
+//! (in its job table, say) until that job has ended: otherwise rebinding `x` meanwhile deletes
+//! files the child has not opened yet (segments are opened one at a time, as the stream reaches
+//! them, so that a reservoir of thousands of appended segments never holds thousands of
+//! descriptors).
+//!
+//! Every append adds a segment file; a shell that wants to bound their number can compact a
+//! reservoir by storing its own stream again (`session.store(var, r.reader()…)`) and binding
+//! the result.
+//!
 //! # Errors
 //!
 //! A write error during a store — ENOSPC on a small tmpfs, say — is returned by
@@ -75,6 +85,8 @@ pub enum StoreError {
     Incomplete { bytes: u64 },
     #[error("the stored file is unreadable ({0}); nothing stored")]
     Damaged(ReadError),
+    #[error("can't create {path}: {source}")]
+    Create { path: PathBuf, source: io::Error },
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -127,7 +139,10 @@ impl Session {
             OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(0o600),
         )
-        .map_err(io::Error::from)?;
+        .map_err(|e| StoreError::Create {
+            path: self.dir().join(&tmp_name),
+            source: e.into(),
+        })?;
         let dir_fd = self.dir_fd().try_clone_to_owned()?;
         Ok(PendingWrite {
             var: var.to_string(),

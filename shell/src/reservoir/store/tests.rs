@@ -488,3 +488,61 @@ fn speed_store_10m() {
         x.bytes()
     );
 }
+
+#[test]
+fn a_store_in_a_removed_session_directory_is_a_clear_error() {
+    let (_t, s) = session();
+    std::fs::remove_dir_all(s.dir()).unwrap();
+    let e = s.begin_store("x").unwrap_err();
+    assert!(matches!(e, StoreError::Create { .. }), "{e:?}");
+    assert!(e.to_string().starts_with("can't create "), "{e}");
+    assert!(e.to_string().contains("x.1.tmp"), "{e}");
+}
+
+mod appends {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Any sequence of stores and appends reads back as the concatenation since the last
+        /// store, and leaves on disk exactly the files of the final value.
+        #[test]
+        fn stores_and_appends(ops in prop::collection::vec(
+            (any::<bool>(), prop::collection::vec(crate::reservoir::format::tests::value(), 0..8)),
+            1..8,
+        )) {
+            let (_t, s) = session();
+            let mut bound: Option<Reservoir> = None;
+            let mut want: Vec<Value> = Vec::new();
+            for (append, values) in ops {
+                let p = s.begin_store("v").unwrap();
+                let mut w = p.writer().unwrap();
+                for v in &values {
+                    w.push(v).unwrap();
+                }
+                w.finish().unwrap();
+                let new = if append {
+                    want.extend(values);
+                    p.commit_append(bound.as_ref()).unwrap()
+                } else {
+                    want = values;
+                    p.commit_store().unwrap()
+                };
+                bound = Some(new);
+            }
+            let r = bound.unwrap();
+            prop_assert_eq!(r.items(), want.len() as u64);
+            let got = read(&r);
+            prop_assert_eq!(got.len(), want.len());
+            prop_assert!(want.iter().zip(&got).all(|(a, b)| same(a, b)));
+            let mut files: Vec<String> = r
+                .files()
+                .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+                .collect();
+            files.sort();
+            prop_assert_eq!(files, names(&s));
+        }
+    }
+}
