@@ -65,9 +65,9 @@
 //!
 //! | work | time |
 //! |---|---|
-//! | store 10M ints (`begin_store`, 10M `push`, `finish`, `commit_store`) | 85–120 ms (fdatasync adds 25–50 ms) |
-//! | read and count 10M ints through [`Reservoir::reader`] | 46–90 ms |
-//! | first 3 items of a 10M-item reservoir | ~30 µs |
+//! | store 10M ints (`begin_store`, 10M `push`, `finish`, `commit_store`) | 85–185 ms (fdatasync adds up to ~50 ms, within the noise) |
+//! | read and count 10M ints through [`Reservoir::reader`] | 45–95 ms |
+//! | first 3 items of a 10M-item reservoir | 20–60 µs |
 //! | bytes per int | 1 for −64…63, 3 up to ±8191; `gen 10000000`: 4.89 (48.9 MB) |
 //!
 //! Reproduce with `cargo test --release -p marsh --lib speed_ -- --ignored --nocapture
