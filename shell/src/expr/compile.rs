@@ -152,7 +152,11 @@ impl Compiler<'_> {
                 "'{name}' is a builtin function; call it as {name}(...)"
             )))
         } else {
-            Err(CompileError(format!("unknown name '{name}'")))
+            Err(CompileError(
+                self.globals
+                    .explain_missing(name)
+                    .unwrap_or_else(|| format!("unknown name '{name}'")),
+            ))
         }
     }
 

@@ -28,6 +28,13 @@ pub fn interrupted() -> bool {
 /// The variables an expression may read, looked up once when it is compiled.
 pub trait Globals {
     fn lookup(&self, name: &str) -> Option<Value>;
+
+    /// Why `name` has no value, when there is more to say than "unknown name" (a variable
+    /// that holds a stream, say).
+    fn explain_missing(&self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
 }
 
 /// No variables at all.

@@ -91,7 +91,13 @@ pub fn build(a: &OpArgs) -> Result<Built, OpError> {
     Ok(Built::Filter(Box::new(move |next| -> Box<dyn Sink> {
         if !running && reducers.len() == 1 {
             let reducer = reducers.pop().expect("one reducer");
-            return Box::new(Single { reducer, count: 0, acc: Acc::Empty, next, reporter });
+            return Box::new(Single {
+                reducer,
+                count: 0,
+                acc: Acc::Empty,
+                next,
+                reporter,
+            });
         }
         let grouped = reducers.iter().any(|r| matches!(r, Reducer::Group));
         let ungrouped = (!grouped).then(|| vec![Acc::Empty; reducers.len()]);
@@ -207,13 +213,17 @@ impl Red {
             }
         };
         let reduced_cols = || {
-            self.reducers.iter().zip(cols).filter(|(r, _)| !matches!(r, Reducer::Group))
+            self.reducers
+                .iter()
+                .zip(cols)
+                .filter(|(r, _)| !matches!(r, Reducer::Group))
         };
         // Fallible steps (folds) are computed first, so an item that fails changes nothing.
         self.scratch.clear();
         for ((r, v), acc) in reduced_cols().zip(accs.iter()) {
             if let (Reducer::Fold { f, fast }, Acc::Value(a)) = (r, acc) {
-                self.scratch.push(fold_step(f, *fast, a, v).map_err(|e| e.0)?);
+                self.scratch
+                    .push(fold_step(f, *fast, a, v).map_err(|e| e.0)?);
             }
         }
         let mut folded = self.scratch.drain(..);
@@ -230,19 +240,25 @@ impl Red {
                 }
             }
         }
-        Ok(if self.running { Some(accs.iter().map(Acc::value).collect()) } else { None })
+        Ok(if self.running {
+            Some(accs.iter().map(Acc::value).collect())
+        } else {
+            None
+        })
     }
 }
 
 /// A fold of an accumulator and a value: `acc + v`, `acc * v` or `f(acc, v)`.
 fn fold_step(f: &CompiledFn, fast: FastPath, a: &Value, v: &Value) -> Result<Value, EvalError> {
     Ok(match (fast, a, v) {
-        (FastPath::Add, Value::Int(x), Value::Int(y)) => {
-            Value::Int(x.checked_add(*y).ok_or_else(|| EvalError("int overflow in +".into()))?)
-        }
-        (FastPath::Mul, Value::Int(x), Value::Int(y)) => {
-            Value::Int(x.checked_mul(*y).ok_or_else(|| EvalError("int overflow in *".into()))?)
-        }
+        (FastPath::Add, Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_add(*y)
+                .ok_or_else(|| EvalError("int overflow in +".into()))?,
+        ),
+        (FastPath::Mul, Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_mul(*y)
+                .ok_or_else(|| EvalError("int overflow in *".into()))?,
+        ),
         _ => f.call_args(&[a.clone(), v.clone()])?,
     })
 }
@@ -255,7 +271,9 @@ fn step(r: &Reducer, acc: Acc, v: &Value) -> Value {
         (Reducer::And, acc) => {
             Value::Bool(!matches!(acc, Acc::Value(ref a) if !a.truthy()) && v.truthy())
         }
-        (Reducer::Or, acc) => Value::Bool(matches!(acc, Acc::Value(ref a) if a.truthy()) || v.truthy()),
+        (Reducer::Or, acc) => {
+            Value::Bool(matches!(acc, Acc::Value(ref a) if a.truthy()) || v.truthy())
+        }
         (Reducer::Min, Acc::Value(a)) if !total_cmp(v, &a).is_lt() => a,
         (Reducer::Max, Acc::Value(a)) if !total_cmp(v, &a).is_gt() => a,
         _ => v.clone(),

@@ -5,14 +5,14 @@
 //! and run. Every outcome lands in `STATUS`.
 
 mod builtins;
+mod streams;
 pub mod vars;
 
 use crate::exec::{self, Outcome, Output};
 use crate::expr;
-use crate::ops::{FileLines, OpError, OpKind, Reporter, Source};
-use crate::syntax::ast::{
-    AssignValue, Command, CommandBody, Pipeline, Sink as AstSink, Source as AstSource, Stage,
-};
+use crate::ops::{OpError, OpKind, Reporter};
+use crate::reservoir::Session;
+use crate::syntax::ast::{AssignValue, Command, CommandBody, Pipeline, Sink as AstSink, Stage};
 use crate::syntax::{self, ParseError};
 use crate::value::Value;
 use std::io::Write;
@@ -27,14 +27,30 @@ pub enum Control {
 }
 
 /// One session of the shell.
-#[derive(Default)]
 pub struct Shell {
     pub vars: Vars,
+    /// The session directory that holds reservoirs, or why there is none.
+    session: Result<Session, String>,
+}
+
+impl Default for Shell {
+    fn default() -> Shell {
+        Shell::new()
+    }
 }
 
 impl Shell {
+    /// A new session: opens (and locks) the reservoir directory, reaping those of dead shells.
     pub fn new() -> Shell {
-        Shell::default()
+        Shell {
+            vars: Vars::default(),
+            session: Session::open().map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The reservoir session directory, if it could be made.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref().ok()
     }
 
     /// The last command's status.
@@ -101,35 +117,47 @@ impl Shell {
         Ok(())
     }
 
-    /// Builds and runs a pipeline, its source and its sink.
+    /// Builds and runs a pipeline, its source and its sink; commits a store that ran to its
+    /// end and rolls back one that did not.
     fn run_pipeline(&mut self, p: &Pipeline) -> Result<Outcome, OpError> {
+        let p = streams::normalize(p)?;
         let reporter = Reporter::new();
-        let source: Option<Box<dyn Source>> = match &p.source {
-            None => None,
-            Some(AstSource::File(path)) => Some(Box::new(FileLines {
-                path: path.text.clone().into(),
-            })),
-            Some(AstSource::Reservoir(name)) => {
-                return Err(OpError::new(
-                    "<$",
-                    format!("{name}: reservoirs are not available yet"),
-                ));
-            }
-        };
+        let source = p
+            .source
+            .as_ref()
+            .map(|s| streams::source(&self.vars, s))
+            .transpose()?;
         let pieces = exec::build(&p.stages, source.is_some(), &self.vars, &reporter)?;
-        let output = match &p.sink {
-            None => Output::Terminal,
-            Some(AstSink::File { path, append }) => Output::Sink(Box::new(
-                exec::sinks::FileWriter::open(&path.text, *append)?,
-            )),
-            Some(AstSink::Reservoir { name, .. }) => {
-                return Err(OpError::new(
-                    ">$",
-                    format!("{name}: reservoirs are not available yet"),
-                ));
+        let (output, pending) = match &p.sink {
+            None => (Output::Terminal, None),
+            Some(AstSink::File { path, append }) => (
+                Output::Sink(Box::new(exec::sinks::FileWriter::open(
+                    &path.text, *append,
+                )?)),
+                None,
+            ),
+            Some(AstSink::Reservoir { name, append }) => {
+                streams::check_store_target(&self.vars, name, *append)?;
+                let session = self.session.as_ref().map_err(String::as_str);
+                let (pending, sink) = streams::begin_store(session, name)?;
+                (Output::Sink(Box::new(sink)), Some((pending, *append)))
             }
         };
-        Ok(exec::run(source, pieces, output, &reporter, None))
+        let mut outcome = exec::run(source, pieces, output, &reporter, None);
+        if let Some((pending, append)) = pending {
+            if outcome.completed {
+                if let Err(e) = streams::commit(&mut self.vars, pending, append) {
+                    exec::report(&e);
+                    outcome.status = 1;
+                }
+            } else if let Err(e) = pending.rollback() {
+                exec::report(&OpError::new(
+                    ">$",
+                    format!("removing the unfinished store: {e}"),
+                ));
+            }
+        }
+        Ok(outcome)
     }
 
     /// Runs `p` in the shell if it is a builtin standing alone.

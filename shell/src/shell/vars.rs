@@ -2,9 +2,12 @@
 //!
 //! `env` prints one line per variable, sorted by name: `NAME = VALUE`, where VALUE is the
 //! value's literal (`'text'`, `12`, `1.5`, `(1, 'a')`, `[1, 2]`, `none`, `true`, a file as
-//! `file('path')`) — a form that tools such as jobcheck parse. `STATUS` is always there.
+//! `file('path')`) — a form that tools such as jobcheck parse. A reservoir prints as
+//! `NAME = reservoir N items: FILE [FILE...]` (its segment files, in order). `STATUS` is
+//! always there.
 
 use crate::expr::Globals;
+use crate::reservoir::Reservoir;
 use crate::value::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -13,9 +16,11 @@ use std::fmt::Write;
 pub const STATUS: &str = "STATUS";
 
 /// What a variable holds.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum Var {
     Value(Value),
+    /// A stream stored on disk (`P >$ x`).
+    Reservoir(Reservoir),
 }
 
 /// All variables of a session, `STATUS` included.
@@ -68,6 +73,9 @@ impl Vars {
                 Var::Value(v) => {
                     let _ = writeln!(out, "{name} = {}", literal(v));
                 }
+                Var::Reservoir(r) => {
+                    let _ = writeln!(out, "{name} = {r}");
+                }
             }
         }
         out
@@ -86,6 +94,17 @@ impl Globals for Vars {
     fn lookup(&self, name: &str) -> Option<Value> {
         match self.vars.get(name)? {
             Var::Value(v) => Some(v.clone()),
+            Var::Reservoir(_) => None,
+        }
+    }
+
+    fn explain_missing(&self, name: &str) -> Option<String> {
+        match self.vars.get(name)? {
+            Var::Reservoir(r) => Some(format!(
+                "{name} holds a stream of {} items, not a value; read it with {name} <$",
+                r.items()
+            )),
+            Var::Value(_) => None,
         }
     }
 }
