@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod exec;
 pub mod expr;
+pub mod job;
 pub mod ops;
 pub mod reservoir;
 pub mod shell;
