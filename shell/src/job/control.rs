@@ -501,8 +501,15 @@ impl<S: System> JobControl<S> {
             self.sys
                 .killpg(pgid, sig)
                 .map_err(|_| JobError::NoSuchProcess(pgid.as_raw()))?;
-            if stopped && matches!(sig, Signal::SIGTERM | Signal::SIGHUP) {
+            let wake = stopped && matches!(sig, Signal::SIGTERM | Signal::SIGHUP);
+            if wake {
                 let _ = self.sys.killpg(pgid, Signal::SIGCONT);
+            }
+            if wake || sig == Signal::SIGCONT {
+                // The job runs again now; the table must say so before the Continued
+                // statuses arrive, or a `wait` right after this would see a stopped job
+                // and return at once.
+                self.table.mark_continued(n, false);
             }
             return Ok(());
         }

@@ -14,6 +14,8 @@
 //! - The terminal is one fixed descriptor chosen when the system is built (the shell's
 //!   controlling terminal); the `tc*` calls take no descriptor.
 
+#[cfg(test)]
+mod real_tests;
 pub mod r#virtual;
 
 use std::os::fd::{BorrowedFd, RawFd};
