@@ -14,7 +14,7 @@
 //! - builtins: [`JobControl::jobs`], [`JobControl::fg`], [`JobControl::bg`],
 //!   [`JobControl::kill`], [`JobControl::wait`];
 //! - `exit`/ctrl-d: [`JobControl::check_exit`]; when it says proceed,
-//!   [`JobControl::hangup_all`]. Call [`JobControl::forget_exit_warning`] after any other
+//!   [`JobControl::hangup_all`], then [`JobControl::release_terminal`]. Call [`JobControl::forget_exit_warning`] after any other
 //!   command line, so only two `exit`s in a row leave with jobs.
 
 use std::io::Write;
@@ -179,11 +179,24 @@ pub enum ListFormat {
     Pgids,
 }
 
+/// Which jobs `jobs` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StateFilter {
+    #[default]
+    All,
+    /// `-r`: running jobs only.
+    Running,
+    /// `-s`: stopped jobs only.
+    Stopped,
+}
+
 /// The shell's job control: the table, the system, and the shell's own group and modes.
 pub struct JobControl<S: System> {
     sys: S,
     table: JobTable,
     shell_pgid: Pid,
+    /// The group the shell was in when it took the terminal, given back when it leaves.
+    original_pgid: Pid,
     shell_modes: Option<TtyModes>,
     has_terminal: bool,
     exit_warned: bool,
@@ -197,6 +210,7 @@ impl<S: System> JobControl<S> {
             sys,
             table: JobTable::new(),
             shell_pgid,
+            original_pgid: shell_pgid,
             shell_modes: None,
             has_terminal: false,
             exit_warned: false,
@@ -252,7 +266,8 @@ impl<S: System> JobControl<S> {
                 .map_err(sys_err("sigaction"))?;
         }
         let pid = self.sys.getpid();
-        if self.sys.getpgrp() != pid {
+        self.original_pgid = self.sys.getpgrp();
+        if self.original_pgid != pid {
             self.sys.setpgid(pid, pid).map_err(sys_err("setpgid"))?;
             self.sys.tcsetpgrp(pid).map_err(sys_err("tcsetpgrp"))?;
         }
@@ -260,6 +275,21 @@ impl<S: System> JobControl<S> {
         self.shell_modes = Some(self.sys.tcgetattr().map_err(sys_err("tcgetattr"))?);
         self.has_terminal = true;
         Ok(())
+    }
+
+    /// Undoes [`JobControl::take_terminal`] as the shell leaves (bash's `end_job_control`):
+    /// when the shell made a group of its own, the group it came from gets the terminal and the
+    /// shell back, so the shell that started marsh finds its terminal as it left it.
+    pub fn release_terminal(&mut self) {
+        if !self.has_terminal {
+            return;
+        }
+        self.has_terminal = false;
+        if self.original_pgid != self.shell_pgid {
+            let _ttou = crate::job::tty_handoff::IgnoreTtou::new(&self.sys);
+            let _ = self.sys.tcsetpgrp(self.original_pgid);
+            let _ = self.sys.setpgid(Pid::from_raw(0), self.original_pgid);
+        }
     }
 
     /// Saves the shell's terminal modes again (call before each prompt if the line editor or a
@@ -400,8 +430,14 @@ impl<S: System> JobControl<S> {
             .collect()
     }
 
-    /// `jobs [-l|-p] [spec...]`. Finished jobs listed are thereby reported and leave the table.
-    pub fn jobs(&mut self, format: ListFormat, specs: &[&str]) -> Result<Vec<String>, JobError> {
+    /// `jobs [-l|-p] [-r|-s] [spec...]`. Stopped and finished jobs listed are thereby reported,
+    /// and finished ones leave the table (after the listing, so the marks shown are consistent).
+    pub fn jobs(
+        &mut self,
+        format: ListFormat,
+        filter: StateFilter,
+        specs: &[&str],
+    ) -> Result<Vec<String>, JobError> {
         let numbers: Vec<JobNumber> = if specs.is_empty() {
             self.table.iter().map(|j| j.number()).collect()
         } else {
@@ -416,17 +452,29 @@ impl<S: System> JobControl<S> {
                 .collect::<Result<_, _>>()?
         };
         let mut lines = Vec::new();
+        let mut listed = Vec::new();
         for n in numbers {
             let Some(job) = self.table.get(n) else {
                 continue;
             };
+            let keep = match filter {
+                StateFilter::All => true,
+                StateFilter::Running => job.state() == ProcessState::Running,
+                StateFilter::Stopped => matches!(job.state(), ProcessState::Stopped(_)),
+            };
+            if !keep {
+                continue;
+            }
             let marker = self.table.marker(n);
             match format {
                 ListFormat::Standard => lines.push(fmt::job_line(job, marker)),
                 ListFormat::Long => lines.extend(fmt::job_lines_long(job, marker)),
                 ListFormat::Pgids => lines.push(fmt::job_pgid_line(job)),
             }
-            // Listing a stopped or finished job tells the user about it.
+            listed.push(n);
+        }
+        // Listing a stopped or finished job tells the user about it.
+        for n in listed {
             let _ = self.table.take_report(n);
         }
         Ok(lines)

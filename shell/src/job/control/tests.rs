@@ -240,7 +240,8 @@ fn kill_stop_and_cont_are_tracked() {
     jc.kill(&pids[0].to_string(), Signal::SIGCONT).unwrap();
     jc.reap().unwrap();
     assert_eq!(
-        jc.jobs(ListFormat::Standard, &[]).unwrap(),
+        jc.jobs(ListFormat::Standard, StateFilter::All, &[])
+            .unwrap(),
         ["[1]+  Running                 sleep 30 &"]
     );
 }
@@ -282,7 +283,8 @@ fn bg_continues_a_stopped_job_and_refuses_a_running_one() {
     );
     jc.reap().unwrap(); // the Continued status changes nothing
     assert_eq!(
-        jc.jobs(ListFormat::Standard, &[]).unwrap(),
+        jc.jobs(ListFormat::Standard, StateFilter::All, &[])
+            .unwrap(),
         ["[1]+  Running                 sleep 30 &"]
     );
 }
@@ -295,25 +297,27 @@ fn jobs_listing_forms() {
     jc.wait_for_foreground(s.number).unwrap();
     let (_, b) = spawn(&mut jc, &["sleep 40", "cat"], false);
     assert_eq!(
-        jc.jobs(ListFormat::Standard, &[]).unwrap(),
+        jc.jobs(ListFormat::Standard, StateFilter::All, &[])
+            .unwrap(),
         [
             "[1]+  Stopped                 sleep 30",
             "[2]-  Running                 sleep 40 | cat &",
         ]
     );
     assert_eq!(
-        jc.jobs(ListFormat::Long, &["%2"]).unwrap(),
+        jc.jobs(ListFormat::Long, StateFilter::All, &["%2"])
+            .unwrap(),
         [
             format!("[2]- {:>5} Running                 sleep 40", b[0]),
             format!("     {:>5}                       | cat &", b[1]),
         ]
     );
     assert_eq!(
-        jc.jobs(ListFormat::Pgids, &[]).unwrap(),
+        jc.jobs(ListFormat::Pgids, StateFilter::All, &[]).unwrap(),
         [a[0].to_string(), b[0].to_string()]
     );
     assert_eq!(
-        jc.jobs(ListFormat::Standard, &["%9"])
+        jc.jobs(ListFormat::Standard, StateFilter::All, &["%9"])
             .unwrap_err()
             .to_string(),
         "jobs: %9: no such job"
@@ -323,11 +327,13 @@ fn jobs_listing_forms() {
     sys.happen(Event::Exit(b[1], 1));
     jc.reap().unwrap();
     assert_eq!(
-        jc.jobs(ListFormat::Standard, &["%2"]).unwrap(),
+        jc.jobs(ListFormat::Standard, StateFilter::All, &["%2"])
+            .unwrap(),
         ["[2]-  Exit 1                  sleep 40 | cat"]
     );
     assert_eq!(
-        jc.jobs(ListFormat::Standard, &[]).unwrap(),
+        jc.jobs(ListFormat::Standard, StateFilter::All, &[])
+            .unwrap(),
         ["[1]+  Stopped                 sleep 30"]
     );
     assert!(jc.notices().is_empty());
@@ -452,4 +458,91 @@ fn without_a_terminal_fg_and_bg_refuse() {
         "fg: no job control"
     );
     assert_eq!(jc.bg(None).unwrap_err().to_string(), "bg: no job control");
+}
+
+#[test]
+fn jobs_filters_running_and_stopped() {
+    let (sys, mut jc) = shell();
+    let (s, _) = spawn(&mut jc, &["sleep 30"], true);
+    sys.script([Event::CtrlZ]);
+    jc.wait_for_foreground(s.number).unwrap();
+    spawn(&mut jc, &["sleep 40"], false);
+    assert_eq!(
+        jc.jobs(ListFormat::Standard, StateFilter::Stopped, &[])
+            .unwrap(),
+        ["[1]+  Stopped                 sleep 30"]
+    );
+    assert_eq!(
+        jc.jobs(ListFormat::Standard, StateFilter::Running, &[])
+            .unwrap(),
+        ["[2]-  Running                 sleep 40 &"]
+    );
+}
+
+#[test]
+fn marks_follow_stops_and_fg_of_the_previous_job() {
+    // Scenario "stop-in-function": a stopped job, a background job stopped with kill -STOP,
+    // then `fg %-` and ctrl-z again.
+    let (sys, mut jc) = shell();
+    let (s, a) = spawn(&mut jc, &["sh -c 'kill -TSTP 0'"], true);
+    sys.script([Event::CtrlZ]);
+    jc.wait_for_foreground(s.number).unwrap();
+    let (_, b) = spawn(&mut jc, &["sleep 100"], false);
+    jc.kill("%sleep", Signal::SIGSTOP).unwrap();
+    jc.reap().unwrap();
+    assert_eq!(jc.notices(), ["[2]+  Stopped                 sleep 100"]);
+    let list = |jc: &mut JobControl<VirtualSystem>| {
+        jc.jobs(ListFormat::Standard, StateFilter::All, &[])
+            .unwrap()
+            .join("\n")
+    };
+    assert_eq!(
+        list(&mut jc),
+        "[1]-  Stopped                 sh -c 'kill -TSTP 0'\n[2]+  Stopped                 sleep 100"
+    );
+    sys.script([Event::CtrlZ]);
+    let out = jc.fg(Some("%-"), &mut Vec::new()).unwrap();
+    assert_eq!(
+        out.notice.as_deref(),
+        Some("[1]+  Stopped                 sh -c 'kill -TSTP 0'")
+    );
+    assert_eq!(
+        list(&mut jc),
+        "[1]+  Stopped                 sh -c 'kill -TSTP 0'\n[2]-  Stopped                 sleep 100"
+    );
+    // bg keeps the marks; the continued job is listed running.
+    assert_eq!(jc.bg(Some("%2")).unwrap(), "[2]- sleep 100 &");
+    assert_eq!(
+        list(&mut jc),
+        "[1]+  Stopped                 sh -c 'kill -TSTP 0'\n[2]-  Running                 sleep 100 &"
+    );
+    let _ = (a, b);
+}
+
+#[test]
+fn a_shell_in_its_parents_group_takes_its_own_and_gives_it_back() {
+    let sys = VirtualSystem::with_shell_in_parent_group();
+    let outer = Pid::from_raw(50);
+    let mut jc = JobControl::new(sys.clone());
+    jc.take_terminal().unwrap();
+    assert_eq!(jc.shell_pgid(), SHELL_PID);
+    assert_eq!(
+        sys.process(SHELL_PID).unwrap().pgid,
+        SHELL_PID,
+        "leads its own group"
+    );
+    assert_eq!(sys.foreground(), SHELL_PID);
+    let (s, pids) = spawn(&mut jc, &["true"], true);
+    sys.script([Event::Exit(pids[0], 0)]);
+    jc.wait_for_foreground(s.number).unwrap();
+    assert_shell_has_terminal(&sys);
+    jc.release_terminal();
+    assert!(!jc.has_terminal());
+    assert_eq!(
+        sys.foreground(),
+        outer,
+        "the terminal goes back to the group marsh came from"
+    );
+    assert_eq!(sys.process(SHELL_PID).unwrap().pgid, outer);
+    assert_eq!(sys.ttou_violations(), 0);
 }

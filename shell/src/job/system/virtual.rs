@@ -128,6 +128,23 @@ impl VirtualSystem {
         }
     }
 
+    /// A system where the shell (pid 100) was started by another process, pid 50, and is in
+    /// that process's group, which is the terminal's foreground group (a shell started from
+    /// another shell without job control, or from a terminal emulator's plain `exec`).
+    pub fn with_shell_in_parent_group() -> Self {
+        let sys = Self::new();
+        {
+            let mut st = sys.state.borrow_mut();
+            let outer = Pid::from_raw(50);
+            st.procs
+                .insert(outer, new_proc(outer, Pid::from_raw(1), outer, Vec::new()));
+            st.procs.get_mut(&SHELL_PID).expect("shell").pgid = outer;
+            st.procs.get_mut(&SHELL_PID).expect("shell").ppid = outer;
+            st.fg_pgid = outer;
+        }
+        sys
+    }
+
     /// The same system seen from process `pid` (to run child-side code such as
     /// [`crate::job::child_setup`]).
     pub fn as_process(&self, pid: Pid) -> VirtualSystem {
