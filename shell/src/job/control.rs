@@ -310,9 +310,7 @@ impl<S: System> JobControl<S> {
     /// for `setpgid` to join it.
     pub fn add_process(&mut self, launch: &mut Launch, pid: Pid, command: &str) {
         let pgid = launch.pgid().unwrap_or(pid);
-        if self.has_terminal {
-            let _ = self.sys.setpgid(pid, pgid);
-        }
+        let _ = self.sys.setpgid(pid, pgid);
         launch.processes.push((pid, command.to_string()));
     }
 
@@ -357,8 +355,10 @@ impl<S: System> JobControl<S> {
             .has_terminal
             .then(|| TtyHandoff::new(&self.sys, self.shell_pgid, self.shell_modes.as_ref()));
         if let Some(h) = handoff.as_mut() {
-            h.to_job(pgid, job_modes.as_ref())
-                .map_err(sys_err("tcsetpgrp"))?;
+            // A failure here is not a reason to abandon the job: the child gave itself the
+            // terminal too (child_setup), and whatever happens the wait below must run, or the
+            // job would be left running with nobody waiting for it.
+            let _ = h.to_job(pgid, job_modes.as_ref());
         }
         if resume {
             // Continue only now that the job owns the terminal (and has its modes back): a
@@ -376,7 +376,12 @@ impl<S: System> JobControl<S> {
             }
             h.reclaim()
         });
-        result?;
+        if let Err(e) = result {
+            // The wait failed (not for a signal): the job is no longer the foreground job, so
+            // its stop or end is reported as a background job's, not lost.
+            self.table.set_foreground(n, false);
+            return Err(e);
+        }
         if stopped && let Some(job) = self.table.get_mut(n) {
             job.tty_modes = saved.flatten();
         }
@@ -644,7 +649,6 @@ impl<S: System> JobControl<S> {
     /// stopped jobs." when any is stopped, else "There are running jobs."); the next `exit` in
     /// a row proceeds. No jobs: proceed.
     pub fn check_exit(&mut self) -> ExitCheck {
-        let _ = self.reap();
         let live = self.table.iter().filter(|j| !j.state().is_finished());
         let (mut stopped, mut running) = (false, false);
         for j in live {

@@ -424,6 +424,17 @@ impl JobTable {
         }
     }
 
+    /// Says job `n` is no longer waited for in the foreground.
+    pub(crate) fn set_foreground(&mut self, n: JobNumber, foreground: bool) {
+        if let Some(job) = self.get_mut(n) {
+            job.foreground = foreground;
+        }
+        if !foreground {
+            // Now a background job: it may become current as a new background job would.
+            self.reset_current();
+        }
+    }
+
     /// Makes job `n` current (bash `set_current_job`); used by `fg`.
     pub fn set_current(&mut self, n: JobNumber) {
         if self.current != Some(n) {

@@ -80,17 +80,17 @@ impl<'a, S: System> TtyHandoff<'a, S> {
     /// doing it twice is harmless and closes the window in which ctrl-c would hit the shell.
     ///
     /// A job that has already ended (and whose group is gone) makes `tcsetpgrp` fail with
-    /// EPERM or ESRCH: that is not an error, the wait that follows will see the end.
+    /// EPERM or ESRCH: that is not an error, the wait that follows will see the end. Errors
+    /// are returned after both steps were tried.
     pub fn to_job(&mut self, pgid: Pid, job_modes: Option<&TtyModes>) -> SysResult<()> {
         // Modes first, while the shell still owns the terminal (no SIGTTOU question), and
         // before the job can run: for `fg` the job is continued only after this returns, so it
         // wakes up with the modes it had (an editor in raw mode stays in raw mode).
-        if let Some(modes) = job_modes {
-            self.sys.tcsetattr(modes)?;
-        }
+        // A failure to set them does not stop the handoff: the job needs the terminal anyway.
+        let modes = job_modes.map_or(Ok(()), |m| self.sys.tcsetattr(m));
         let _ttou = IgnoreTtou::new(self.sys);
         match self.sys.tcsetpgrp(pgid) {
-            Ok(()) | Err(Errno::EPERM) | Err(Errno::ESRCH) => Ok(()),
+            Ok(()) | Err(Errno::EPERM) | Err(Errno::ESRCH) => modes,
             Err(e) => Err(e),
         }
     }

@@ -546,3 +546,33 @@ fn a_shell_in_its_parents_group_takes_its_own_and_gives_it_back() {
     assert_eq!(sys.process(SHELL_PID).unwrap().pgid, outer);
     assert_eq!(sys.ttou_violations(), 0);
 }
+
+#[test]
+fn a_failed_foreground_wait_still_reclaims_and_the_job_is_not_lost() {
+    let (sys, mut jc) = shell();
+    let (s, pids) = spawn(&mut jc, &["sleep 30"], true);
+    // Nothing scripted: the simulated blocking wait fails (EDEADLK) instead of hanging.
+    let err = jc.wait_for_foreground(s.number).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JobError::Sys {
+                what: "waitpid",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_shell_has_terminal(&sys);
+    sys.happen(Event::Exit(pids[0], 0));
+    jc.reap().unwrap();
+    assert_eq!(jc.notices(), ["[1]+  Done                    sleep 30"]);
+}
+
+#[test]
+fn reap_hands_back_statuses_of_children_that_are_no_job() {
+    let (sys, mut jc) = shell();
+    let other = sys.fork();
+    sys.happen(Event::Exit(other, 2));
+    assert_eq!(jc.reap().unwrap(), [WaitStatus::Exited(other, 2)]);
+}
