@@ -52,7 +52,8 @@
 //! A job whose state changed to stopped or finished is *unreported* until the shell shows it.
 //! [`JobTable::take_reports`] returns every unreported background job and, in the same call,
 //! removes the finished ones: there is no other way for a finished job to leave the table except
-//! [`JobTable::take_report`] (one job, used for the foreground job and for `wait`). So the table
+//! [`JobTable::take_report`] (one job: the foreground job, `wait`, and `jobs`, which report what
+//! they show). So the table
 //! never forgets a job the user has not been told about, and never reports one twice.
 //!
 //! # Using it from the shell
@@ -96,11 +97,12 @@ pub mod system;
 pub mod tty_handoff;
 
 pub use control::{
-    ExitCheck, ForegroundOutcome, JobControl, JobError, Launch, Started, WaitOutcome, child_setup,
+    ExitCheck, ForegroundOutcome, JobControl, JobError, Launch, ListFormat, Started, StateFilter,
+    WaitOutcome, child_setup,
 };
-pub use id::JobSpec;
+pub use id::{JobSpec, SpecError};
 pub use system::{
-    Disposition, Pid, RealSystem, Signal, System, TtyModes, VirtualSystem, WaitStatus,
+    Disposition, Pid, RealSystem, Signal, System, TtyModes, VirtualSystem, WaitStatus, WaitTarget,
 };
 pub use tty_handoff::TtyHandoff;
 
