@@ -8,12 +8,15 @@
 //! - [`ops`]: the built-in ops (`gen`, `map`, `red`, ...), each a push-driven stage;
 //! - [`exec`]: building and running a pipeline, host programs included;
 //! - [`reservoir`]: streams stored on disk, committed atomically by the shell;
+//! - [`job`]: job control: the job table, job specs, `jobs` formatting, terminal handoff;
+//! - [`interactive`]: line editing, history, completion and the numbered prompt;
 //! - [`shell`]: the session: variables, `STATUS`, the builtins that change the shell itself.
 
 pub mod cli;
 pub mod exec;
 pub mod expr;
 pub mod interactive;
+pub mod job;
 pub mod ops;
 pub mod reservoir;
 pub mod shell;

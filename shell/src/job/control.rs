@@ -1,0 +1,731 @@
+//! The job-control operations the shell calls: starting jobs, waiting for the foreground job,
+//! reaping background jobs, and the builtins `jobs`, `fg`, `bg`, `kill`, `wait`, `exit`.
+//!
+//! Everything is written against [`System`], so it runs the same on [`crate::job::RealSystem`]
+//! and, in tests, on [`crate::job::VirtualSystem`].
+//!
+//! The main loop's calls, in order (see also the example in [`crate::job`]):
+//! - startup: [`JobControl::new`], then [`JobControl::take_terminal`] when interactive;
+//! - a job: [`Launch::new`], fork each member (the child calls [`child_setup`] first; the
+//!   parent calls [`JobControl::add_process`] with its pid), then [`JobControl::start`];
+//!   a foreground job then [`JobControl::wait_for_foreground`], which returns after it ends or
+//!   stops (ctrl-z) with the status and the notice to print;
+//! - SIGCHLD and before each prompt: [`JobControl::reap`], then print [`JobControl::notices`];
+//! - builtins: [`JobControl::jobs`], [`JobControl::fg`], [`JobControl::bg`],
+//!   [`JobControl::kill`], [`JobControl::wait`];
+//! - `exit`/ctrl-d: [`JobControl::check_exit`]; when it says proceed,
+//!   [`JobControl::hangup_all`], then [`JobControl::release_terminal`]. Call [`JobControl::forget_exit_warning`] after any other
+//!   command line, so only two `exit`s in a row leave with jobs.
+
+use std::io::Write;
+
+use super::fmt;
+use super::id::{self, SpecError};
+use super::system::{Disposition, Errno, Pid, Signal, System, TtyModes, WaitStatus, WaitTarget};
+use super::tty_handoff::TtyHandoff;
+use super::{JobNumber, JobState, JobTable, ProcessState, Report, status_code};
+
+/// A mistake in a job-control builtin, or a failed system call. Displays as the one line the
+/// shell prints (without the shell's name); the status is [`JobError::status`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    #[error("{builtin}: {source}")]
+    Spec {
+        builtin: &'static str,
+        source: SpecError,
+    },
+    #[error("{builtin}: job {number} already in background")]
+    AlreadyRunning {
+        builtin: &'static str,
+        number: JobNumber,
+    },
+    #[error("{builtin}: job has terminated")]
+    Terminated { builtin: &'static str },
+    #[error("{builtin}: no job control")]
+    NoJobControl { builtin: &'static str },
+    #[error("kill: ({0}) - No such process")]
+    NoSuchProcess(i32),
+    #[error("{builtin}: {arg}: arguments must be process or job IDs")]
+    BadTarget { builtin: &'static str, arg: String },
+    #[error("wait: pid {0} is not a child of this shell")]
+    NotAChild(i32),
+    #[error("{what}: {errno}")]
+    Sys { what: &'static str, errno: Errno },
+}
+
+impl JobError {
+    /// The `STATUS` after this error.
+    pub fn status(&self) -> i32 {
+        1
+    }
+}
+
+fn sys_err(what: &'static str) -> impl Fn(Errno) -> JobError {
+    move |errno| JobError::Sys { what, errno }
+}
+
+/// The child's half of starting a job member, called in the forked child before it execs or
+/// runs ops. `pgid` is the job's group, None for the first member (it creates the group).
+///
+/// Order, and why:
+/// 1. `setpgid`: join the job's group. The parent makes the same call for this child
+///    ([`JobControl::add_process`]); whichever runs first wins and the other is a no-op, so
+///    neither the parent's `tcsetpgrp` nor a signal to the group can see the child outside it.
+/// 2. SIGINT, SIGQUIT, SIGTSTP, SIGTTIN back to default: the shell ignores (or catches) them,
+///    ignored dispositions survive exec, and once the job owns the terminal ctrl-c and ctrl-z
+///    must act on it. So this happens *before* the child can receive the terminal.
+/// 3. For a foreground job, `tcsetpgrp` to its own group, while SIGTTOU is still ignored
+///    (inherited from the shell), since the child is still in the background here.
+/// 4. SIGTTOU back to default, last.
+///
+/// Only async-signal-safe calls are made (a forked child of a threaded parent may call only
+/// those). Other signals the shell handles (SIGCHLD, SIGPIPE, SIGTERM, SIGHUP) are the
+/// executor's to reset (`exec::host::reset_signals`).
+pub fn child_setup<S: System>(sys: &S, pgid: Option<Pid>, foreground: bool) {
+    let _ = sys.setpgid(Pid::from_raw(0), pgid.unwrap_or(Pid::from_raw(0)));
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGTSTP,
+        Signal::SIGTTIN,
+    ] {
+        let _ = sys.set_disposition(sig, Disposition::Default);
+    }
+    if foreground {
+        let _ = sys.tcsetpgrp(sys.getpgrp());
+    }
+    let _ = sys.set_disposition(Signal::SIGTTOU, Disposition::Default);
+}
+
+/// A job being started: the parent collects its members here as it forks them.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    command: String,
+    foreground: bool,
+    processes: Vec<(Pid, String)>,
+}
+
+impl Launch {
+    /// A job for `command` (the line as typed), in the foreground or not (`&`).
+    pub fn new(command: &str, foreground: bool) -> Self {
+        Launch {
+            command: command.to_string(),
+            foreground,
+            processes: Vec::new(),
+        }
+    }
+
+    /// The group the next member joins: None before the first member (it will lead).
+    /// Pass this to [`child_setup`] in the child.
+    pub fn pgid(&self) -> Option<Pid> {
+        self.processes.first().map(|p| p.0)
+    }
+
+    pub fn is_foreground(&self) -> bool {
+        self.foreground
+    }
+}
+
+/// What [`JobControl::start`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub number: JobNumber,
+    pub pgid: Pid,
+    /// The last member's pid (for `$!`).
+    pub last_pid: Pid,
+    /// For a background job, the line to print: `[1] 4626`.
+    pub line: Option<String>,
+}
+
+/// How a foreground wait ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForegroundOutcome {
+    pub number: JobNumber,
+    /// The job's state: stopped, or how it ended.
+    pub state: JobState,
+    /// `STATUS`: exit code, 128 + signal (130 after ctrl-c, 148 after ctrl-z).
+    pub status: i32,
+    /// What to print: the stop notice (`[1]+  Stopped  ...`), or a signal's description for a
+    /// job killed by something else than SIGINT/SIGPIPE (`Killed`), as bash does.
+    pub notice: Option<String>,
+}
+
+/// How `wait` ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// The job (or all jobs) finished or stopped; `STATUS`.
+    Done(i32),
+    /// The caller's interruption check said so (ctrl-c): the shell sets `STATUS` 130.
+    Interrupted,
+}
+
+/// What `exit` should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitCheck {
+    /// Leave (after [`JobControl::hangup_all`]).
+    Proceed,
+    /// Print this line and stay; the next `exit` proceeds.
+    Warn(String),
+}
+
+/// Form of the `jobs` listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListFormat {
+    #[default]
+    Standard,
+    /// `-l`: pids, one line per member.
+    Long,
+    /// `-p`: process groups only.
+    Pgids,
+}
+
+/// Which jobs `jobs` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StateFilter {
+    #[default]
+    All,
+    /// `-r`: running jobs only.
+    Running,
+    /// `-s`: stopped jobs only.
+    Stopped,
+}
+
+/// The shell's job control: the table, the system, and the shell's own group and modes.
+pub struct JobControl<S: System> {
+    sys: S,
+    table: JobTable,
+    shell_pgid: Pid,
+    /// The group the shell was in when it took the terminal, given back when it leaves.
+    original_pgid: Pid,
+    shell_modes: Option<TtyModes>,
+    has_terminal: bool,
+    exit_warned: bool,
+}
+
+impl<S: System> JobControl<S> {
+    /// Job control over `sys`, without the terminal yet (see [`JobControl::take_terminal`]).
+    pub fn new(sys: S) -> Self {
+        let shell_pgid = sys.getpgrp();
+        JobControl {
+            sys,
+            table: JobTable::new(),
+            shell_pgid,
+            original_pgid: shell_pgid,
+            shell_modes: None,
+            has_terminal: false,
+            exit_warned: false,
+        }
+    }
+
+    pub fn system(&self) -> &S {
+        &self.sys
+    }
+
+    pub fn table(&self) -> &JobTable {
+        &self.table
+    }
+
+    /// The shell's process group.
+    pub fn shell_pgid(&self) -> Pid {
+        self.shell_pgid
+    }
+
+    /// Whether [`JobControl::take_terminal`] succeeded: jobs get the terminal.
+    pub fn has_terminal(&self) -> bool {
+        self.has_terminal
+    }
+
+    /// Makes the shell an interactive job-control shell (bash's `initialize_job_control`):
+    /// 1. while the terminal's foreground group is not the shell's, stop the shell's group with
+    ///    SIGTTIN — started in the background of another shell, marsh waits to be brought to
+    ///    the foreground instead of stealing the terminal;
+    /// 2. only then ignore SIGTTOU, SIGTTIN, SIGTSTP (ctrl-z never suspends the shell) and
+    ///    SIGQUIT — ignoring SIGTTOU earlier would let a background shell take the terminal;
+    /// 3. lead a process group of its own and make it the foreground group (a no-op when the
+    ///    shell already leads its group, e.g. as a session leader);
+    /// 4. save the shell's terminal modes, put back after every job.
+    pub fn take_terminal(&mut self) -> Result<(), JobError> {
+        loop {
+            let fg = self.sys.tcgetpgrp().map_err(sys_err("tcgetpgrp"))?;
+            let own = self.sys.getpgrp();
+            if fg == own {
+                break;
+            }
+            self.sys
+                .killpg(own, Signal::SIGTTIN)
+                .map_err(sys_err("killpg"))?;
+        }
+        for sig in [
+            Signal::SIGTTOU,
+            Signal::SIGTTIN,
+            Signal::SIGTSTP,
+            Signal::SIGQUIT,
+        ] {
+            self.sys
+                .set_disposition(sig, Disposition::Ignore)
+                .map_err(sys_err("sigaction"))?;
+        }
+        let pid = self.sys.getpid();
+        self.original_pgid = self.sys.getpgrp();
+        if self.original_pgid != pid {
+            self.sys.setpgid(pid, pid).map_err(sys_err("setpgid"))?;
+            self.sys.tcsetpgrp(pid).map_err(sys_err("tcsetpgrp"))?;
+        }
+        self.shell_pgid = pid;
+        self.shell_modes = Some(self.sys.tcgetattr().map_err(sys_err("tcgetattr"))?);
+        self.has_terminal = true;
+        Ok(())
+    }
+
+    /// Undoes [`JobControl::take_terminal`] as the shell leaves (bash's `end_job_control`):
+    /// when the shell made a group of its own, the group it came from gets the terminal and the
+    /// shell back, so the shell that started marsh finds its terminal as it left it.
+    pub fn release_terminal(&mut self) {
+        if !self.has_terminal {
+            return;
+        }
+        self.has_terminal = false;
+        if self.original_pgid != self.shell_pgid {
+            let _ttou = crate::job::tty_handoff::IgnoreTtou::new(&self.sys);
+            let _ = self.sys.tcsetpgrp(self.original_pgid);
+            let _ = self.sys.setpgid(Pid::from_raw(0), self.original_pgid);
+        }
+    }
+
+    /// Saves the shell's terminal modes again (call before each prompt if the line editor or a
+    /// builtin changed them deliberately).
+    pub fn save_shell_modes(&mut self) {
+        if self.has_terminal
+            && let Ok(m) = self.sys.tcgetattr()
+        {
+            self.shell_modes = Some(m);
+        }
+    }
+
+    /// Parent side of starting a member: records it and puts it in the job's group (the child
+    /// does the same in [`child_setup`]; see there why both). An error here means the child
+    /// already did it, or already exec'd (EACCES) — after its own `setpgid` — so it is ignored.
+    ///
+    /// Don't reap the first member before the last one is added: the group must have a member
+    /// for `setpgid` to join it.
+    pub fn add_process(&mut self, launch: &mut Launch, pid: Pid, command: &str) {
+        let pgid = launch.pgid().unwrap_or(pid);
+        let _ = self.sys.setpgid(pid, pgid);
+        launch.processes.push((pid, command.to_string()));
+    }
+
+    /// Enters a launched job in the table. For a background job, returns the `[n] pgid` line.
+    /// Starting a job means the user did something other than `exit`.
+    ///
+    /// # Panics
+    /// If no process was added.
+    pub fn start(&mut self, launch: Launch) -> Started {
+        self.exit_warned = false;
+        let pgid = launch.pgid().expect("a job has at least one process");
+        let last_pid = launch.processes.last().expect("non-empty").0;
+        let number = self
+            .table
+            .add(pgid, launch.processes, &launch.command, launch.foreground);
+        Started {
+            number,
+            pgid,
+            last_pid,
+            line: (!launch.foreground).then(|| fmt::started_line(number, pgid)),
+        }
+    }
+
+    /// Gives the terminal to job `n` and waits (WUNTRACED) until it ends or stops, then takes
+    /// the terminal back. See [`ForegroundOutcome`].
+    pub fn wait_for_foreground(&mut self, n: JobNumber) -> Result<ForegroundOutcome, JobError> {
+        self.run_in_foreground(n, false)
+    }
+
+    fn run_in_foreground(
+        &mut self,
+        n: JobNumber,
+        resume: bool,
+    ) -> Result<ForegroundOutcome, JobError> {
+        let job = self
+            .table
+            .get(n)
+            .ok_or(JobError::Terminated { builtin: "fg" })?;
+        let pgid = job.pgid();
+        let job_modes = if resume { job.tty_modes.clone() } else { None };
+        let mut handoff = self
+            .has_terminal
+            .then(|| TtyHandoff::new(&self.sys, self.shell_pgid, self.shell_modes.as_ref()));
+        if let Some(h) = handoff.as_mut() {
+            // A failure here is not a reason to abandon the job: the child gave itself the
+            // terminal too (child_setup), and whatever happens the wait below must run, or the
+            // job would be left running with nobody waiting for it.
+            let _ = h.to_job(pgid, job_modes.as_ref());
+        }
+        if resume {
+            // Continue only now that the job owns the terminal (and has its modes back): a
+            // job that ran earlier and touched the terminal would stop again on SIGTTIN.
+            // The whole group, so every member of a pipeline runs again.
+            let _ = self.sys.killpg(pgid, Signal::SIGCONT);
+            self.table.mark_continued(n, true);
+        }
+        let result = wait_job(&self.sys, &mut self.table, n, &mut || false);
+        let state = self.table.get(n).map(|j| j.state());
+        let stopped = matches!(state, Some(ProcessState::Stopped(_)));
+        let saved = handoff.map(|mut h| {
+            if stopped {
+                h.job_stopped();
+            }
+            h.reclaim()
+        });
+        if let Err(e) = result {
+            // The wait failed (not for a signal): the job is no longer the foreground job, so
+            // its stop or end is reported as a background job's, not lost.
+            self.table.set_foreground(n, false);
+            return Err(e);
+        }
+        if stopped && let Some(job) = self.table.get_mut(n) {
+            job.tty_modes = saved.flatten();
+        }
+        let report = self.table.take_report(n);
+        let Some(Report { marker, job }) = report else {
+            // Still running: only possible when the wait was interrupted, which it is not here.
+            return Err(JobError::Sys {
+                what: "waitpid",
+                errno: Errno::EINTR,
+            });
+        };
+        let state = job.state();
+        let notice = if stopped {
+            Some(fmt::job_line(&job, marker))
+        } else {
+            fmt::foreground_signal_notice(state)
+        };
+        Ok(ForegroundOutcome {
+            number: n,
+            state,
+            status: status_code(state),
+            notice,
+        })
+    }
+
+    /// Collects every status change without blocking (call on SIGCHLD and before a prompt).
+    /// Returns the statuses of children that belong to no job, for whoever started them.
+    pub fn reap(&mut self) -> Result<Vec<WaitStatus>, JobError> {
+        let mut foreign = Vec::new();
+        loop {
+            match self.sys.waitpid(WaitTarget::Any, false) {
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(foreign),
+                Ok(status) => {
+                    if self.table.update(status).is_none() {
+                        foreign.push(status);
+                    }
+                }
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(sys_err("waitpid")(e)),
+            }
+        }
+    }
+
+    /// The notices due before the next prompt: background jobs that finished (they leave the
+    /// table now) or stopped since the last call. bash's layout.
+    pub fn notices(&mut self) -> Vec<String> {
+        self.table
+            .take_reports()
+            .iter()
+            .map(|r| fmt::job_line(&r.job, r.marker))
+            .collect()
+    }
+
+    /// `jobs [-l|-p] [-r|-s] [spec...]`. Stopped and finished jobs listed are thereby reported,
+    /// and finished ones leave the table (after the listing, so the marks shown are consistent).
+    pub fn jobs(
+        &mut self,
+        format: ListFormat,
+        filter: StateFilter,
+        specs: &[&str],
+    ) -> Result<Vec<String>, JobError> {
+        let numbers: Vec<JobNumber> = if specs.is_empty() {
+            self.table.iter().map(|j| j.number()).collect()
+        } else {
+            specs
+                .iter()
+                .map(|s| {
+                    id::resolve(&self.table, s).map_err(|source| JobError::Spec {
+                        builtin: "jobs",
+                        source,
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let mut lines = Vec::new();
+        let mut listed = Vec::new();
+        for n in numbers {
+            let Some(job) = self.table.get(n) else {
+                continue;
+            };
+            let keep = match filter {
+                StateFilter::All => true,
+                StateFilter::Running => job.state() == ProcessState::Running,
+                StateFilter::Stopped => matches!(job.state(), ProcessState::Stopped(_)),
+            };
+            if !keep {
+                continue;
+            }
+            let marker = self.table.marker(n);
+            match format {
+                ListFormat::Standard => lines.push(fmt::job_line(job, marker)),
+                ListFormat::Long => lines.extend(fmt::job_lines_long(job, marker)),
+                ListFormat::Pgids => lines.push(fmt::job_pgid_line(job)),
+            }
+            listed.push(n);
+        }
+        // Listing a stopped or finished job tells the user about it.
+        for n in listed {
+            let _ = self.table.take_report(n);
+        }
+        Ok(lines)
+    }
+
+    fn resolve(&self, builtin: &'static str, spec: Option<&str>) -> Result<JobNumber, JobError> {
+        let spec = spec.unwrap_or("%+");
+        id::resolve(&self.table, spec).map_err(|source| JobError::Spec { builtin, source })
+    }
+
+    /// `fg [spec]`: writes the job's command line to `out`, restores the job's saved modes,
+    /// gives it the terminal, continues its whole group, and waits as for a foreground job.
+    pub fn fg(
+        &mut self,
+        spec: Option<&str>,
+        out: &mut dyn Write,
+    ) -> Result<ForegroundOutcome, JobError> {
+        if !self.has_terminal {
+            return Err(JobError::NoJobControl { builtin: "fg" });
+        }
+        self.exit_warned = false;
+        let n = self.resolve("fg", spec)?;
+        let job = self.table.get(n).expect("resolved");
+        if job.state().is_finished() {
+            return Err(JobError::Terminated { builtin: "fg" });
+        }
+        let _ = writeln!(out, "{}", job.command());
+        let _ = out.flush();
+        self.table.set_current(n);
+        self.run_in_foreground(n, true)
+    }
+
+    /// `bg [spec]`: continues a stopped job's whole group in the background. Returns the line
+    /// to print, `[1]+ sleep 30 &`.
+    pub fn bg(&mut self, spec: Option<&str>) -> Result<String, JobError> {
+        if !self.has_terminal {
+            return Err(JobError::NoJobControl { builtin: "bg" });
+        }
+        self.exit_warned = false;
+        let n = self.resolve("bg", spec)?;
+        let job = self.table.get(n).expect("resolved");
+        match job.state() {
+            ProcessState::Running => Err(JobError::AlreadyRunning {
+                builtin: "bg",
+                number: n,
+            }),
+            s if s.is_finished() => Err(JobError::Terminated { builtin: "bg" }),
+            _ => {
+                let line = fmt::bg_line(job, self.table.marker(n));
+                self.sys
+                    .killpg(job.pgid(), Signal::SIGCONT)
+                    .map_err(sys_err("killpg"))?;
+                self.table.mark_continued(n, false);
+                Ok(line)
+            }
+        }
+    }
+
+    /// `kill -SIG target` for one target: `%spec` (the job's whole group), `pid`, or `-pgid`.
+    /// A stopped job sent SIGTERM or SIGHUP is also sent SIGCONT, or it would only die when
+    /// someone continues it (bash does the same). The end shows up as a notice after
+    /// [`JobControl::reap`].
+    pub fn kill(&mut self, target: &str, sig: Signal) -> Result<(), JobError> {
+        if target.starts_with('%') {
+            let n = id::resolve(&self.table, target).map_err(|source| JobError::Spec {
+                builtin: "kill",
+                source,
+            })?;
+            let job = self.table.get(n).expect("resolved");
+            let pgid = job.pgid();
+            let stopped = matches!(job.state(), ProcessState::Stopped(_));
+            self.sys
+                .killpg(pgid, sig)
+                .map_err(|_| JobError::NoSuchProcess(pgid.as_raw()))?;
+            let wake = stopped && matches!(sig, Signal::SIGTERM | Signal::SIGHUP);
+            if wake {
+                let _ = self.sys.killpg(pgid, Signal::SIGCONT);
+            }
+            if wake || sig == Signal::SIGCONT {
+                // The job runs again now; the table must say so before the Continued
+                // statuses arrive, or a `wait` right after this would see a stopped job
+                // and return at once.
+                self.table.mark_continued(n, false);
+            }
+            return Ok(());
+        }
+        let bad = || JobError::BadTarget {
+            builtin: "kill",
+            arg: target.to_string(),
+        };
+        let (group, digits) = match target.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, target),
+        };
+        let raw: i32 = digits.parse().map_err(|_| bad())?;
+        if raw <= 0 {
+            return Err(bad());
+        }
+        let pid = Pid::from_raw(raw);
+        let r = if group {
+            self.sys.killpg(pid, sig)
+        } else {
+            self.sys.kill(pid, sig)
+        };
+        r.map_err(|_| JobError::NoSuchProcess(if group { -raw } else { raw }))
+    }
+
+    /// `wait [%spec | pid]`: blocks until the job ends (or stops), returning its status; with
+    /// no argument, until every running background job has. A finished job waited for leaves
+    /// the table without a notice. `interrupted` is asked whenever a signal interrupts the
+    /// blocking wait (the shell's SIGINT handler must be installed without SA_RESTART, so
+    /// ctrl-c makes `waitpid` fail with EINTR); when it says true, `wait` returns
+    /// [`WaitOutcome::Interrupted`] and the jobs are untouched.
+    pub fn wait(
+        &mut self,
+        target: Option<&str>,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<WaitOutcome, JobError> {
+        let numbers: Vec<JobNumber> = match target {
+            None => self
+                .table
+                .iter()
+                .filter(|j| j.state() == ProcessState::Running && !j.is_foreground())
+                .map(|j| j.number())
+                .collect(),
+            Some(t) if t.starts_with('%') => {
+                vec![
+                    id::resolve(&self.table, t).map_err(|source| JobError::Spec {
+                        builtin: "wait",
+                        source,
+                    })?,
+                ]
+            }
+            Some(t) => {
+                let raw: i32 = t.parse().map_err(|_| JobError::BadTarget {
+                    builtin: "wait",
+                    arg: t.to_string(),
+                })?;
+                vec![
+                    self.table
+                        .find_pid(Pid::from_raw(raw))
+                        .ok_or(JobError::NotAChild(raw))?,
+                ]
+            }
+        };
+        let mut status = 0;
+        for n in numbers {
+            match wait_job(&self.sys, &mut self.table, n, interrupted) {
+                Ok(true) => {}
+                Ok(false) => return Ok(WaitOutcome::Interrupted),
+                Err(e) => return Err(e),
+            }
+            let state = self.table.get(n).map(|j| j.state());
+            if let Some(state) = state {
+                if state.is_finished() {
+                    let _ = self.table.take_report(n);
+                }
+                if target.is_some() {
+                    status = status_code(state);
+                }
+            }
+        }
+        Ok(WaitOutcome::Done(status))
+    }
+
+    /// Decides what `exit` does with jobs in the table: the first time, a warning ("There are
+    /// stopped jobs." when any is stopped, else "There are running jobs."); the next `exit` in
+    /// a row proceeds. No jobs: proceed.
+    pub fn check_exit(&mut self) -> ExitCheck {
+        let live = self.table.iter().filter(|j| !j.state().is_finished());
+        let (mut stopped, mut running) = (false, false);
+        for j in live {
+            match j.state() {
+                ProcessState::Stopped(_) => stopped = true,
+                _ => running = true,
+            }
+        }
+        if (!stopped && !running) || self.exit_warned {
+            return ExitCheck::Proceed;
+        }
+        self.exit_warned = true;
+        ExitCheck::Warn(if stopped {
+            "There are stopped jobs.".into()
+        } else {
+            "There are running jobs.".into()
+        })
+    }
+
+    /// Forget a pending exit warning (call after any command line other than `exit`).
+    pub fn forget_exit_warning(&mut self) {
+        self.exit_warned = false;
+    }
+
+    /// Ends every job as the shell leaves: SIGHUP to each job's group, then SIGCONT, so a
+    /// stopped job wakes up to act on the hang-up instead of staying stopped forever.
+    pub fn hangup_all(&mut self) {
+        for job in self.table.iter().filter(|j| !j.state().is_finished()) {
+            let _ = self.sys.killpg(job.pgid(), Signal::SIGHUP);
+            let _ = self.sys.killpg(job.pgid(), Signal::SIGCONT);
+        }
+    }
+}
+
+/// Waits on job `n`'s group until the job is no longer running. Ok(false) when interrupted.
+///
+/// `waitpid(-pgid)` sees the job's members only, so statuses of other children (background
+/// jobs, command substitutions the executor waits for) are not taken here. If the group has no
+/// child left (ECHILD) while members are still marked running, someone else reaped them: they
+/// are taken as exited with 0 rather than waited for forever.
+fn wait_job<S: System>(
+    sys: &S,
+    table: &mut JobTable,
+    n: JobNumber,
+    interrupted: &mut dyn FnMut() -> bool,
+) -> Result<bool, JobError> {
+    loop {
+        let Some(job) = table.get(n) else {
+            return Ok(true);
+        };
+        if job.state() != ProcessState::Running {
+            return Ok(true);
+        }
+        match sys.waitpid(WaitTarget::Group(job.pgid()), true) {
+            Ok(status) => {
+                table.update(status);
+            }
+            Err(Errno::EINTR) => {
+                if interrupted() {
+                    return Ok(false);
+                }
+            }
+            Err(Errno::ECHILD) => {
+                let lost: Vec<Pid> = job
+                    .processes()
+                    .iter()
+                    .filter(|p| p.state == ProcessState::Running)
+                    .map(|p| p.pid)
+                    .collect();
+                for pid in lost {
+                    table.update(WaitStatus::Exited(pid, 0));
+                }
+            }
+            Err(e) => return Err(sys_err("waitpid")(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

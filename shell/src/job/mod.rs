@@ -1,0 +1,721 @@
+//! Job control: the job table, job specs, bash's `jobs` layout, the terminal handoff, and the
+//! operations behind `fg`, `bg`, `kill`, `wait` and `exit`.
+//!
+//! Modules, one concept each:
+//! - [`system`]: the OS calls job control makes, behind the [`System`] trait, with
+//!   [`RealSystem`] (nix) and [`VirtualSystem`] (simulated processes and terminal, for tests);
+//! - this module: [`Job`] and [`JobTable`] (numbers, `+`/`-`, states, what is left to report);
+//! - [`id`]: job specs (`%1 %% %+ %- %name %?text`, bare numbers) resolved against the table;
+//! - [`fmt`]: bash's text for `jobs`, `jobs -l`, `jobs -p` and the notices;
+//! - [`tty_handoff`]: handing the terminal to a job and taking it back, in one scoped object;
+//! - [`control`]: [`JobControl`], what the shell's main loop and builtins call.
+//!
+//! # Job numbers (bash's rule)
+//!
+//! A job's number never changes while the job is in the table. A new job gets one more than the
+//! highest number in use, or 1 when the table is empty: bash's rule (`jobs.c` allocates the
+//! slot after the last used one). So with jobs 1, 2, 3, when 2 ends and is reported, the next
+//! job is 4, not 2; once 3 and 4 are gone too, the next is 2. A finished job keeps its number
+//! until its status has been reported (see below), so a number is never reused before the user
+//! has seen the old job end. (fish pins numbers the same way; it is also what the conformance
+//! scenario "job-numbering" expects.)
+//!
+//! # Current (`+`) and previous (`-`) job (bash's rule)
+//!
+//! Jobs are ordered by number (older = smaller). Running *foreground* jobs are never candidates.
+//! - **Making a job current** (bash `set_current_job`): the old current job becomes previous;
+//!   then, if that old current job is not stopped (or there was none), previous is, in order of
+//!   preference, the newest stopped job older than the new current one (when the new current
+//!   one is stopped), else the newest running job older than it (when it runs) or the newest
+//!   running job at all (when it is stopped), else the current job itself (a single job is both
+//!   `+` and `-`; only `+` is shown).
+//! - **Choosing a current job again** (bash `reset_current`): keep the current job if it is
+//!   stopped; otherwise take the previous job if it is stopped, else the newest stopped job,
+//!   else the newest running job, and make it current as above.
+//! - When the rules run: a job that **stops** is made current; `fg` makes its job current; a new
+//!   **background** job, and the removal of the current or previous job (after its end was
+//!   reported), choose a current job again. So a new background job becomes current unless a
+//!   stopped job exists — stopped jobs win, which is what bash prints: after `sleep 30`, ^Z,
+//!   `sleep 30 &`, `jobs` shows `[1]+ Stopped` and `[2]- Running`.
+//!
+//! # Job state from its processes (bash's rule)
+//!
+//! A pipeline's job is *Running* while any member runs, *Stopped* once no member runs and at
+//! least one is stopped (bash's `any_stopped` after `any_running`; the stop signal shown is the
+//! first stopped member's), and finished once every member has ended, with the status of the
+//! last member (`Done`, `Exit N`, or the signal that killed it). A member that stops itself while
+//! the others keep running leaves the job Running until they end or stop; ctrl-z stops the
+//! whole group at once, so the usual case is immediate.
+//!
+//! # Reporting
+//!
+//! A job whose state changed to stopped or finished is *unreported* until the shell shows it.
+//! [`JobTable::take_reports`] returns every unreported background job and, in the same call,
+//! removes the finished ones: there is no other way for a finished job to leave the table except
+//! [`JobTable::take_report`] (one job: the foreground job, `wait`, and `jobs`, which report what
+//! they show). So the table
+//! never forgets a job the user has not been told about, and never reports one twice.
+//!
+//! # Using it from the shell
+//!
+//! ```no_run
+//! use marsh::job::{JobControl, Launch, RealSystem};
+//!
+//! # fn fork_and_exec(_: &str) -> nix::unistd::Pid { unimplemented!() }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Startup, interactive: wait to be in the foreground, own a process group, ignore the
+//! // terminal stop signals, save the shell's terminal modes.
+//! let mut jc = JobControl::new(RealSystem::new(0));
+//! jc.take_terminal()?;
+//!
+//! // `sleep 30 | cat` in the foreground. In each forked child, before exec or running ops:
+//! //     marsh::job::child_setup(&RealSystem::new(0), pgid_or_zero, /*foreground*/ true);
+//! let mut launch = Launch::new("sleep 30 | cat", true);
+//! let pid = fork_and_exec("sleep 30");
+//! jc.add_process(&mut launch, pid, "sleep 30");
+//! let pid = fork_and_exec("cat");
+//! jc.add_process(&mut launch, pid, "cat");
+//! let started = jc.start(launch);
+//! let outcome = jc.wait_for_foreground(started.number)?; // ctrl-z and ctrl-c end the wait
+//! if let Some(line) = &outcome.notice {
+//!     eprintln!("{line}"); // "[1]+  Stopped                 sleep 30 | cat" after ctrl-z
+//! }
+//! let _status = outcome.status; // STATUS: 0.., 130 after ctrl-c, 148 after ctrl-z
+//!
+//! // On SIGCHLD (self-pipe readable) and before each prompt:
+//! jc.reap()?;
+//! for line in jc.notices() {
+//!     eprintln!("{line}"); // "[2]   Done                    sleep 1"
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod control;
+pub mod fmt;
+pub mod id;
+pub mod system;
+pub mod tty_handoff;
+
+pub use control::{
+    ExitCheck, ForegroundOutcome, JobControl, JobError, Launch, ListFormat, Started, StateFilter,
+    WaitOutcome, child_setup,
+};
+pub use id::{JobSpec, SpecError};
+pub use system::{
+    Disposition, Pid, RealSystem, Signal, System, TtyModes, VirtualSystem, WaitStatus, WaitTarget,
+};
+pub use tty_handoff::TtyHandoff;
+
+/// A job's number, as shown in `[1]` and used in `%1`. Always at least 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JobNumber(u32);
+
+impl JobNumber {
+    /// The number, or None for 0.
+    pub fn new(n: u32) -> Option<JobNumber> {
+        (n > 0).then_some(JobNumber(n))
+    }
+
+    /// The number as an integer.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for JobNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// State of one process of a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessState {
+    Running,
+    Stopped(Signal),
+    Exited(i32),
+    Signaled { signal: Signal, core_dumped: bool },
+}
+
+impl ProcessState {
+    /// Whether the process has ended.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            ProcessState::Exited(_) | ProcessState::Signaled { .. }
+        )
+    }
+}
+
+/// State of a whole job; see the module doc for how it follows from its processes.
+pub type JobState = ProcessState;
+
+/// The `STATUS` a job state stands for: the exit code, 128 + the signal that killed or stopped
+/// it (130 after ctrl-c, 148 after ctrl-z), 0 while it runs.
+pub fn status_code(state: JobState) -> i32 {
+    match state {
+        ProcessState::Running => 0,
+        ProcessState::Exited(code) => code,
+        ProcessState::Stopped(sig) | ProcessState::Signaled { signal: sig, .. } => 128 + sig as i32,
+    }
+}
+
+/// One process of a job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Process {
+    pub pid: Pid,
+    /// The text of this pipeline stage, as typed.
+    pub command: String,
+    pub state: ProcessState,
+}
+
+/// A job: one pipeline in its own process group.
+#[derive(Clone, Debug)]
+pub struct Job {
+    number: JobNumber,
+    pgid: Pid,
+    processes: Vec<Process>,
+    command: String,
+    state: JobState,
+    /// The job's terminal modes, saved when it stopped in the foreground; restored by `fg`.
+    pub tty_modes: Option<TtyModes>,
+    foreground: bool,
+    reported: bool,
+}
+
+impl Job {
+    pub fn number(&self) -> JobNumber {
+        self.number
+    }
+    /// The process group (the first process's pid).
+    pub fn pgid(&self) -> Pid {
+        self.pgid
+    }
+    pub fn processes(&self) -> &[Process] {
+        &self.processes
+    }
+    /// The whole command line, as typed.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+    pub fn state(&self) -> JobState {
+        self.state
+    }
+    /// Whether the shell is waiting for this job in the foreground.
+    pub fn is_foreground(&self) -> bool {
+        self.foreground
+    }
+    /// Whether the job's current state has been shown to the user.
+    pub fn is_reported(&self) -> bool {
+        self.reported
+    }
+    fn is_stopped(&self) -> bool {
+        matches!(self.state, ProcessState::Stopped(_))
+    }
+    /// Running in the background (a candidate for `+`/`-` as a running job).
+    fn is_bg_running(&self) -> bool {
+        self.state == ProcessState::Running && !self.foreground
+    }
+
+    fn recompute(&mut self) {
+        let old = self.state;
+        let new = if self
+            .processes
+            .iter()
+            .any(|p| p.state == ProcessState::Running)
+        {
+            ProcessState::Running
+        } else if let Some(sig) = self.processes.iter().find_map(|p| match p.state {
+            ProcessState::Stopped(sig) => Some(sig),
+            _ => None,
+        }) {
+            ProcessState::Stopped(sig)
+        } else {
+            self.processes
+                .last()
+                .map_or(ProcessState::Exited(0), |p| p.state)
+        };
+        self.state = new;
+        if new != old {
+            // A job that runs again has nothing to report; a stop or an end must be shown.
+            self.reported = new == ProcessState::Running;
+        }
+    }
+}
+
+/// Which mark a job carries in `jobs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    Current,
+    Previous,
+    Other,
+}
+
+impl Marker {
+    pub fn as_char(self) -> char {
+        match self {
+            Marker::Current => '+',
+            Marker::Previous => '-',
+            Marker::Other => ' ',
+        }
+    }
+}
+
+/// A job whose stop or end is to be shown. For a finished job this is the job itself, already
+/// out of the table.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub marker: Marker,
+    pub job: Job,
+}
+
+/// The jobs of one shell; see the module doc for numbering, `+`/`-` and reporting.
+#[derive(Clone, Debug, Default)]
+pub struct JobTable {
+    /// Sorted by number.
+    jobs: Vec<Job>,
+    current: Option<JobNumber>,
+    previous: Option<JobNumber>,
+}
+
+impl JobTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a job whose processes have all been started, running. `processes` are
+    /// (pid, stage text) in pipeline order; the first pid is the group. A background job may
+    /// become current (module doc); a foreground job does not until it stops.
+    ///
+    /// # Panics
+    /// If `processes` is empty.
+    pub fn add(
+        &mut self,
+        pgid: Pid,
+        processes: Vec<(Pid, String)>,
+        command: &str,
+        foreground: bool,
+    ) -> JobNumber {
+        assert!(!processes.is_empty(), "a job has at least one process");
+        let number = JobNumber(self.jobs.last().map_or(1, |j| j.number.0 + 1));
+        self.jobs.push(Job {
+            number,
+            pgid,
+            processes: processes
+                .into_iter()
+                .map(|(pid, command)| Process {
+                    pid,
+                    command,
+                    state: ProcessState::Running,
+                })
+                .collect(),
+            command: command.to_string(),
+            state: ProcessState::Running,
+            tty_modes: None,
+            foreground,
+            reported: true,
+        });
+        if !foreground {
+            self.reset_current();
+        }
+        number
+    }
+
+    /// Jobs in number order.
+    pub fn iter(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    pub fn get(&self, n: JobNumber) -> Option<&Job> {
+        self.index(n).map(|i| &self.jobs[i])
+    }
+
+    pub(crate) fn get_mut(&mut self, n: JobNumber) -> Option<&mut Job> {
+        self.index(n).map(|i| &mut self.jobs[i])
+    }
+
+    fn index(&self, n: JobNumber) -> Option<usize> {
+        self.jobs.binary_search_by_key(&n, |j| j.number).ok()
+    }
+
+    /// The job that has process `pid`.
+    pub fn find_pid(&self, pid: Pid) -> Option<JobNumber> {
+        self.jobs
+            .iter()
+            .find(|j| j.processes.iter().any(|p| p.pid == pid))
+            .map(|j| j.number)
+    }
+
+    /// The job whose process group is `pgid`.
+    pub fn find_pgid(&self, pgid: Pid) -> Option<JobNumber> {
+        self.jobs.iter().find(|j| j.pgid == pgid).map(|j| j.number)
+    }
+
+    /// The current (`+`) job.
+    pub fn current(&self) -> Option<JobNumber> {
+        self.current
+    }
+
+    /// The previous (`-`) job (never the current one).
+    pub fn previous(&self) -> Option<JobNumber> {
+        self.previous.filter(|p| Some(*p) != self.current)
+    }
+
+    /// The mark of job `n`.
+    pub fn marker(&self, n: JobNumber) -> Marker {
+        if self.current == Some(n) {
+            Marker::Current
+        } else if self.previous() == Some(n) {
+            Marker::Previous
+        } else {
+            Marker::Other
+        }
+    }
+
+    /// Records a status from `waitpid`. Returns the job it belonged to, if any (a status for a
+    /// process no job has is ignored). A job that stops becomes current.
+    pub fn update(&mut self, status: WaitStatus) -> Option<JobNumber> {
+        let pid = status.pid()?;
+        let n = self.find_pid(pid)?;
+        let job = self.get_mut(n).expect("found");
+        let proc_ = job
+            .processes
+            .iter_mut()
+            .find(|p| p.pid == pid)
+            .expect("found");
+        proc_.state = match status {
+            WaitStatus::Exited(_, code) => ProcessState::Exited(code),
+            WaitStatus::Signaled(_, signal, core_dumped) => ProcessState::Signaled {
+                signal,
+                core_dumped,
+            },
+            WaitStatus::Stopped(_, sig) => ProcessState::Stopped(sig),
+            WaitStatus::Continued(_) => ProcessState::Running,
+            WaitStatus::StillAlive => return None,
+        };
+        let was_stopped = job.is_stopped();
+        job.recompute();
+        if job.is_stopped() {
+            job.foreground = false;
+            if !was_stopped {
+                self.set_current(n);
+            }
+        }
+        Some(n)
+    }
+
+    /// Marks job `n` as running again (after the shell sent it SIGCONT for `fg`/`bg`), without
+    /// waiting for the `Continued` statuses, and says whether it now runs in the foreground.
+    pub(crate) fn mark_continued(&mut self, n: JobNumber, foreground: bool) {
+        if let Some(job) = self.get_mut(n) {
+            for p in &mut job.processes {
+                if let ProcessState::Stopped(_) = p.state {
+                    p.state = ProcessState::Running;
+                }
+            }
+            job.recompute();
+            job.foreground = foreground;
+        }
+    }
+
+    /// Says job `n` is no longer waited for in the foreground.
+    pub(crate) fn set_foreground(&mut self, n: JobNumber, foreground: bool) {
+        if let Some(job) = self.get_mut(n) {
+            job.foreground = foreground;
+        }
+        if !foreground {
+            // Now a background job: it may become current as a new background job would.
+            self.reset_current();
+        }
+    }
+
+    /// Makes job `n` current (bash `set_current_job`); used by `fg`.
+    pub fn set_current(&mut self, n: JobNumber) {
+        if self.current != Some(n) {
+            self.previous = self.current;
+            self.current = Some(n);
+        }
+        // First choice for previous: the old current job, if stopped.
+        if let Some(p) = self.previous
+            && Some(p) != self.current
+            && self.get(p).is_some_and(Job::is_stopped)
+        {
+            return;
+        }
+        let cur_stopped = self.get(n).is_some_and(Job::is_stopped);
+        // Second choice: the newest stopped job older than the current one.
+        if cur_stopped && let Some(c) = self.newest(|j| j.number < n && j.is_stopped()) {
+            self.previous = Some(c);
+            return;
+        }
+        // Third: the newest running job (older than current when current runs).
+        let cand = if cur_stopped {
+            self.newest(|j| j.number != n && j.is_bg_running())
+        } else {
+            self.newest(|j| j.number < n && j.is_bg_running())
+        };
+        self.previous = Some(cand.unwrap_or(n));
+    }
+
+    /// Chooses the current job again (bash `reset_current`).
+    fn reset_current(&mut self) {
+        let stopped =
+            |t: &Self, n: Option<JobNumber>| n.and_then(|n| t.get(n)).is_some_and(Job::is_stopped);
+        let cand = if stopped(self, self.current) {
+            self.current
+        } else if stopped(self, self.previous) {
+            self.previous
+        } else {
+            self.newest(Job::is_stopped)
+                .or_else(|| self.newest(Job::is_bg_running))
+        };
+        match cand {
+            Some(n) => self.set_current(n),
+            None => {
+                self.current = None;
+                self.previous = None;
+            }
+        }
+    }
+
+    fn newest(&self, pred: impl Fn(&Job) -> bool) -> Option<JobNumber> {
+        self.jobs.iter().rev().find(|j| pred(j)).map(|j| j.number)
+    }
+
+    /// Takes every unreported stopped or finished job that is not in the foreground, in number
+    /// order: finished ones leave the table now, stopped ones are marked reported.
+    pub fn take_reports(&mut self) -> Vec<Report> {
+        let due: Vec<JobNumber> = self
+            .jobs
+            .iter()
+            .filter(|j| !j.reported && !j.foreground && j.state != ProcessState::Running)
+            .map(|j| j.number)
+            .collect();
+        let markers: Vec<Marker> = due.iter().map(|n| self.marker(*n)).collect();
+        let reports = due
+            .into_iter()
+            .zip(markers)
+            .filter_map(|(n, marker)| self.take_one(n, marker))
+            .collect();
+        self.after_removal();
+        reports
+    }
+
+    /// Takes the report of job `n` if it has one due (stopped or finished, unreported),
+    /// foreground or not. A finished job leaves the table.
+    pub fn take_report(&mut self, n: JobNumber) -> Option<Report> {
+        let marker = self.marker(n);
+        let job = self.get(n)?;
+        if job.reported || job.state == ProcessState::Running {
+            return None;
+        }
+        let r = self.take_one(n, marker);
+        self.after_removal();
+        r
+    }
+
+    fn take_one(&mut self, n: JobNumber, marker: Marker) -> Option<Report> {
+        let i = self.index(n)?;
+        if self.jobs[i].state.is_finished() {
+            let job = self.jobs.remove(i);
+            Some(Report { marker, job })
+        } else {
+            self.jobs[i].reported = true;
+            Some(Report {
+                marker,
+                job: self.jobs[i].clone(),
+            })
+        }
+    }
+
+    fn after_removal(&mut self) {
+        let gone = |t: &Self, n: Option<JobNumber>| n.is_some_and(|n| t.get(n).is_none());
+        if gone(self, self.current) || gone(self, self.previous) {
+            if gone(self, self.current) {
+                self.current = None;
+            }
+            if gone(self, self.previous) {
+                self.previous = None;
+            }
+            self.reset_current();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pid(n: i32) -> Pid {
+        Pid::from_raw(n)
+    }
+
+    fn bg(t: &mut JobTable, p: i32) -> JobNumber {
+        t.add(
+            pid(p),
+            vec![(pid(p), format!("sleep {p}"))],
+            &format!("sleep {p}"),
+            false,
+        )
+    }
+
+    fn finish(t: &mut JobTable, p: i32) {
+        t.update(WaitStatus::Exited(pid(p), 0));
+        t.take_reports();
+    }
+
+    fn marks(t: &JobTable) -> String {
+        t.iter()
+            .map(|j| format!("{}{}", j.number(), t.marker(j.number()).as_char()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn numbers_stay_while_jobs_end_and_restart_after() {
+        let mut t = JobTable::new();
+        assert_eq!(bg(&mut t, 10).get(), 1);
+        assert_eq!(bg(&mut t, 20).get(), 2);
+        assert_eq!(bg(&mut t, 30).get(), 3);
+        finish(&mut t, 20);
+        assert_eq!(
+            t.iter().map(|j| j.number().get()).collect::<Vec<_>>(),
+            [1, 3]
+        );
+        assert_eq!(
+            bg(&mut t, 40).get(),
+            4,
+            "a freed number below the highest is not reused"
+        );
+        finish(&mut t, 30);
+        finish(&mut t, 40);
+        assert_eq!(
+            bg(&mut t, 50).get(),
+            2,
+            "after the top ones end, numbers go on from the highest"
+        );
+        finish(&mut t, 10);
+        finish(&mut t, 50);
+        assert_eq!(bg(&mut t, 60).get(), 1);
+    }
+
+    #[test]
+    fn finished_job_keeps_its_number_until_reported() {
+        let mut t = JobTable::new();
+        bg(&mut t, 10);
+        t.update(WaitStatus::Exited(pid(10), 0));
+        assert_eq!(bg(&mut t, 20).get(), 2);
+        let r = t.take_reports();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].job.number().get(), 1);
+        assert!(t.take_reports().is_empty(), "reported once");
+    }
+
+    #[test]
+    fn new_background_job_becomes_current() {
+        let mut t = JobTable::new();
+        bg(&mut t, 10);
+        assert_eq!(marks(&t), "1+");
+        bg(&mut t, 20);
+        assert_eq!(marks(&t), "1- 2+");
+        bg(&mut t, 30);
+        assert_eq!(marks(&t), "1  2- 3+");
+    }
+
+    #[test]
+    fn stopped_job_becomes_current_and_stays_over_new_background_jobs() {
+        let mut t = JobTable::new();
+        let n = t.add(
+            pid(10),
+            vec![(pid(10), "sleep 30".into())],
+            "sleep 30",
+            true,
+        );
+        assert_eq!(marks(&t), "1 ", "a running foreground job is not current");
+        t.update(WaitStatus::Stopped(pid(10), Signal::SIGTSTP));
+        assert_eq!(t.current(), Some(n));
+        bg(&mut t, 20);
+        assert_eq!(marks(&t), "1+ 2-", "bash: [1]+ Stopped, [2]- Running");
+        t.update(WaitStatus::Stopped(pid(20), Signal::SIGSTOP));
+        assert_eq!(marks(&t), "1- 2+", "the newly stopped job is current");
+    }
+
+    #[test]
+    fn when_current_ends_previous_takes_over() {
+        let mut t = JobTable::new();
+        bg(&mut t, 10);
+        bg(&mut t, 20);
+        bg(&mut t, 30);
+        assert_eq!(marks(&t), "1  2- 3+");
+        finish(&mut t, 30);
+        assert_eq!(marks(&t), "1- 2+");
+        finish(&mut t, 20);
+        assert_eq!(marks(&t), "1+");
+        finish(&mut t, 10);
+        assert_eq!(t.current(), None);
+        assert_eq!(t.previous(), None);
+    }
+
+    #[test]
+    fn when_current_ends_a_stopped_job_is_preferred() {
+        let mut t = JobTable::new();
+        bg(&mut t, 10);
+        t.update(WaitStatus::Stopped(pid(10), Signal::SIGTTIN));
+        bg(&mut t, 20);
+        bg(&mut t, 30);
+        t.update(WaitStatus::Stopped(pid(30), Signal::SIGSTOP));
+        assert_eq!(marks(&t), "1- 2  3+");
+        finish(&mut t, 30);
+        assert_eq!(marks(&t), "1+ 2-");
+    }
+
+    #[test]
+    fn pipeline_stops_only_when_no_member_runs() {
+        let mut t = JobTable::new();
+        let procs = vec![
+            (pid(10), "a".into()),
+            (pid(11), "b".into()),
+            (pid(12), "c".into()),
+        ];
+        let n = t.add(pid(10), procs, "a | b | c", false);
+        t.update(WaitStatus::Stopped(pid(11), Signal::SIGSTOP));
+        assert_eq!(t.get(n).unwrap().state(), ProcessState::Running);
+        t.update(WaitStatus::Exited(pid(10), 0));
+        t.update(WaitStatus::Stopped(pid(12), Signal::SIGTSTP));
+        assert_eq!(
+            t.get(n).unwrap().state(),
+            ProcessState::Stopped(Signal::SIGSTOP)
+        );
+        t.update(WaitStatus::Continued(pid(11)));
+        t.update(WaitStatus::Continued(pid(12)));
+        assert_eq!(t.get(n).unwrap().state(), ProcessState::Running);
+        t.update(WaitStatus::Exited(pid(11), 0));
+        t.update(WaitStatus::Exited(pid(12), 3));
+        assert_eq!(
+            t.get(n).unwrap().state(),
+            ProcessState::Exited(3),
+            "last member's status"
+        );
+        assert_eq!(status_code(t.get(n).unwrap().state()), 3);
+    }
+
+    #[test]
+    fn status_codes() {
+        assert_eq!(status_code(ProcessState::Stopped(Signal::SIGTSTP)), 148);
+        assert_eq!(
+            status_code(ProcessState::Signaled {
+                signal: Signal::SIGINT,
+                core_dumped: false
+            }),
+            130
+        );
+    }
+}
