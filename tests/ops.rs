@@ -201,12 +201,13 @@ fn files_in_and_out() {
 #[test]
 fn ls_lists_files_with_fields() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("sub")).unwrap();
-    std::fs::write(dir.path().join("a.txt"), "hello").unwrap();
-    std::fs::write(dir.path().join("sub/b.rs"), "fn main() {}").unwrap();
+    let w = dir.path().join("w");
+    std::fs::create_dir_all(w.join("sub")).unwrap();
+    std::fs::write(w.join("a.txt"), "hello").unwrap();
+    std::fs::write(w.join("sub/b.rs"), "fn main() {}").unwrap();
     let run = common::marsh_in(
         dir.path(),
-        "ls | map (f: (f.name, f.is_dir))\nls -rf | map (f: (f.path, f.size, f.suffix))\nls -d\nls sub/*.rs\nls nowhere",
+        "cd w\nls | map (f: (f.name, f.is_dir))\nls -rf | map (f: (f.path, f.size, f.suffix))\nls -d\nls sub/*.rs\nls nowhere",
     );
     insta::assert_snapshot!("ls", run.transcript("ls ..."));
 }

@@ -15,7 +15,12 @@ pub enum Mode {
 
 /// Runs marsh and returns the process's exit status: the last command's status.
 pub fn run(mode: Mode) -> i32 {
+    if matches!(mode, Mode::Stdin) && std::io::stdin().is_terminal() {
+        let mut shell = Shell::interactive();
+        return crate::interactive::run(&mut shell);
+    }
     let mut shell = Shell::new();
+    shell.install_batch_signals();
     match mode {
         Mode::Command(text) => run_lines(&mut shell, text.lines().map(|l| Ok(l.to_string()))),
         Mode::Script(path) => match std::fs::File::open(&path) {
@@ -25,7 +30,6 @@ pub fn run(mode: Mode) -> i32 {
                 127
             }
         },
-        Mode::Stdin if std::io::stdin().is_terminal() => crate::interactive::run(&mut shell),
         Mode::Stdin => run_lines(&mut shell, std::io::stdin().lock().lines()),
     }
 }
@@ -43,6 +47,10 @@ fn run_lines(shell: &mut Shell, lines: impl Iterator<Item = std::io::Result<Stri
         if let Control::Exit(code) = shell.run_line(&line) {
             return code;
         }
+        // Background jobs that ended meanwhile commit their stores now; a script prints no
+        // job notices.
+        let _ = shell.jobs.control.reap();
+        shell.jobs.settle(&mut shell.vars);
     }
     shell.status()
 }

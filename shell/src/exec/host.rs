@@ -81,13 +81,13 @@ impl HostCommand {
         cmd.args(&self.args).stdin(stdin).stdout(stdout);
         // argv[0] is the word the user typed, as shells do.
         cmd.arg0(&self.name);
-        // SAFETY: the closure only makes async-signal-safe calls (sigaction, setpgid).
+        // SAFETY: the closure only makes async-signal-safe calls (sigaction, setpgid, prctl).
         unsafe {
             cmd.pre_exec(move || {
-                reset_signals();
-                if let Some(setup) = before_exec {
+                if let Some(setup) = &before_exec {
                     setup();
                 }
+                reset_signals();
                 Ok(())
             });
         }
@@ -96,8 +96,9 @@ impl HostCommand {
     }
 }
 
-/// Extra work in a forked child before exec (must be async-signal-safe).
-pub type ChildSetup = fn();
+/// Extra work in a forked child before exec (async-signal-safe calls only): joining the job's
+/// process group, taking the terminal, arranging to die with the job.
+pub type ChildSetup = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 /// Puts back the default action of every signal the shell may ignore or catch, so a program
 /// started by marsh reacts to ctrl-c and ctrl-z like one started by any shell. Ignored

@@ -203,7 +203,7 @@ pub fn run(
         } else {
             Stdio::piped()
         };
-        match host.spawn(stdin, stdout, child_setup) {
+        match host.spawn(stdin, stdout, child_setup.clone()) {
             Ok(mut child) => {
                 stdins.push(child.stdin.take());
                 let out = child.stdout.take();
@@ -307,23 +307,19 @@ pub fn run(
     drop(stdins);
     drop(stdouts);
 
+    // STATUS is the last program's status, as in POSIX shells; a program ended by SIGPIPE had
+    // its reader stop early (`yes | head 2`), which is a normal end, not a failure.
     let mut status = 0;
     let mut completed = true;
     for mut child in children {
         match child.wait() {
             Ok(st) => {
                 use std::os::unix::process::ExitStatusExt;
-                // A program ended by SIGPIPE had its reader stop early (`head`): a normal end.
-                if st.signal() == Some(libc::SIGPIPE) {
-                    continue;
-                }
-                if st.signal().is_some() {
+                let sigpipe = st.signal() == Some(libc::SIGPIPE);
+                if st.signal().is_some() && !sigpipe {
                     completed = false;
                 }
-                let code = status_code(st);
-                if code != 0 {
-                    status = code;
-                }
+                status = if sigpipe { 0 } else { status_code(st) };
             }
             Err(e) => {
                 errors.push(OpError::new("", format!("waiting for a program: {e}")));

@@ -72,6 +72,7 @@ pub fn run(shell: &mut Shell) -> i32 {
     let mut editor = editor(variables.clone());
     let mut counter: u64 = 0;
     loop {
+        shell.before_prompt();
         if let Ok(mut names) = variables.lock() {
             *names = shell.vars.names().map(String::from).collect();
         }
@@ -84,7 +85,11 @@ pub fn run(shell: &mut Shell) -> i32 {
                 }
             }
             Ok(Signal::CtrlC) => {}
-            Ok(Signal::CtrlD) => return shell.status(),
+            Ok(Signal::CtrlD) => {
+                if let Control::Exit(code) = shell.request_exit(shell.status()) {
+                    return code;
+                }
+            }
             Ok(_) => {}
             Err(e) => {
                 eprintln!("marsh: reading the line: {e}");

@@ -216,7 +216,59 @@ static OPS: &[OpSpec] = &[
         "",
         None
     ),
-    op!("exit", Builtin, "exit [STATUS]", "leave marsh", "", None),
+    op!(
+        "exit",
+        Builtin,
+        "exit [STATUS]",
+        "leave marsh (warns once when jobs remain)",
+        "With stopped or running jobs, the first exit warns; a second one in a row ends them\n\
+         (SIGHUP, then SIGCONT) and leaves. ctrl-d on an empty line is exit.",
+        None
+    ),
+    op!(
+        "jobs",
+        Builtin,
+        "jobs [-l|-p] [-r|-s] [%JOB...]",
+        "list jobs",
+        "One line per job, as bash prints it: [1]+  Stopped                 sleep 30.\n\
+         -l adds the pids of every member, -p prints process groups only; -r running\n\
+         jobs only, -s stopped ones only. + marks the current job, - the previous.",
+        None
+    ),
+    op!(
+        "fg",
+        Builtin,
+        "fg [%JOB]",
+        "continue a job in the foreground",
+        "Job specs: %n, %% or %+ (current), %- (previous), %name (command starts with name),\n\
+         %?text (command contains text).",
+        None
+    ),
+    op!(
+        "bg",
+        Builtin,
+        "bg [%JOB]",
+        "continue a stopped job in the background",
+        "",
+        None
+    ),
+    op!(
+        "kill",
+        Builtin,
+        "kill [-s SIG | -SIG] %JOB|PID...",
+        "send a signal (default TERM)",
+        "A job's whole process group gets the signal; a stopped job sent TERM or HUP is also\n\
+         continued, so it can act on it. Example: kill -KILL %1",
+        None
+    ),
+    op!(
+        "wait",
+        Builtin,
+        "wait [%JOB|PID]",
+        "wait for a background job (or all of them)",
+        "STATUS becomes the job's status. ctrl-c stops waiting (STATUS 130); the jobs go on.",
+        None
+    ),
 ];
 
 /// The overview `help` prints before the list of ops.

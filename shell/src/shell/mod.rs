@@ -5,6 +5,8 @@
 //! and run. Every outcome lands in `STATUS`.
 
 mod builtins;
+pub mod jobs;
+pub mod signals;
 mod streams;
 pub mod vars;
 
@@ -31,6 +33,7 @@ pub struct Shell {
     pub vars: Vars,
     /// The session directory that holds reservoirs, or why there is none.
     session: Result<Session, String>,
+    pub jobs: jobs::Jobs,
 }
 
 impl Default for Shell {
@@ -42,9 +45,61 @@ impl Default for Shell {
 impl Shell {
     /// A new session: opens (and locks) the reservoir directory, reaping those of dead shells.
     pub fn new() -> Shell {
+        let session = Session::open().map_err(|e| e.to_string());
+        if let Ok(s) = &session {
+            signals::set_session_dir(s.dir());
+        }
         Shell {
             vars: Vars::default(),
-            session: Session::open().map_err(|e| e.to_string()),
+            session,
+            jobs: jobs::Jobs::new(),
+        }
+    }
+
+    /// A shell for a terminal: takes the terminal (stopping itself first while it is in the
+    /// background), then installs its signal handlers. Every pipeline then runs as a job.
+    pub fn interactive() -> Shell {
+        let mut shell = Shell::new();
+        let original_owner = nix::unistd::getpgrp().as_raw();
+        match shell.jobs.control.take_terminal() {
+            Ok(()) => {
+                if let Some(modes) = signals::current_modes() {
+                    signals::set_terminal(modes, original_owner);
+                }
+            }
+            Err(e) => eprintln!("marsh: no job control: {e}"),
+        }
+        signals::install(true);
+        shell
+    }
+
+    /// Installs the signal handlers of a shell that reads no terminal (`-c`, a script).
+    pub fn install_batch_signals(&self) {
+        signals::install(false);
+    }
+
+    /// Reaps, commits the stores of ended jobs, and prints the notices due before a prompt.
+    pub fn before_prompt(&mut self) {
+        self.jobs.before_prompt(&mut self.vars);
+    }
+
+    /// `exit` or ctrl-d: warns once when jobs remain; otherwise ends them and says leave.
+    pub fn request_exit(&mut self, status: i32) -> Control {
+        use crate::job::ExitCheck;
+        if !self.jobs.interactive() {
+            return Control::Exit(status);
+        }
+        match self.jobs.control.check_exit() {
+            ExitCheck::Warn(text) => {
+                jobs::say(&text);
+                self.vars.set_status(1);
+                Control::Continue
+            }
+            ExitCheck::Proceed => {
+                self.jobs.control.hangup_all();
+                self.jobs.control.release_terminal();
+                Control::Exit(status)
+            }
         }
     }
 
@@ -60,6 +115,7 @@ impl Shell {
 
     /// Runs one command line.
     pub fn run_line(&mut self, line: &str) -> Control {
+        expr::INTERRUPTED.store(false, std::sync::atomic::Ordering::Relaxed);
         let command = match syntax::parse(line) {
             Ok(c) => c,
             Err(e) => {
@@ -68,26 +124,42 @@ impl Shell {
                 return Control::Continue;
             }
         };
-        self.run_command(&command)
+        let control = self.run_command(line, &command);
+        if control == Control::Continue && !is_exit(&command) {
+            self.jobs.control.forget_exit_warning();
+        }
+        control
     }
 
-    /// Runs a parsed command.
-    pub fn run_command(&mut self, command: &Command) -> Control {
-        if command.background {
-            return self.fail(&OpError::new(
-                "&",
-                "background jobs need job control, which this marsh does not have yet",
-            ));
-        }
+    /// Runs a parsed command; `line` is its text, which `jobs` shows.
+    pub fn run_command(&mut self, line: &str, command: &Command) -> Control {
         match &command.body {
             CommandBody::Empty => Control::Continue,
+            CommandBody::Assign { .. } if command.background => self.fail(&OpError::new(
+                "&",
+                "an assignment runs in the shell and cannot be put in the background",
+            )),
             CommandBody::Assign { name, value } => {
                 let result = self.assign(name, value);
                 self.finish(result)
             }
             CommandBody::Pipeline(p) => {
-                if let Some(control) = self.try_builtin(p) {
+                if let Some(control) = self.try_builtin(p, command.background) {
                     return control;
+                }
+                if command.background || self.jobs.interactive() {
+                    let text = line.trim().trim_end_matches('&').trim_end();
+                    let session = self.session.as_ref().map_err(String::as_str);
+                    return match self
+                        .jobs
+                        .run(&mut self.vars, session, text, p, command.background)
+                    {
+                        Ok(status) => {
+                            self.vars.set_status(status);
+                            Control::Continue
+                        }
+                        Err(e) => self.fail(&e),
+                    };
                 }
                 match self.run_pipeline(p) {
                     Ok(outcome) => {
@@ -139,7 +211,8 @@ impl Shell {
             Some(AstSink::Reservoir { name, append }) => {
                 streams::check_store_target(&self.vars, name, *append)?;
                 let session = self.session.as_ref().map_err(String::as_str);
-                let (pending, sink) = streams::begin_store(session, name)?;
+                let pending = streams::begin_store(session, name)?;
+                let sink = streams::StoreSink::new(&pending)?;
                 (Output::Sink(Box::new(sink)), Some((pending, *append)))
             }
         };
@@ -161,7 +234,7 @@ impl Shell {
     }
 
     /// Runs `p` in the shell if it is a builtin standing alone.
-    fn try_builtin(&mut self, p: &Pipeline) -> Option<Control> {
+    fn try_builtin(&mut self, p: &Pipeline, background: bool) -> Option<Control> {
         let [Stage::Op { name, args }] = p.stages.as_slice() else {
             return None;
         };
@@ -175,14 +248,19 @@ impl Shell {
                 "must stand alone, not in a pipeline",
             )));
         }
+        if background {
+            return Some(self.fail(&OpError::new(
+                spec.name,
+                "runs in the shell and cannot be put in the background",
+            )));
+        }
         let result = builtins::run(self, spec.name, args);
         Some(match result {
-            Ok(control) => {
-                if control == Control::Continue {
-                    self.vars.set_status(0);
-                }
-                control
+            Ok(builtins::Done::Status(status)) => {
+                self.vars.set_status(status);
+                Control::Continue
             }
+            Ok(builtins::Done::Exit(status)) => self.request_exit(status),
             Err(e) => self.fail(&e),
         })
     }
@@ -202,6 +280,12 @@ impl Shell {
         self.vars.set_status(1);
         Control::Continue
     }
+}
+
+/// Whether a command is `exit` (which must not forget the pending exit warning).
+fn is_exit(command: &Command) -> bool {
+    matches!(&command.body, CommandBody::Pipeline(p)
+        if matches!(p.stages.as_slice(), [Stage::Op { name, .. }] if !name.quoted && name.text == "exit"))
 }
 
 /// A parse error: the message with its column, then the line and a caret under the spot.

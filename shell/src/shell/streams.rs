@@ -129,26 +129,14 @@ pub fn check_store_target(vars: &Vars, name: &str, append: bool) -> Result<(), O
     Ok(())
 }
 
-/// Starts a store: the temporary file and a sink writing into it.
-pub fn begin_store(
-    session: Result<&Session, &str>,
-    name: &str,
-) -> Result<(PendingWrite, StoreSink), OpError> {
+/// Starts a store: the temporary file. The sink that writes it is made with
+/// [`StoreSink::new`] in whichever process writes (a forked job makes its own).
+pub fn begin_store(session: Result<&Session, &str>, name: &str) -> Result<PendingWrite, OpError> {
     let session =
         session.map_err(|e| OpError::new(">$", format!("reservoirs are unavailable: {e}")))?;
-    let pending = session
+    session
         .begin_store(name)
-        .map_err(|e| OpError::new(">$", format!("{name}: {e}")))?;
-    let writer = pending
-        .writer()
-        .map_err(|e| OpError::new(">$", format!("{name}: {e}")))?;
-    Ok((
-        pending,
-        StoreSink {
-            name: name.to_string(),
-            writer: Some(writer),
-        },
-    ))
+        .map_err(|e| OpError::new(">$", format!("{name}: {e}")))
 }
 
 /// Writes the stream into a reservoir's temporary file.
@@ -158,6 +146,18 @@ pub struct StoreSink {
 }
 
 impl StoreSink {
+    /// A sink writing into `pending`'s temporary file.
+    pub fn new(pending: &PendingWrite) -> Result<StoreSink, OpError> {
+        let name = pending.var().to_string();
+        let writer = pending
+            .writer()
+            .map_err(|e| OpError::new(">$", format!("{name}: {e}")))?;
+        Ok(StoreSink {
+            name,
+            writer: Some(writer),
+        })
+    }
+
     fn error(&self, e: std::io::Error) -> OpError {
         OpError::new(
             ">$",
