@@ -72,8 +72,18 @@ fn env_shows_reservoirs_with_their_files_and_counts() {
         .lines()
         .find(|l| l.starts_with("x = "))
         .expect("x in env");
-    let rest = line.strip_prefix("x = reservoir 7 items: ").expect(line);
-    let files: Vec<&str> = rest.split(' ').collect();
+    let rest = line.strip_prefix("x = reservoir 7 items, ").expect(line);
+    let (bytes, files) = rest.split_once(" bytes: ").expect(line);
+    let files: Vec<&str> = files.split(' ').collect();
+    let on_disk: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    assert!(
+        on_disk == 0,
+        "the session directory is removed at exit, so the files are gone"
+    );
+    assert!(bytes.parse::<u64>().unwrap() > 0, "{line}");
     assert_eq!(files.len(), 2, "{line}");
     assert!(
         files[0].ends_with(".rsv") && files[1].ends_with(".rsv"),

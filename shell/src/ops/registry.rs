@@ -197,7 +197,7 @@ static OPS: &[OpSpec] = &[
         "print the variables, or delete one",
         "Prints one line per variable, sorted by name: NAME = VALUE, where VALUE is a literal\n\
          ('text', 12, 1.5, (1, 'a'), [1, 2], none, true) or, for a reservoir,\n\
-         reservoir N items: FILE [FILE...]. env -d NAME deletes NAME.",
+         reservoir N items, B bytes: FILE [FILE...]. env -d NAME deletes NAME.",
         None
     ),
     op!(

@@ -16,7 +16,7 @@
 //! | P ran to its end | [`PendingWrite::commit_store`] / [`PendingWrite::commit_append`]`(old)` → new [`Reservoir`]; bind it, drop the old value |
 //! | interrupted, killed, fatal error, write error | [`PendingWrite::rollback`] (or drop it) |
 //! | `x <$ …` | [`Reservoir::reader`] → items as `Result<Value, ReadError>`; print an error as `x: {err}` |
-//! | `env` | `reservoir.to_string()`: `reservoir 3 items: /run/user/1000/marsh/4182-9f3c0a17d2e4b851/x.1.rsv` |
+//! | `env` | `reservoir.to_string()`: `reservoir 3 items, 31 bytes: /run/user/1000/marsh/4182-9f3c0a17d2e4b851/x.1.rsv` |
 //! | exit | [`Session::close`] (or drop) |
 //!
 //! ```
@@ -54,7 +54,7 @@
 //! // x <$
 //! let items: Result<Vec<Value>, ReadError> = x.reader().collect();
 //! assert_eq!(items.unwrap().len(), 5);
-//! assert!(x.to_string().starts_with("reservoir 5 items: "));
+//! assert!(x.to_string().starts_with("reservoir 5 items, "));
 //!
 //! let dir = session.dir().to_path_buf();
 //! session.close().unwrap();

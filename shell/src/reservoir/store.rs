@@ -369,7 +369,7 @@ impl Reservoir {
 
 impl fmt::Display for Reservoir {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "reservoir {} items:", self.items)?;
+        write!(f, "reservoir {} items, {} bytes:", self.items, self.bytes())?;
         for path in self.files() {
             write!(f, " {}", path.display())?;
         }
@@ -415,6 +415,17 @@ impl Iterator for ReservoirStream {
 }
 
 impl ReservoirStream {
+    /// The hot case of [`Iterator::next`]: the next item is an int already in the buffer.
+    /// `None` means "not that case" (call `next`), not the end of the stream. Returning a
+    /// bare `i64` spares the caller moving a whole `Result<Value, ReadError>` per item.
+    #[inline]
+    pub fn next_int(&mut self) -> Option<i64> {
+        match &mut self.current {
+            Some((reader, _)) => reader.next_int(),
+            None => None,
+        }
+    }
+
     fn next_slow(&mut self) -> Option<Result<Value, ReadError>> {
         if self.done {
             return None;

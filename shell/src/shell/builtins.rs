@@ -159,9 +159,7 @@ fn kill_args<'a>(args: &[&'a str]) -> Result<(Signal, Vec<&'a str>), OpError> {
             rest = tail;
         }
         [flag, tail @ ..]
-            if flag.len() > 1
-                && flag.starts_with('-')
-                && !flag[1..].starts_with('-') =>
+            if flag.len() > 1 && flag.starts_with('-') && !flag[1..].starts_with('-') =>
         {
             // `-9`, `-KILL`, `-SIGKILL`; but `-1234` after a signal would be a group, so only
             // the first argument is read as a signal.

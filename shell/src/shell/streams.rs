@@ -98,13 +98,21 @@ pub struct ReservoirSource {
 
 impl Source for ReservoirSource {
     fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
-        for item in self.reservoir.reader() {
-            let item = item.map_err(|e| OpError::new("<$", format!("{}: {e}", self.name)))?;
+        let mut stream = self.reservoir.reader();
+        loop {
+            let item = match stream.next_int() {
+                Some(i) => Value::Int(i),
+                None => match stream.next() {
+                    None => return Ok(()),
+                    Some(item) => {
+                        item.map_err(|e| OpError::new("<$", format!("{}: {e}", self.name)))?
+                    }
+                },
+            };
             if sink.push(item)? == Flow::Stop {
-                break;
+                return Ok(());
             }
         }
-        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 //! `env` prints one line per variable, sorted by name: `NAME = VALUE`, where VALUE is the
 //! value's literal (`'text'`, `12`, `1.5`, `(1, 'a')`, `[1, 2]`, `none`, `true`, a file as
 //! `file('path')`) — a form that tools such as jobcheck parse. A reservoir prints as
-//! `NAME = reservoir N items: FILE [FILE...]` (its segment files, in order). `STATUS` is
+//! `NAME = reservoir N items, B bytes: FILE [FILE...]` (its segment files, in order). `STATUS` is
 //! always there.
 
 use crate::expr::Globals;

@@ -118,7 +118,7 @@ fn append_and_concurrent_appends() {
     assert_eq!(read(&x2), want);
     assert_eq!(x2.items(), 13);
     assert_eq!(x2.files().count(), 3);
-    assert!(x2.to_string().starts_with("reservoir 13 items: "));
+    assert!(x2.to_string().starts_with("reservoir 13 items, "));
     assert_eq!(x2.to_string().split(' ').count(), 3 + 3);
     // Appending to an unbound variable.
     let p = s.begin_store("y").unwrap();
