@@ -53,7 +53,7 @@ fn store_read_and_env_form() {
     assert!(name.starts_with("x.") && name.ends_with(".rsv"), "{name}");
     assert_eq!(
         x.to_string(),
-        format!("reservoir 1000 items: {}", files[0].display())
+        format!("reservoir 1000 items, {} bytes: {}", x.bytes(), files[0].display())
     );
     assert_eq!(x.verify().unwrap(), 1000);
     assert_eq!(x.bytes(), std::fs::metadata(files[0]).unwrap().len());
@@ -119,7 +119,7 @@ fn append_and_concurrent_appends() {
     assert_eq!(x2.items(), 13);
     assert_eq!(x2.files().count(), 3);
     assert!(x2.to_string().starts_with("reservoir 13 items, "));
-    assert_eq!(x2.to_string().split(' ').count(), 3 + 3);
+    assert_eq!(x2.to_string().split(' ').count(), 5 + 3);
     // Appending to an unbound variable.
     let p = s.begin_store("y").unwrap();
     let mut w = p.writer().unwrap();
