@@ -232,3 +232,47 @@ fn exit_status_is_the_last_commands() {
     assert_eq!(marsh("exit 7").status, 7);
     assert_eq!(marsh("gen 1\nexit\ngen x").status, 0);
 }
+
+#[test]
+fn scripts_and_stdin_run_one_command_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.marsh");
+    std::fs::write(
+        &script,
+        "# a comment\ngen 3 | red +\n\nx = (2)\n(x * 21)\nexit 3\ngen 1\n",
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("marsh")
+        .unwrap()
+        .arg(&script)
+        .env("MARSH_RUNTIME_DIR", dir.path().join("rt"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n42\n");
+    assert_eq!(out.status.code(), Some(3));
+    let out = assert_cmd::Command::cargo_bin("marsh")
+        .unwrap()
+        .write_stdin("gen 2\nnope-not-a-program\n(STATUS)\n")
+        .env("MARSH_RUNTIME_DIR", dir.path().join("rt"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0\n1\n1\n");
+    assert_eq!(out.status.code(), Some(0));
+    let out = assert_cmd::Command::cargo_bin("marsh")
+        .unwrap()
+        .arg("/no/such/script")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "marsh: /no/such/script: No such file or directory\n"
+    );
+    assert_eq!(out.status.code(), Some(127));
+}
+
+#[test]
+fn background_jobs_in_a_script_commit_when_waited_for() {
+    let run =
+        marsh("gen 5 >$ x &\nwait\nx <$ red +\ngen 3 >$ y &\ngen 100 >$ y &\nwait\ny <$ red count");
+    assert_eq!(run.stdout, "10\n100\n", "stderr: {}", run.stderr);
+}

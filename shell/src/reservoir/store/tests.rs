@@ -53,7 +53,11 @@ fn store_read_and_env_form() {
     assert!(name.starts_with("x.") && name.ends_with(".rsv"), "{name}");
     assert_eq!(
         x.to_string(),
-        format!("reservoir 1000 items, {} bytes: {}", x.bytes(), files[0].display())
+        format!(
+            "reservoir 1000 items, {} bytes: {}",
+            x.bytes(),
+            files[0].display()
+        )
     );
     assert_eq!(x.verify().unwrap(), 1000);
     assert_eq!(x.bytes(), std::fs::metadata(files[0]).unwrap().len());
