@@ -8,6 +8,27 @@ use std::sync::Arc;
 
 /// The most bytes a string built by `*` or `+` may hold.
 pub const MAX_STR: usize = 1 << 30;
+
+/// `s * n`, built by doubling, checking for ctrl-c between steps: a big repetition is the one
+/// way an expression can keep the shell busy for long, and the shell must stay interruptible.
+fn repeat_str(s: &str, n: usize) -> Result<String, EvalError> {
+    let total = s.len() * n;
+    let mut out = String::with_capacity(total);
+    if n == 0 || s.is_empty() {
+        return Ok(out);
+    }
+    out.push_str(s);
+    while out.len() < total {
+        if crate::expr::interrupted() {
+            return Err(EvalError("interrupted".into()));
+        }
+        // Copy at most 16 MiB at a time, so an interrupt is seen within milliseconds.
+        let chunk = (total - out.len()).min(out.len()).min(16 << 20);
+        let chunk = chunk - chunk % s.len();
+        out.extend_from_within(..chunk);
+    }
+    Ok(out)
+}
 /// The most items a tuple or list built by `*` or `+` may hold.
 pub const MAX_ITEMS: usize = 1 << 27;
 
@@ -166,13 +187,20 @@ fn mul_slow(a: &Value, b: &Value) -> R {
             if s.len().saturating_mul(n) > MAX_STR {
                 return Err(EvalError("repeated string too long (over 1 GiB)".into()));
             }
-            Ok(Value::Str(Arc::from(s.repeat(n))))
+            Ok(Value::Str(Arc::from(repeat_str(s, n)?)))
         }
         Value::Tuple(t) | Value::List(t) => {
             if t.len().saturating_mul(n) > MAX_ITEMS {
                 return Err(EvalError("repeated sequence too long".into()));
             }
-            let items: Arc<[Value]> = t.iter().cycle().take(t.len() * n).cloned().collect();
+            let mut items = Vec::with_capacity(t.len() * n);
+            for i in 0..n {
+                if i % 4096 == 0 && crate::expr::interrupted() {
+                    return Err(EvalError("interrupted".into()));
+                }
+                items.extend(t.iter().cloned());
+            }
+            let items: Arc<[Value]> = Arc::from(items);
             Ok(if matches!(seq, Value::Tuple(_)) {
                 Value::Tuple(items)
             } else {

@@ -77,6 +77,8 @@ pub fn run(shell: &mut Shell) -> i32 {
             *names = shell.vars.names().map(String::from).collect();
         }
         counter += 1;
+        // A ctrl-c from here on interrupts the line about to be read; an older one is spent.
+        crate::expr::INTERRUPTED.store(false, std::sync::atomic::Ordering::Relaxed);
         let prompt = NumberedPrompt::new(&template, counter);
         match editor.read_line(&prompt) {
             Ok(Signal::Success(line)) => {

@@ -115,7 +115,6 @@ impl Shell {
 
     /// Runs one command line.
     pub fn run_line(&mut self, line: &str) -> Control {
-        expr::INTERRUPTED.store(false, std::sync::atomic::Ordering::Relaxed);
         let command = match syntax::parse(line) {
             Ok(c) => c,
             Err(e) => {
@@ -277,7 +276,10 @@ impl Shell {
 
     fn fail(&mut self, e: &OpError) -> Control {
         exec::report(e);
-        self.vars.set_status(1);
+        // An expression given up on ctrl-c ends like a command interrupted by SIGINT.
+        let interrupted = e.message == "interrupted"
+            && expr::INTERRUPTED.swap(false, std::sync::atomic::Ordering::AcqRel);
+        self.vars.set_status(if interrupted { 130 } else { 1 });
         Control::Continue
     }
 }
