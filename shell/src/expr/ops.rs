@@ -22,8 +22,11 @@ fn repeat_str(s: &str, n: usize) -> Result<String, EvalError> {
         if crate::expr::interrupted() {
             return Err(EvalError("interrupted".into()));
         }
-        // Copy at most 16 MiB at a time, so an interrupt is seen within milliseconds.
-        let chunk = (total - out.len()).min(out.len()).min(16 << 20);
+        // Copy at most 16 MiB (and at least one copy of `s`) at a time, so an interrupt is
+        // seen within milliseconds.
+        let chunk = (total - out.len())
+            .min(out.len())
+            .min((16 << 20).max(s.len()));
         let chunk = chunk - chunk % s.len();
         out.extend_from_within(..chunk);
     }
@@ -193,6 +196,7 @@ fn mul_slow(a: &Value, b: &Value) -> R {
             if t.len().saturating_mul(n) > MAX_ITEMS {
                 return Err(EvalError("repeated sequence too long".into()));
             }
+            let n = if t.is_empty() { 0 } else { n };
             let mut items = Vec::with_capacity(t.len() * n);
             for i in 0..n {
                 if i % 4096 == 0 && crate::expr::interrupted() {

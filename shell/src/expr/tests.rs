@@ -523,3 +523,26 @@ fn long_chains_compile_and_run() {
         "'int' cannot be indexed"
     );
 }
+
+#[test]
+fn repetition_of_empty_sequences_is_instant_and_big_ones_are_interruptible() {
+    use crate::expr::{NoGlobals, eval};
+    use crate::syntax::{ast::CommandBody, parse};
+    let value = |text: &str| {
+        let CommandBody::Assign {
+            value: crate::syntax::ast::AssignValue::Expr(e),
+            ..
+        } = parse(&format!("v = ({text})")).unwrap().body
+        else {
+            panic!("an assignment")
+        };
+        eval(&e, &NoGlobals)
+    };
+    assert_eq!(value("[] * 1000000000000").unwrap().to_string(), "[]");
+    assert_eq!(value("'' * 1000000000000").unwrap().to_string(), "");
+    assert_eq!(value("len('ab' * 3000000)").unwrap().to_string(), "6000000");
+    crate::expr::INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+    let interrupted = value("'ab' * 300000000");
+    crate::expr::INTERRUPTED.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(interrupted.unwrap_err().0, "interrupted");
+}
