@@ -1,0 +1,32 @@
+//! ^C of a foreground `sleep 30` leaves nothing behind and the prompt returns.
+
+mod common;
+
+use std::time::Instant;
+
+use jobcheck::Key;
+
+fn intr_sleep(shell: &str) {
+    let mut s = common::start(shell, "intr-sleep");
+    s.type_line("sleep 30").unwrap();
+    let pgid = s.wait_foreground_job(&["sleep"]).unwrap();
+    assert_ne!(pgid, s.shell_pid());
+    let t = Instant::now();
+    s.key(Key::CtrlC).unwrap();
+    s.wait_prompt().unwrap();
+    eprintln!("{shell}: ^C -> prompt {:?}", t.elapsed());
+    s.check_terminal_owned_by_shell().unwrap();
+    s.check_clean(&[]).unwrap();
+    assert_eq!(s.run("echo $?").unwrap().trim(), "130");
+    assert!(s.group(pgid).is_empty());
+}
+
+#[test]
+fn bash_ctrl_c_sleep_leaves_nothing() {
+    intr_sleep("bash");
+}
+
+#[test]
+fn dash_ctrl_c_sleep_leaves_nothing() {
+    intr_sleep("dash");
+}
