@@ -614,6 +614,19 @@ impl Session {
     /// Wait (with the default deadline) until no live process is left but the shell and the
     /// declared ones (and `also`).
     pub fn check_clean(&mut self, also: &[i32]) -> Result<()> {
+        self.check_clean_within(self.opts.timeout, also)
+    }
+
+    /// [`Session::check_clean`] with an explicit deadline.
+    pub fn check_clean_within(&mut self, timeout: Duration, also: &[i32]) -> Result<()> {
+        let saved = self.opts.timeout;
+        self.opts.timeout = timeout;
+        let r = self.check_clean_inner(also);
+        self.opts.timeout = saved;
+        r
+    }
+
+    fn check_clean_inner(&mut self, also: &[i32]) -> Result<()> {
         let allowed: Vec<i32> = self.declared.iter().chain(also).copied().collect();
         let shell = self.shell_pid;
         let shell_alive = self.status.is_none();
