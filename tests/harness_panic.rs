@@ -19,6 +19,16 @@ fn child_session() -> Option<(jobcheck::Session, PathBuf)> {
     let tag_file = PathBuf::from(std::env::var_os(TAG_FILE_ENV).expect("tag file"));
     let mut s = common::start("bash", "panic-child");
     s.run("sleep 31 &").unwrap();
+    // A job that survives the hang-up: only teardown or the sweep can end it.
+    s.run("jobprobe ignore HUP ready pause > /dev/null 2>&1 &")
+        .unwrap();
+    s.wait_until("the HUP-proof probe", |s| {
+        s.processes()
+            .into_iter()
+            .any(|p| p.comm == "jobprobe")
+            .then_some(())
+    })
+    .unwrap();
     s.type_line("sleep 32 | cat").unwrap();
     s.wait_foreground_job(&["sleep", "cat"]).unwrap();
     let tmp = tag_file.with_extension("tmp");
@@ -82,25 +92,23 @@ fn assert_gone(tag: &str, sid: i32) {
     );
 }
 
+/// Both cases in one test, run one after the other: a session start in a concurrent test would
+/// sweep the killed child's session before this test could observe that it outlived its creator.
 #[test]
-fn panicking_test_leaves_nothing() {
+fn no_process_outlives_a_failed_test() {
     if std::env::var_os(CHILD_ENV).is_some() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+
+    // 1. A panic unwinds through the session's Drop: nothing is left.
     let (mut child, tag_file) = run_child("child_panics_mid_session", dir.path());
     let status = child.wait().unwrap();
     assert!(!status.success(), "the child test must fail");
     let (tag, sid) = read_tag(&tag_file);
     assert_gone(&tag, sid);
-}
 
-#[test]
-fn killed_test_is_swept() {
-    if std::env::var_os(CHILD_ENV).is_some() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    // 2. SIGKILL skips Drop: the HUP-proof job outlives its creator until a sweep.
     let (mut child, tag_file) = run_child("child_is_killed_mid_session", dir.path());
     let (tag, sid) = read_tag(&tag_file);
     poll_until(Deadline::after(Duration::from_secs(20)), || {
@@ -109,10 +117,18 @@ fn killed_test_is_swept() {
     .unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    // Its session outlived it (no Drop ran) ...
-    assert!(!teardown::live_session_procs(sid, &tag).is_empty());
     assert!(!teardown::creator_alive(&tag));
-    // ... until a sweep, which every session start runs once per process.
-    teardown::sweep();
+    let survivors = teardown::live_session_procs(sid, &tag);
+    assert!(
+        survivors.iter().any(|p| p.comm == "jobprobe"),
+        "the HUP-proof job should outlive a killed creator:\n{}",
+        procfs::format_table(&survivors)
+    );
+    let swept = teardown::sweep();
+    assert!(
+        swept.iter().any(|p| p.comm == "jobprobe"),
+        "{}",
+        procfs::format_table(&swept)
+    );
     assert_gone(&tag, sid);
 }
