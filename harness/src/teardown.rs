@@ -8,7 +8,7 @@
 //! - Process group 0, 1, and the caller's own group are never signalled.
 //! - A process found by session id but carrying *another* session's tag is not ours.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -95,13 +95,31 @@ pub fn kill_procs(procs: &[Proc]) {
 
 /// Kill everything of a session until nothing live is left (or `timeout` passes).
 /// Returns what was still alive at the deadline (empty on success).
+///
+/// A process that is exiting loses its environment (and so its tag) before it is a zombie: every
+/// process killed is therefore followed by pid and start time until it is dead or gone.
 pub fn kill_session(sid: i32, tag: &str, timeout: Duration) -> Vec<Proc> {
     let deadline = Deadline::after(timeout);
+    let mut killed: BTreeMap<i32, u64> = BTreeMap::new();
     let mut left = Vec::new();
     poll_until(deadline, || {
         left = live_session_procs(sid, tag);
+        for (&pid, &start) in &killed {
+            if left.iter().any(|p| p.pid == pid) {
+                continue;
+            }
+            if let Some(p) = procfs::read(pid)
+                && p.starttime == start
+                && !p.is_dead()
+            {
+                left.push(p);
+            }
+        }
         if left.is_empty() {
             return Some(());
+        }
+        for p in &left {
+            killed.insert(p.pid, p.starttime);
         }
         kill_procs(&left);
         None
