@@ -144,6 +144,32 @@ pub fn procs_in_pgid(pgid: i32) -> Vec<Proc> {
     out
 }
 
+/// System calls in which a shell sits while it waits for a key at its prompt.
+fn input_syscalls() -> Vec<i64> {
+    #[allow(unused_mut)]
+    let mut v = vec![
+        libc::SYS_read,
+        libc::SYS_pselect6,
+        libc::SYS_ppoll,
+        libc::SYS_epoll_pwait,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    v.extend([libc::SYS_select, libc::SYS_poll, libc::SYS_epoll_wait]);
+    v
+}
+
+/// Whether `pid` is blocked in a system call that waits for input (read, select, poll…), from
+/// `/proc/PID/syscall`; `None` if that file can't be read (then nobody can tell).
+pub fn blocked_waiting_for_input(pid: i32) -> Option<bool> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+    let first = text.split_whitespace().next()?;
+    if first == "running" {
+        return Some(false);
+    }
+    let nr: i64 = first.parse().ok()?;
+    Some(input_syscalls().contains(&nr))
+}
+
 /// Render a process table for people.
 pub fn format_table(procs: &[Proc]) -> String {
     let mut s = String::from("    PID    PPID    PGID     SID   TPGID S COMMAND\n");

@@ -442,6 +442,7 @@ impl Session {
                 self.last_prompt_start = start;
                 self.prompt_scan = end;
                 self.mark = end;
+                self.wait_reading_input(deadline)?;
                 Ok(n)
             }
             None => Err(self.failure(&format!(
@@ -449,6 +450,18 @@ impl Session {
                 self.prompt_re.as_str()
             ))),
         }
+    }
+
+    /// Wait until the shell is blocked waiting for input (read/select/poll, from
+    /// `/proc/PID/syscall`). A prompt is on screen a moment before the shell reads: bash
+    /// (readline) swallows a ^C that arrives in that moment until the next key is typed.
+    fn wait_reading_input(&mut self, deadline: Deadline) -> Result<()> {
+        let pid = self.shell_pid;
+        let ok = poll_until(deadline, || match procfs::blocked_waiting_for_input(pid) {
+            Some(true) | None => Some(()),
+            Some(false) => None,
+        });
+        ok.ok_or_else(|| self.failure("the shell showed a prompt but never waited for input"))
     }
 
     /// Wait for output matching `pattern` after the mark; returns the match and moves the mark
