@@ -30,3 +30,36 @@ fn bash_ctrl_c_sleep_leaves_nothing() {
 fn dash_ctrl_c_sleep_leaves_nothing() {
     intr_sleep("dash");
 }
+
+/// ^C → prompt latency: 21 cycles, median printed (`--nocapture`). Loose bound: the machine is
+/// shared and tests run in parallel; the benchmark proper belongs in `ci/bench`.
+fn latency(shell: &str) {
+    let mut s = common::start(shell, "intr-latency");
+    let mut samples = Vec::new();
+    for _ in 0..21 {
+        s.type_line("sleep 30").unwrap();
+        s.wait_foreground_job(&["sleep"]).unwrap();
+        let t = Instant::now();
+        s.key(Key::CtrlC).unwrap();
+        s.wait_prompt().unwrap();
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    let median = samples[samples.len() / 2];
+    eprintln!(
+        "{shell}: ^C -> prompt median {median:?} (min {:?}, max {:?})",
+        samples[0], samples[20]
+    );
+    assert!(median.as_millis() < 200, "{shell}: median {median:?}");
+    s.check_clean(&[]).unwrap();
+}
+
+#[test]
+fn bash_ctrl_c_latency() {
+    latency("bash");
+}
+
+#[test]
+fn dash_ctrl_c_latency() {
+    latency("dash");
+}

@@ -10,12 +10,14 @@
 //! - [`teardown`]: session tags, kill-by-group teardown, sweep of orphaned sessions.
 //! - [`session`]: a shell under a pty (input, waits, observation, checks, failure reports).
 //! - [`shells`]: shell adapters (built-in and TOML).
+//! - [`scenario`]: scenario files (parse, run one against one shell).
 //! - [`probe`]: the `jobprobe` helper program.
 
 pub mod probe;
 pub mod procfs;
 pub mod pty;
 pub mod reader;
+pub mod scenario;
 pub mod screen;
 pub mod session;
 pub mod shells;

@@ -140,6 +140,22 @@ impl Adapter {
         Some(line)
     }
 
+    /// `Ok(version)` if the shell can be used; `Err(reason)` if not installed, or if it has
+    /// `version_args` and prints nothing for them (e.g. a stub binary that is not a shell yet).
+    pub fn availability(&self) -> Result<String, String> {
+        if !self.installed() {
+            return Err(format!("{} is not installed", self.program));
+        }
+        match self.version() {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(format!(
+                "{} {} printed no version (not a working shell yet?)",
+                self.program,
+                self.version_args.join(" ")
+            )),
+        }
+    }
+
     /// Regex matching the prompt, with the counter as capture group `n`.
     pub fn prompt_regex(&self) -> regex::Regex {
         let mut parts = self.prompt.splitn(2, "{n}");
