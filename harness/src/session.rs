@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
-use regex::Regex;
 
 use crate::procfs::{self, Proc, SESSION_VAR};
 use crate::pty::{self, Pty};
@@ -119,13 +118,15 @@ pub struct Session {
     shell_pid: i32,
     status: Option<ExitStatus>,
     dir: Option<tempfile::TempDir>,
-    prompt_re: Regex,
+    prompt_re: regex::bytes::Regex,
     last_prompt: u64,
     prompt_scan: usize,
     last_prompt_start: usize,
     mark: usize,
     torn_down: bool,
     declared: Vec<i32>,
+    /// A typed line whose echo has not been seen yet: (output offset when typed, needle).
+    pending_echo: Option<(usize, Vec<u8>)>,
 }
 
 fn fail_io(what: &str, e: impl std::fmt::Display) -> Failure {
@@ -256,6 +257,7 @@ impl Session {
             mark: 0,
             torn_down: false,
             declared: Vec::new(),
+            pending_echo: None,
         })
     }
 
@@ -291,15 +293,46 @@ impl Session {
     }
 
     /// Write raw bytes to the master.
+    ///
+    /// Before a byte that the line discipline turns into a signal (^C, ^Z, ^\\), wait for the
+    /// echo of the last typed line: the kernel echoes asynchronously, and the signal character
+    /// flushes the terminal's output queue, so an echo still queued would be lost from the
+    /// transcript and the screen.
     pub fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.iter().any(|b| matches!(b, 0x03 | 0x1a | 0x1c)) {
+            self.wait_pending_echo()?;
+        }
         let m = self.master_fd()?.clone();
         self.shared.lock().push(Kind::In, bytes.to_vec());
         pty::write_all(m.as_fd(), bytes).map_err(|e| self.failure(&format!("write: {e}")))
     }
 
+    fn wait_pending_echo(&mut self) -> Result<()> {
+        let Some((from, needle)) = self.pending_echo.take() else {
+            return Ok(());
+        };
+        let deadline = Deadline::after(self.opts.timeout);
+        let seen = self.wait_output_cond(deadline, |out| {
+            let (text, _) = strip_ansi_mapped(&out[from.min(out.len())..]);
+            text.windows(needle.len())
+                .any(|w| w == needle.as_slice())
+                .then_some(())
+        });
+        seen.ok_or_else(|| {
+            self.failure(&format!(
+                "the echo of the typed line (ending {:?}) never came (terminal echo off?)",
+                String::from_utf8_lossy(&needle)
+            ))
+        })
+    }
+
     /// Type a line and Enter; the output mark moves to here.
     pub fn type_line(&mut self, line: &str) -> Result<()> {
         self.set_mark();
+        self.pending_echo = line
+            .split_whitespace()
+            .last()
+            .map(|w| (self.mark, w.as_bytes().to_vec()));
         let mut b = line.as_bytes().to_vec();
         b.push(b'\r');
         self.send(&b)
@@ -423,15 +456,12 @@ impl Session {
         let re = self.prompt_re.clone();
         let from = self.prompt_scan;
         let found = self.wait_output_cond(deadline, |out| {
-            let text = String::from_utf8_lossy(&out[from.min(out.len())..]).into_owned();
-            for c in re.captures_iter(&text) {
-                let n: u64 = c["n"].parse().unwrap_or(0);
+            let tail = &out[from.min(out.len())..];
+            for c in re.captures_iter(tail) {
+                let n: u64 = std::str::from_utf8(&c["n"]).ok()?.parse().unwrap_or(0);
                 if n > last {
                     let m = c.get(0).expect("match");
-                    // byte offsets in lossy text equal raw offsets only for valid UTF-8; map back
-                    let start = from + text[..m.start()].len();
-                    let end = from + text[..m.end()].len();
-                    return Some((n, start, end));
+                    return Some((n, from + m.start(), from + m.end()));
                 }
             }
             None
@@ -442,6 +472,8 @@ impl Session {
                 self.last_prompt_start = start;
                 self.prompt_scan = end;
                 self.mark = end;
+                // The prompt came after the echo in the same output stream.
+                self.pending_echo = None;
                 self.wait_reading_input(deadline)?;
                 Ok(n)
             }
@@ -466,23 +498,29 @@ impl Session {
 
     /// Wait for output matching `pattern` after the mark; returns the match and moves the mark
     /// after it.
+    ///
+    /// The echo of a typed line is output too: choose a pattern the echo cannot match.
     pub fn wait_output(&mut self, pattern: &str) -> Result<String> {
-        let re = Regex::new(pattern).map_err(|e| self.failure(&format!("bad regex: {e}")))?;
+        let re = regex::bytes::Regex::new(pattern)
+            .map_err(|e| self.failure(&format!("bad regex: {e}")))?;
         let deadline = Deadline::after(self.opts.timeout);
         let from = self.mark;
         let found = self.wait_output_cond(deadline, |out| {
-            let text = strip_ansi(&out[from.min(out.len())..]);
-            re.find(&text).map(|m| m.as_str().to_string())
+            let (text, map) = strip_ansi_mapped(&out[from.min(out.len())..]);
+            re.find(&text).map(|m| {
+                let end = if m.end() == 0 {
+                    0
+                } else {
+                    map[m.end() - 1] + 1
+                };
+                (
+                    String::from_utf8_lossy(m.as_bytes()).into_owned(),
+                    from + end,
+                )
+            })
         });
         match found {
-            Some(m) => {
-                // Move the mark past the raw bytes containing the match (conservatively: to the end
-                // of what has been read so far that contains it).
-                let out = self.shared.lock().output.clone();
-                let mut end = from;
-                while end < out.len() && !strip_ansi(&out[from..end]).contains(&m) {
-                    end += 1;
-                }
+            Some((m, end)) => {
                 self.mark = end;
                 Ok(m)
             }
@@ -756,7 +794,13 @@ impl Drop for Session {
 
 /// Remove escape sequences and carriage returns.
 pub fn strip_ansi(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&strip_ansi_mapped(bytes).0).into_owned()
+}
+
+/// [`strip_ansi`] on bytes, with the raw offset of every kept byte.
+pub fn strip_ansi_mapped(bytes: &[u8]) -> (Vec<u8>, Vec<usize>) {
     let mut out = Vec::with_capacity(bytes.len());
+    let mut map = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -783,10 +827,11 @@ pub fn strip_ansi(bytes: &[u8]) -> String {
         }
         if b != b'\r' {
             out.push(b);
+            map.push(i);
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    (out, map)
 }
 
 /// Directory for artifacts: `$JOBCHECK_ARTIFACTS`, else `<target>/jobcheck` found from the

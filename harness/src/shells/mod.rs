@@ -157,11 +157,11 @@ impl Adapter {
     }
 
     /// Regex matching the prompt, with the counter as capture group `n`.
-    pub fn prompt_regex(&self) -> regex::Regex {
+    pub fn prompt_regex(&self) -> regex::bytes::Regex {
         let mut parts = self.prompt.splitn(2, "{n}");
         let before = regex::escape(parts.next().unwrap_or(""));
         let after = regex::escape(parts.next().unwrap_or(""));
-        regex::Regex::new(&format!("{before}(?P<n>[0-9]+){after}")).expect("prompt regex")
+        regex::bytes::Regex::new(&format!("{before}(?P<n>[0-9]+){after}")).expect("prompt regex")
     }
 
     /// Parse `jobs` output (already stripped of escape codes) into entries.
@@ -395,7 +395,7 @@ mod tests {
         let a = Adapter::from_toml("name='x'\nprogram='x'\nprompt='x {n}$ '\n").unwrap();
         assert_eq!(a.term, "dumb");
         let re = a.prompt_regex();
-        assert_eq!(&re.captures("junk x 12$ ").unwrap()["n"], "12");
+        assert_eq!(&re.captures(b"junk x 12$ ").unwrap()["n"], b"12");
         assert!(by_name("bash").is_some() && by_name("ksh").is_some());
     }
 }
