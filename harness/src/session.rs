@@ -127,6 +127,8 @@ pub struct Session {
     declared: Vec<i32>,
     /// A typed line whose echo has not been seen yet: (output offset when typed, needle).
     pending_echo: Option<(usize, Vec<u8>)>,
+    /// A failure report was already built (the Drop of a panicking test need not repeat it).
+    reported: std::cell::Cell<bool>,
 }
 
 fn fail_io(what: &str, e: impl std::fmt::Display) -> Failure {
@@ -258,6 +260,7 @@ impl Session {
             torn_down: false,
             declared: Vec::new(),
             pending_echo: None,
+            reported: std::cell::Cell::new(false),
         })
     }
 
@@ -282,6 +285,29 @@ impl Session {
     /// Number of the last prompt waited for.
     pub fn last_prompt(&self) -> u64 {
         self.last_prompt
+    }
+
+    /// Time since the session started (the transcript's clock).
+    pub fn elapsed(&self) -> Duration {
+        self.shared.lock().start.elapsed()
+    }
+
+    /// Transcript time at which the output byte at `offset` was read (`None` if not yet).
+    pub fn output_time(&self, offset: usize) -> Option<Duration> {
+        let st = self.shared.lock();
+        let mut pos = 0;
+        for e in st.events.iter().filter(|e| e.kind == Kind::Out) {
+            pos += e.bytes.len();
+            if pos > offset {
+                return Some(e.t);
+            }
+        }
+        None
+    }
+
+    /// Output offset just past the last prompt waited for.
+    pub fn prompt_end(&self) -> usize {
+        self.prompt_scan
     }
 
     // ---- input ----
@@ -707,6 +733,7 @@ impl Session {
 
     /// Build a failure with the report (and write the asciicast).
     pub fn failure(&self, message: &str) -> Failure {
+        self.reported.set(true);
         Failure {
             message: format!("[{}] {message}", self.opts.name),
             report: self.report(),
@@ -776,7 +803,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        if std::thread::panicking() && !self.torn_down {
+        if std::thread::panicking() && !self.torn_down && !self.reported.get() {
             eprintln!(
                 "jobcheck: session dropped during a panic\n{}",
                 self.report()

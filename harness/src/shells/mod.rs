@@ -397,5 +397,12 @@ mod tests {
         let re = a.prompt_regex();
         assert_eq!(&re.captures(b"junk x 12$ ").unwrap()["n"], b"12");
         assert!(by_name("bash").is_some() && by_name("ksh").is_some());
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/adapters/bash-posix.toml"
+        );
+        let a = Adapter::load(Path::new(file)).unwrap();
+        assert_eq!(a.name, "bash-posix");
+        assert_eq!(a.env["PS1"], "bposix ${JC_N}$ ");
     }
 }
