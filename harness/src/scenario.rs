@@ -51,6 +51,7 @@ pub enum Action {
     WaitPrompt,
     WaitOutput(String),
     WaitFg(Vec<String>),
+    WaitBg(Vec<String>),
     WaitJob { stopped: bool, count: usize },
     WaitJobGone,
     WaitExit,
@@ -228,6 +229,9 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
             ("wait", ["fg", cmds @ ..]) if !cmds.is_empty() => {
                 Action::WaitFg(cmds.iter().map(|s| s.to_string()).collect())
             }
+            ("wait", ["bg", cmds @ ..]) if !cmds.is_empty() => {
+                Action::WaitBg(cmds.iter().map(|s| s.to_string()).collect())
+            }
             ("wait", ["stopped", n]) => Action::WaitJob {
                 stopped: true,
                 count: n.parse().map_err(|_| err("bad count"))?,
@@ -367,6 +371,10 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
             Action::WaitFg(cmds) => {
                 let c: Vec<&str> = cmds.iter().map(String::as_str).collect();
                 job = Some(s.wait_foreground_job(&c).map_err(|f| prefix(f, &at))?);
+            }
+            Action::WaitBg(cmds) => {
+                let c: Vec<&str> = cmds.iter().map(String::as_str).collect();
+                job = Some(s.wait_background_job(&c).map_err(|f| prefix(f, &at))?);
             }
             Action::WaitJob { stopped, count } => {
                 let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;

@@ -625,6 +625,29 @@ impl Session {
         })
     }
 
+    /// Wait until a process group of the session other than the shell's and the terminal's
+    /// foreground group has live processes with exactly the commands `comms` (they have exec'd:
+    /// a signal sent earlier could reach a child still running shell code, with the shell's
+    /// dispositions). Returns its pgid.
+    pub fn wait_background_job(&mut self, comms: &[&str]) -> Result<i32> {
+        let mut want: Vec<String> = comms.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        let shell = self.shell_pid;
+        self.wait_until(&format!("a background job running {comms:?}"), |s| {
+            let fg = s.foreground();
+            let mut groups: std::collections::BTreeMap<i32, Vec<String>> = Default::default();
+            for p in procfs::procs_in_sid(shell) {
+                if !p.is_dead() && p.pgid != shell && Some(p.pgid) != fg {
+                    groups.entry(p.pgid).or_default().push(p.comm);
+                }
+            }
+            groups.into_iter().find_map(|(g, mut have)| {
+                have.sort();
+                (have == want).then_some(g)
+            })
+        })
+    }
+
     /// Wait until every live process of group `pgid` is in a state accepted by `ok`, and there
     /// are `count` of them. Returns them.
     pub fn wait_group_state(
