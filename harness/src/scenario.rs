@@ -317,6 +317,16 @@ pub fn skip_reason(
     {
         return Some(format!("scenario is for {}", list.join(", ")));
     }
+    let checks_status = scn
+        .steps
+        .iter()
+        .any(|st| st.applies(&adapter.name) && matches!(st.action, Action::ExpectStatus(_)));
+    if checks_status && adapter.status_line().is_none() {
+        return Some(format!(
+            "N-I: the {} adapter knows no status command",
+            adapter.name
+        ));
+    }
     availability.as_ref().err().cloned()
 }
 
@@ -408,8 +418,11 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
                 }
             }
             Action::ExpectStatus(want) => {
-                let var = if shell == "fish" { "$status" } else { "$?" };
-                let got = s.run(&format!("echo {var}"))?;
+                let cmd = adapter
+                    .status_command
+                    .clone()
+                    .unwrap_or_else(|| "echo $?".into());
+                let got = s.run(&cmd)?;
                 if got.trim() != want {
                     return Err(fail(&s, format!("status {}, expected {want}", got.trim())));
                 }

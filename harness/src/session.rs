@@ -626,7 +626,7 @@ impl Session {
     }
 
     /// Wait until a process group of the session other than the shell's and the terminal's
-    /// foreground group has live processes with exactly the commands `comms` (they have exec'd:
+    /// foreground group has live processes with the commands `comms`, others allowed (exec'd:
     /// a signal sent earlier could reach a child still running shell code, with the shell's
     /// dispositions). Returns its pgid.
     pub fn wait_background_job(&mut self, comms: &[&str]) -> Result<i32> {
@@ -641,9 +641,14 @@ impl Session {
                     groups.entry(p.pgid).or_default().push(p.comm);
                 }
             }
+            // `want` must be among the group's commands (a shell may keep a process of its own
+            // in the job's group, as marsh does for a job's leader).
             groups.into_iter().find_map(|(g, mut have)| {
-                have.sort();
-                (have == want).then_some(g)
+                for w in &want {
+                    let i = have.iter().position(|h| h == w)?;
+                    have.swap_remove(i);
+                }
+                Some(g)
             })
         })
     }

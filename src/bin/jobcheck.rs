@@ -88,6 +88,10 @@ fn main() -> ExitCode {
                 .into_iter()
                 .filter(|s| scenarios.is_empty() || scenarios.iter().any(|n| n == &s.name))
                 .collect();
+            if chosen.is_empty() {
+                eprintln!("jobcheck: no scenario under {}", fixtures.display());
+                return ExitCode::from(2);
+            }
             for n in &scenarios {
                 if !chosen.iter().any(|s| &s.name == n) {
                     eprintln!("jobcheck: no scenario named {n}");

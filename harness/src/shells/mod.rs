@@ -55,6 +55,14 @@ pub struct Adapter {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// A line that prints the last command's exit status (`None`: the shell has none known,
+    /// and scenarios that check a status are not implemented for it).
+    #[serde(default = "default_status")]
+    pub status_command: Option<String>,
+}
+
+fn default_status() -> Option<String> {
+    Some("echo $?".into())
 }
 
 fn default_term() -> String {
@@ -108,6 +116,14 @@ impl Adapter {
     pub fn load(path: &Path) -> Result<Adapter, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         Adapter::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The line printing the last exit status, if the adapter has one (an empty
+    /// `status_command` in TOML means none).
+    pub fn status_line(&self) -> Option<&str> {
+        self.status_command
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
     }
 
     /// Where the program is, if installed.
@@ -263,6 +279,7 @@ pub fn builtin() -> Vec<Adapter> {
             jobs_style: JobsStyle::Posix,
             env: env(&[("MARSH_PROMPT", "marsh {n}$ ")]),
             files: BTreeMap::new(),
+            status_command: None,
         },
         Adapter {
             name: "bash".into(),
@@ -277,6 +294,7 @@ pub fn builtin() -> Vec<Adapter> {
                 ("PS1", "bash ${JC_N}$ "),
             ]),
             files: BTreeMap::new(),
+            status_command: Some("echo $?".into()),
         },
         Adapter {
             name: "dash".into(),
@@ -288,6 +306,7 @@ pub fn builtin() -> Vec<Adapter> {
             jobs_style: JobsStyle::Posix,
             env: env(&[("PS1", "dash $((JC_N=JC_N+1))$ ")]),
             files: BTreeMap::new(),
+            status_command: Some("echo $?".into()),
         },
         Adapter {
             name: "zsh".into(),
@@ -299,6 +318,7 @@ pub fn builtin() -> Vec<Adapter> {
             jobs_style: JobsStyle::Posix,
             env: env(&[("PS1", "zsh $((++JC_N))$ ")]),
             files: BTreeMap::new(),
+            status_command: Some("echo $?".into()),
         },
         Adapter {
             name: "mksh".into(),
@@ -314,6 +334,7 @@ pub fn builtin() -> Vec<Adapter> {
                 "PS1='mksh $((JC_N+=1))$ '\n".to_string(),
             )]
             .into(),
+            status_command: Some("echo $?".into()),
         },
         Adapter {
             name: "ksh93".into(),
@@ -329,6 +350,7 @@ pub fn builtin() -> Vec<Adapter> {
                 "PS1='ksh $((JC_N+=1))$ '\n".to_string(),
             )]
             .into(),
+            status_command: Some("echo $?".into()),
         },
         Adapter {
             name: "fish".into(),
@@ -345,6 +367,7 @@ pub fn builtin() -> Vec<Adapter> {
             jobs_style: JobsStyle::Fish,
             env: BTreeMap::new(),
             files: BTreeMap::new(),
+            status_command: Some("echo $status".into()),
         },
     ]
 }
