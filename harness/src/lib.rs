@@ -11,8 +11,10 @@
 //! - [`session`]: a shell under a pty (input, waits, observation, checks, failure reports).
 //! - [`shells`]: shell adapters (built-in and TOML).
 //! - [`scenario`]: scenario files (parse, run one against one shell).
+//! - [`bench`]: ^C→prompt latency, jobcheck vs a raw poll loop.
 //! - [`probe`]: the `jobprobe` helper program.
 
+pub mod bench;
 pub mod probe;
 pub mod procfs;
 pub mod pty;

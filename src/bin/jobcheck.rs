@@ -37,6 +37,15 @@ enum Cmd {
     },
     /// List the shells: installed or not, and their versions.
     Shells,
+    /// ^C → prompt latency: jobcheck's driver vs a minimal raw poll loop (medians).
+    Bench {
+        /// Shell (built-in name or adapter TOML file).
+        #[arg(long = "shell", default_value = "bash")]
+        shell: String,
+        /// Cycles per measurement.
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
 }
 
 fn adapter(name: &str) -> Result<Adapter, String> {
@@ -68,6 +77,39 @@ fn main() -> ExitCode {
                     Ok(v) => println!("{:<6} installed  {v}", a.name),
                     Err(why) => println!("{:<6} missing    {why}", a.name),
                 }
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Bench { shell, runs } => {
+            let a = match adapter(&shell) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("jobcheck: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let show = |s: &jobcheck::bench::Samples| {
+                let mut v = s.samples.clone();
+                v.sort();
+                println!(
+                    "  {:>8.3} ms median  ({:.3}..{:.3})  {}",
+                    s.median().as_secs_f64() * 1000.0,
+                    v.first().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+                    v.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+                    s.what
+                );
+            };
+            println!("== ^C -> prompt, {} ({runs} cycles each)", a.name);
+            match jobcheck::bench::raw(&a, runs) {
+                Ok(s) => show(&s),
+                Err(e) => println!("  raw loop failed: {e}"),
+            }
+            match jobcheck::bench::jobcheck(&a, runs) {
+                Ok((read, returned)) => {
+                    show(&read);
+                    show(&returned);
+                }
+                Err(e) => println!("  jobcheck failed: {e}"),
             }
             ExitCode::SUCCESS
         }
