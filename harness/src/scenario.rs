@@ -423,8 +423,12 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
                     .clone()
                     .unwrap_or_else(|| "echo $?".into());
                 let got = s.run(&cmd)?;
-                if got.trim() != want {
-                    return Err(fail(&s, format!("status {}, expected {want}", got.trim())));
+                let status = adapter.parse_status(&got);
+                if status.map(|n| n.to_string()).as_deref() != Some(want.as_str()) {
+                    return Err(fail(
+                        &s,
+                        format!("status {status:?} in {got:?}, expected {want}"),
+                    ));
                 }
             }
             Action::ExpectJobs(want) => {

@@ -59,6 +59,10 @@ pub struct Adapter {
     /// and scenarios that check a status are not implemented for it).
     #[serde(default = "default_status")]
     pub status_command: Option<String>,
+    /// Regex finding the status in that line's output, group 1 the number (default: a line that
+    /// is only the number).
+    #[serde(default)]
+    pub status_pattern: Option<String>,
 }
 
 fn default_status() -> Option<String> {
@@ -124,6 +128,16 @@ impl Adapter {
         self.status_command
             .as_deref()
             .filter(|c| !c.trim().is_empty())
+    }
+
+    /// The status in the output of [`Adapter::status_line`], if found.
+    pub fn parse_status(&self, output: &str) -> Option<i32> {
+        let pat = self
+            .status_pattern
+            .as_deref()
+            .unwrap_or(r"(?m)^\s*(-?\d+)\s*$");
+        let re = regex::Regex::new(pat).ok()?;
+        re.captures(output)?.get(1)?.as_str().parse().ok()
     }
 
     /// Where the program is, if installed.
@@ -265,9 +279,22 @@ fn env(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The built-in adapters, in a stable order. bash and dash are verified on this project's
-/// machines; zsh, mksh, ksh93 and fish follow their documentation and are untested here.
+/// The built-in adapters, in a stable order. bash, dash and marsh are verified on this
+/// project's machines; zsh, mksh, ksh93 and fish follow their documentation and are untested
+/// here. `JOBCHECK_<NAME>_PROGRAM` (e.g. `JOBCHECK_MARSH_PROGRAM=/path/to/marsh`) replaces a
+/// built-in adapter's program.
 pub fn builtin() -> Vec<Adapter> {
+    let mut all = builtin_defaults();
+    for a in &mut all {
+        let var = format!("JOBCHECK_{}_PROGRAM", a.name.to_ascii_uppercase());
+        if let Some(p) = std::env::var_os(var) {
+            a.program = p.to_string_lossy().into_owned();
+        }
+    }
+    all
+}
+
+fn builtin_defaults() -> Vec<Adapter> {
     vec![
         Adapter {
             name: "marsh".into(),
@@ -279,7 +306,8 @@ pub fn builtin() -> Vec<Adapter> {
             jobs_style: JobsStyle::Posix,
             env: env(&[("MARSH_PROMPT", "marsh {n}$ ")]),
             files: BTreeMap::new(),
-            status_command: None,
+            status_command: Some("env".into()),
+            status_pattern: Some(r"(?m)^STATUS = (-?\d+)\s*$".into()),
         },
         Adapter {
             name: "bash".into(),
@@ -295,6 +323,7 @@ pub fn builtin() -> Vec<Adapter> {
             ]),
             files: BTreeMap::new(),
             status_command: Some("echo $?".into()),
+            status_pattern: None,
         },
         Adapter {
             name: "dash".into(),
@@ -307,6 +336,7 @@ pub fn builtin() -> Vec<Adapter> {
             env: env(&[("PS1", "dash $((JC_N=JC_N+1))$ ")]),
             files: BTreeMap::new(),
             status_command: Some("echo $?".into()),
+            status_pattern: None,
         },
         Adapter {
             name: "zsh".into(),
@@ -319,6 +349,7 @@ pub fn builtin() -> Vec<Adapter> {
             env: env(&[("PS1", "zsh $((++JC_N))$ ")]),
             files: BTreeMap::new(),
             status_command: Some("echo $?".into()),
+            status_pattern: None,
         },
         Adapter {
             name: "mksh".into(),
@@ -335,6 +366,7 @@ pub fn builtin() -> Vec<Adapter> {
             )]
             .into(),
             status_command: Some("echo $?".into()),
+            status_pattern: None,
         },
         Adapter {
             name: "ksh93".into(),
@@ -351,6 +383,7 @@ pub fn builtin() -> Vec<Adapter> {
             )]
             .into(),
             status_command: Some("echo $?".into()),
+            status_pattern: None,
         },
         Adapter {
             name: "fish".into(),
@@ -368,6 +401,7 @@ pub fn builtin() -> Vec<Adapter> {
             env: BTreeMap::new(),
             files: BTreeMap::new(),
             status_command: Some("echo $status".into()),
+            status_pattern: None,
         },
     ]
 }
@@ -427,5 +461,8 @@ mod tests {
         let a = Adapter::load(Path::new(file)).unwrap();
         assert_eq!(a.name, "bash-posix");
         assert_eq!(a.env["PS1"], "bposix ${JC_N}$ ");
+        assert_eq!(a.parse_status("130\n"), Some(130));
+        let m = by_name("marsh").unwrap();
+        assert_eq!(m.parse_status("A = 1\nSTATUS = 148\nZ = 2\n"), Some(148));
     }
 }
