@@ -62,6 +62,7 @@ pub enum Action {
     Snapshot,
     CheckClean,
     CheckTty,
+    CheckReservoirs,
 }
 
 /// A step with its shell restriction.
@@ -259,6 +260,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
             ("snapshot", []) => Action::Snapshot,
             ("check", ["clean"]) => Action::CheckClean,
             ("check", ["tty"]) => Action::CheckTty,
+            ("check", ["reservoirs"]) => Action::CheckReservoirs,
             _ => return Err(err("unknown step")),
         };
         scn.steps.push(Step {
@@ -443,6 +445,7 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
             Action::CheckTty => s
                 .check_terminal_owned_by_shell()
                 .map_err(|f| prefix(f, &at))?,
+            Action::CheckReservoirs => s.check_reservoirs().map_err(|f| prefix(f, &at))?,
         }
     }
     if s.try_status().is_none() && s.foreground().is_some() {

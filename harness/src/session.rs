@@ -762,6 +762,43 @@ impl Session {
         })
     }
 
+    /// marsh only, at a prompt once every job has been reported: each reservoir variable that
+    /// `env` lists has its files, and the session's runtime directory holds exactly one session
+    /// directory with no other file in it.
+    pub fn check_reservoirs(&mut self) -> Result<()> {
+        let listing = self.run("env")?;
+        let re = regex::Regex::new(r"(?m)^(\S+) = reservoir \d+ items, \d+ bytes: (.*?)\s*$")
+            .expect("env regex");
+        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut want = std::collections::BTreeSet::new();
+        for c in re.captures_iter(&listing) {
+            for f in c[2].split_whitespace() {
+                want.insert(canon(Path::new(f)));
+            }
+        }
+        let runtime = self.dir().join("runtime");
+        let sessions: Vec<PathBuf> = std::fs::read_dir(&runtime)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        if sessions.len() != 1 || !sessions[0].is_dir() {
+            return Err(self.failure(&format!(
+                "expected one session directory in {}, found {sessions:?}",
+                runtime.display()
+            )));
+        }
+        let have: std::collections::BTreeSet<PathBuf> = std::fs::read_dir(&sessions[0])
+            .map(|d| d.filter_map(|e| e.ok().map(|e| canon(&e.path()))).collect())
+            .unwrap_or_default();
+        if want != have {
+            let missing: Vec<_> = want.difference(&have).collect();
+            let extra: Vec<_> = have.difference(&want).collect();
+            return Err(self.failure(&format!(
+                "reservoir files differ from env: missing {missing:?}, not in env {extra:?}\nenv:\n{listing}"
+            )));
+        }
+        Ok(())
+    }
+
     /// The terminal belongs to the shell (call at a prompt).
     pub fn check_terminal_owned_by_shell(&mut self) -> Result<()> {
         self.wait_shell_foreground()
