@@ -98,6 +98,8 @@ pub struct Scenario {
     pub shells: Option<Vec<String>>,
     pub annotations: BTreeMap<String, Annotation>,
     pub steps: Vec<Step>,
+    /// Deadline of every wait (`timeout: 3s`; default the session's).
+    pub timeout: Option<Duration>,
 }
 
 /// Scenario file extension.
@@ -145,6 +147,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
         shells: None,
         annotations: BTreeMap::new(),
         steps: Vec::new(),
+        timeout: None,
     };
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
@@ -157,6 +160,10 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
         let rest = rest.trim();
         if let Some(t) = line.strip_prefix("title:") {
             scn.title = t.trim().to_string();
+            continue;
+        }
+        if let Some(t) = line.strip_prefix("timeout:") {
+            scn.timeout = Some(parse_duration(t.trim()).ok_or_else(|| err("bad duration"))?);
             continue;
         }
         if let Some(t) = line.strip_prefix("shells:") {
@@ -347,6 +354,9 @@ pub fn snapshot_name(scn: &Scenario, shell: &str) -> String {
 /// Run one scenario against one shell.
 pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outcome, Failure> {
     opts.name = snapshot_name(scn, &adapter.name);
+    if let Some(t) = scn.timeout {
+        opts.timeout = t;
+    }
     let mut s = Session::spawn_with(adapter, opts)?;
     s.wait_prompt()?;
     let mut cmd_start = s.output().len();
