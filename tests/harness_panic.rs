@@ -124,6 +124,20 @@ fn no_process_outlives_a_failed_test() {
         "the HUP-proof job should outlive a killed creator:\n{}",
         procfs::format_table(&survivors)
     );
+    let session_dir = |tag: &str| {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("jobcheck-{tag}-"))
+            })
+    };
+    assert!(
+        session_dir(&tag),
+        "the killed child's session directory should be there"
+    );
     let swept = teardown::sweep();
     assert!(
         swept.iter().any(|p| p.comm == "jobprobe"),
@@ -131,4 +145,8 @@ fn no_process_outlives_a_failed_test() {
         procfs::format_table(&swept)
     );
     assert_gone(&tag, sid);
+    assert!(
+        !session_dir(&tag),
+        "the sweep should remove the session directory"
+    );
 }

@@ -150,8 +150,10 @@ impl Session {
         let program = adapter
             .find_program()
             .ok_or_else(|| fail_io("shell not installed", &adapter.program))?;
+        let tag = teardown::new_tag();
+        // Named after the tag, so the sweep can remove it when its creator died without Drop.
         let dir = tempfile::Builder::new()
-            .prefix("jobcheck-")
+            .prefix(&format!("{}{tag}-", teardown::DIR_PREFIX))
             .tempdir()
             .map_err(|e| fail_io("tempdir", e))?;
         let home = dir.path().join("home");
@@ -164,8 +166,6 @@ impl Session {
         for (name, content) in &adapter.files {
             std::fs::write(home.join(name), expand(content)).map_err(|e| fail_io("write", e))?;
         }
-        let tag = teardown::new_tag();
-
         let mut pty = Pty::open(opts.rows, opts.cols).map_err(|e| fail_io("open pty", e))?;
         let slave = pty.take_slave().expect("slave");
         let mut cmd = Command::new(&program);

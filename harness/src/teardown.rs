@@ -144,7 +144,37 @@ pub fn sweep_once() {
     });
 }
 
-/// Kill every tagged process whose creator is gone; returns them.
+/// Prefix of a session's temporary directory, followed by its tag.
+pub const DIR_PREFIX: &str = "jobcheck-";
+
+/// Remove session directories (in the temp dir) whose creator is gone: real directories owned
+/// by us only, never a symbolic link. Returns the paths removed.
+pub fn sweep_dirs() -> Vec<std::path::PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = nix::unistd::geteuid().as_raw();
+    let mut removed = Vec::new();
+    let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) else {
+        return removed;
+    };
+    for e in dir.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(tag) = name.strip_prefix(DIR_PREFIX) else {
+            continue;
+        };
+        if parse_tag(tag).is_none() || creator_alive(tag) {
+            continue;
+        }
+        let path = e.path();
+        let ours = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir() && m.uid() == uid);
+        if ours && std::fs::remove_dir_all(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+/// Kill every tagged process whose creator is gone, and remove such sessions' directories;
+/// returns the processes.
 pub fn sweep() -> Vec<Proc> {
     let me = std::process::id() as i32;
     let mut victims = Vec::new();
@@ -164,6 +194,7 @@ pub fn sweep() -> Vec<Proc> {
         }
     }
     kill_procs(&victims);
+    sweep_dirs();
     victims
 }
 
