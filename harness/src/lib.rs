@@ -1,1 +1,31 @@
 //! jobcheck: drive shells under a pseudo-terminal and check their job control.
+//!
+//! Modules, one concept each:
+//! - [`pty`]: the pty pair (close-on-exec master, window size, foreground group).
+//! - [`reader`]: the always-running reader thread (event-driven, answers cursor queries).
+//! - [`screen`]: the terminal model and the cursor-query detector.
+//! - [`transcript`]: timestamped exact bytes, escaping, asciicast v2.
+//! - [`procfs`]: the process table from `/proc`.
+//! - [`wait`]: deadlines and bounded polling.
+//! - [`teardown`]: session tags, kill-by-group teardown, sweep of orphaned sessions.
+//! - [`session`]: a shell under a pty (input, waits, observation, checks, failure reports).
+//! - [`shells`]: shell adapters (built-in and TOML).
+//! - [`scenario`]: scenario files (parse, run one against one shell).
+//! - [`bench`]: ^C→prompt latency, jobcheck vs a raw poll loop.
+//! - [`probe`]: the `jobprobe` helper program.
+
+pub mod bench;
+pub mod probe;
+pub mod procfs;
+pub mod pty;
+pub mod reader;
+pub mod scenario;
+pub mod screen;
+pub mod session;
+pub mod shells;
+pub mod teardown;
+pub mod transcript;
+pub mod wait;
+
+pub use session::{Failure, Key, Options, Session};
+pub use shells::{Adapter, JobEntry, JobState};

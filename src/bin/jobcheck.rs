@@ -1,1 +1,225 @@
-fn main() {}
+//! jobcheck: run job-control scenarios against shells under a pty (see `jobcheck --help`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use jobcheck::scenario::{self, Verdict};
+use jobcheck::{Adapter, Options};
+
+#[derive(Parser)]
+#[command(
+    name = "jobcheck",
+    about = "Drive shells under a pseudo-terminal and check their job control"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run scenarios (all under --fixtures, or those named) against shells.
+    Run {
+        /// A built-in shell (marsh, bash, dash, zsh, mksh, ksh93, fish) or an adapter TOML file;
+        /// repeatable. Default: every built-in shell.
+        #[arg(long = "shell", value_name = "NAME")]
+        shells: Vec<String>,
+        /// Run each pair N times (flakiness check).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// Directory of scenario files.
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
+        /// Scenario names (e.g. posix/stop-pipeline-one-job); default: all.
+        scenarios: Vec<String>,
+    },
+    /// List the shells: installed or not, and their versions.
+    Shells,
+    /// ^C → prompt latency: jobcheck's driver vs a minimal raw poll loop (medians).
+    Bench {
+        /// Shell (built-in name or adapter TOML file).
+        #[arg(long = "shell", default_value = "bash")]
+        shell: String,
+        /// Cycles per measurement.
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
+}
+
+fn adapter(name: &str) -> Result<Adapter, String> {
+    if name.ends_with(".toml") {
+        return Adapter::load(std::path::Path::new(name));
+    }
+    jobcheck::shells::by_name(name).ok_or_else(|| format!("unknown shell {name}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // jobprobe (and a built marsh) live next to this binary: put them first on PATH.
+    let mut path_prepend = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(PathBuf::from))
+    {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![dir.clone()];
+        dirs.extend(std::env::split_paths(&path));
+        // SAFETY: single-threaded at this point.
+        unsafe { std::env::set_var("PATH", std::env::join_paths(dirs).unwrap_or_default()) };
+        path_prepend.push(dir);
+    }
+    match cli.cmd {
+        Cmd::Shells => {
+            for a in jobcheck::shells::builtin() {
+                match a.availability() {
+                    Ok(v) => println!("{:<6} installed  {v}", a.name),
+                    Err(why) => println!("{:<6} missing    {why}", a.name),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Bench { shell, runs } => {
+            let a = match adapter(&shell) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("jobcheck: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let show = |s: &jobcheck::bench::Samples| {
+                let mut v = s.samples.clone();
+                v.sort();
+                println!(
+                    "  {:>8.3} ms median  ({:.3}..{:.3})  {}",
+                    s.median().as_secs_f64() * 1000.0,
+                    v.first().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+                    v.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+                    s.what
+                );
+            };
+            println!("== ^C -> prompt, {} ({runs} cycles each)", a.name);
+            match jobcheck::bench::raw(&a, runs) {
+                Ok(s) => show(&s),
+                Err(e) => println!("  raw loop failed: {e}"),
+            }
+            match jobcheck::bench::jobcheck(&a, runs) {
+                Ok((read, returned)) => {
+                    show(&read);
+                    show(&returned);
+                }
+                Err(e) => println!("  jobcheck failed: {e}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Run {
+            shells,
+            repeat,
+            fixtures,
+            scenarios,
+        } => {
+            let all = match scenario::load_dir(&fixtures) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("jobcheck: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let chosen: Vec<_> = all
+                .into_iter()
+                .filter(|s| scenarios.is_empty() || scenarios.iter().any(|n| n == &s.name))
+                .collect();
+            if chosen.is_empty() {
+                eprintln!("jobcheck: no scenario under {}", fixtures.display());
+                return ExitCode::from(2);
+            }
+            for n in &scenarios {
+                if !chosen.iter().any(|s| &s.name == n) {
+                    eprintln!("jobcheck: no scenario named {n}");
+                    return ExitCode::from(2);
+                }
+            }
+            let adapters: Result<Vec<Adapter>, String> = if shells.is_empty() {
+                Ok(jobcheck::shells::builtin())
+            } else {
+                shells.iter().map(|s| adapter(s)).collect()
+            };
+            let adapters = match adapters {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("jobcheck: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let snap_dir = fixtures.join("snapshots");
+            let (mut pass, mut fail, mut skip, mut bug) = (0, 0, 0, 0);
+            for a in &adapters {
+                let avail = a.availability();
+                for scn in &chosen {
+                    let label = format!("{}::{}", scn.name, a.name);
+                    if let Some(why) = scenario::skip_reason(scn, a, &avail) {
+                        println!("SKIP  {label}  ({why})");
+                        skip += 1;
+                        continue;
+                    }
+                    let verdict = scn.annotations.get(&a.name).map(|x| x.verdict);
+                    for i in 0..repeat.max(1) {
+                        let t = Instant::now();
+                        let opts = Options {
+                            path_prepend: path_prepend.clone(),
+                            ..Options::default()
+                        };
+                        let r = scenario::run(scn, a, opts).and_then(|o| {
+                            let name = scenario::snapshot_name(scn, &a.name);
+                            match (o.snapshot, scenario::read_snapshot(&snap_dir, &name)) {
+                                (Some(got), Some(want)) => {
+                                    let got = scenario::filter_snapshot(&got);
+                                    if got.trim_end() != want.trim_end() {
+                                        return Err(jobcheck::Failure {
+                                            message: format!("snapshot {name} differs"),
+                                            report: format!(
+                                                "--- expected:\n{want}\n--- got:\n{got}"
+                                            ),
+                                        });
+                                    }
+                                    Ok(())
+                                }
+                                _ => Ok(()),
+                            }
+                        });
+                        let run = if repeat > 1 {
+                            format!(" #{}", i + 1)
+                        } else {
+                            String::new()
+                        };
+                        let ms = t.elapsed().as_secs_f64() * 1000.0;
+                        match (r, verdict) {
+                            (Ok(()), _) => {
+                                println!("PASS  {label}{run}  {ms:.0} ms");
+                                pass += 1;
+                            }
+                            (Err(_), Some(Verdict::Bug)) => {
+                                println!(
+                                    "BUG   {label}{run}  (known: {})",
+                                    scn.annotations[&a.name].reason
+                                );
+                                bug += 1;
+                            }
+                            (Err(f), _) => {
+                                println!("FAIL  {label}{run}  {ms:.0} ms\n{f}");
+                                fail += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            println!("\n{pass} passed, {fail} failed, {bug} known bugs, {skip} skipped");
+            if fail > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: run `marsh` non-interactively and describe what
-//! happened in one text block for a snapshot.
+//! happened in one text block for a snapshot; start a shell under jobcheck.
 
 #![allow(dead_code)]
 
@@ -61,4 +61,35 @@ pub fn transcripts(commands: &[&str]) -> String {
         .map(|c| marsh_in(dir.path(), c).transcript(c))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+// ---- jobcheck sessions -------------------------------------------------------------------
+
+use std::path::PathBuf;
+
+use jobcheck::{Adapter, Options, Session};
+
+/// The built-in adapter for `name` (bash and dash are always installed here).
+pub fn adapter(name: &str) -> Adapter {
+    jobcheck::shells::by_name(name).expect("adapter")
+}
+
+/// Directory holding this package's binaries (jobprobe, jobcheck).
+pub fn bin_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_jobprobe"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Spawn `shell` with jobprobe on PATH and wait for its first prompt.
+pub fn start(shell: &str, name: &str) -> Session {
+    let opts = Options {
+        name: format!("{name}@{shell}"),
+        path_prepend: vec![bin_dir()],
+        ..Options::default()
+    };
+    let mut s = Session::spawn_with(&adapter(shell), opts).expect("spawn");
+    s.wait_prompt().expect("first prompt");
+    s
 }

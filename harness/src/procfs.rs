@@ -1,0 +1,213 @@
+//! Reading the process table from `/proc`.
+//!
+//! Invariants: a process that vanishes while being read is simply absent (never an error);
+//! a session's processes are found both by session id (`/proc/PID/stat` field 6) and by the
+//! `JOBCHECK_SESSION` tag in `/proc/PID/environ`, because a process that called `setsid` escapes
+//! the first and one started with `env -i` escapes the second.
+
+use std::fmt::Write as _;
+
+/// Name of the environment variable that tags every process of a session.
+pub const SESSION_VAR: &str = "JOBCHECK_SESSION";
+
+/// One line of the process table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proc {
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    /// Foreground process group of the process's controlling terminal (-1 if none).
+    pub tpgid: i32,
+    /// State letter: R, S, D, T (stopped), t (traced), Z (zombie), X…
+    pub state: char,
+    /// Start time in clock ticks since boot (defeats pid reuse).
+    pub starttime: u64,
+    pub comm: String,
+    pub cmdline: String,
+}
+
+impl Proc {
+    /// Dead but not reaped (or being torn down): not a live process.
+    pub fn is_dead(&self) -> bool {
+        matches!(self.state, 'Z' | 'X' | 'x')
+    }
+    /// Stopped by a signal.
+    pub fn is_stopped(&self) -> bool {
+        self.state == 'T'
+    }
+}
+
+/// Parse the content of `/proc/PID/stat`.
+pub fn parse_stat(pid: i32, text: &str) -> Option<Proc> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text[open + 1..close].to_string();
+    let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    // rest[0] = state (field 3), rest[1] = ppid (4), pgrp (5), session (6), tty_nr (7), tpgid (8)
+    // starttime is field 22 → rest[19]
+    Some(Proc {
+        pid,
+        state: rest.first()?.chars().next()?,
+        ppid: rest.get(1)?.parse().ok()?,
+        pgid: rest.get(2)?.parse().ok()?,
+        sid: rest.get(3)?.parse().ok()?,
+        tpgid: rest.get(5)?.parse().ok()?,
+        starttime: rest.get(19)?.parse().ok()?,
+        comm,
+        cmdline: String::new(),
+    })
+}
+
+/// Read one process (with its command line), `None` if it is gone.
+pub fn read(pid: i32) -> Option<Proc> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut p = parse_stat(pid, &text)?;
+    if let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) {
+        let parts: Vec<String> = raw
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect();
+        p.cmdline = parts.join(" ");
+    }
+    Some(p)
+}
+
+/// Start time (clock ticks since boot) of `pid`, if it exists.
+pub fn start_time(pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(pid, &text).map(|p| p.starttime)
+}
+
+/// Every pid currently in `/proc`.
+pub fn all_pids() -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// The value of `key` in the environment of `pid`, if readable.
+pub fn env_var(pid: i32, key: &str) -> Option<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let prefix = format!("{key}=");
+    raw.split(|b| *b == 0).find_map(|kv| {
+        kv.strip_prefix(prefix.as_bytes())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    })
+}
+
+/// Processes of the session whose leader is `sid`, or tagged with `tag` (live or zombie).
+pub fn session_procs(sid: i32, tag: &str) -> Vec<Proc> {
+    let me = std::process::id() as i32;
+    let mut out = Vec::new();
+    for pid in all_pids() {
+        if pid == me {
+            continue;
+        }
+        let Some(p) = read(pid) else { continue };
+        if p.sid == sid || env_var(pid, SESSION_VAR).as_deref() == Some(tag) {
+            out.push(p);
+        }
+    }
+    out.sort_by_key(|p| p.pid);
+    out
+}
+
+/// Processes whose session id is `sid` (cheap: reads only `stat` files).
+pub fn procs_in_sid(sid: i32) -> Vec<Proc> {
+    let mut out: Vec<Proc> = all_pids()
+        .into_iter()
+        .filter_map(|pid| {
+            let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let p = parse_stat(pid, &text)?;
+            (p.sid == sid).then_some(p)
+        })
+        .collect();
+    out.sort_by_key(|p| p.pid);
+    out
+}
+
+/// Processes of process group `pgid` (cheap: reads only `stat` files).
+pub fn procs_in_pgid(pgid: i32) -> Vec<Proc> {
+    let mut out: Vec<Proc> = all_pids()
+        .into_iter()
+        .filter_map(|pid| {
+            let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let p = parse_stat(pid, &text)?;
+            (p.pgid == pgid).then_some(p)
+        })
+        .collect();
+    out.sort_by_key(|p| p.pid);
+    out
+}
+
+/// System calls in which a shell sits while it waits for a key at its prompt.
+fn input_syscalls() -> Vec<i64> {
+    #[allow(unused_mut)]
+    let mut v = vec![
+        libc::SYS_read,
+        libc::SYS_pselect6,
+        libc::SYS_ppoll,
+        libc::SYS_epoll_pwait,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    v.extend([libc::SYS_select, libc::SYS_poll, libc::SYS_epoll_wait]);
+    v
+}
+
+/// Whether `pid` is blocked in a system call that waits for input (read, select, poll…), from
+/// `/proc/PID/syscall`; `None` if that file can't be read (then nobody can tell).
+pub fn blocked_waiting_for_input(pid: i32) -> Option<bool> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+    let first = text.split_whitespace().next()?;
+    if first == "running" {
+        return Some(false);
+    }
+    let nr: i64 = first.parse().ok()?;
+    Some(input_syscalls().contains(&nr))
+}
+
+/// Render a process table for people.
+pub fn format_table(procs: &[Proc]) -> String {
+    let mut s = String::from("    PID    PPID    PGID     SID   TPGID S COMMAND\n");
+    for p in procs {
+        let cmd = if p.cmdline.is_empty() {
+            format!("[{}]", p.comm)
+        } else {
+            p.cmdline.clone()
+        };
+        let _ = writeln!(
+            s,
+            "{:>7} {:>7} {:>7} {:>7} {:>7} {} {}",
+            p.pid, p.ppid, p.pgid, p.sid, p.tpgid, p.state, cmd
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_parens_in_comm() {
+        let line = "42 (a) b) S 1 42 42 34816 42 4194304 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0";
+        let p = parse_stat(42, line).unwrap();
+        assert_eq!(p.comm, "a) b");
+        assert_eq!(
+            (p.state, p.ppid, p.pgid, p.sid, p.tpgid),
+            ('S', 1, 42, 42, 42)
+        );
+        assert_eq!(p.starttime, 12345);
+    }
+
+    #[test]
+    fn reads_self() {
+        let me = read(std::process::id() as i32).unwrap();
+        assert_eq!(me.pid, std::process::id() as i32);
+        assert!(start_time(me.pid).is_some());
+    }
+}

@@ -1,0 +1,114 @@
+//! The pseudo-terminal pair.
+//!
+//! Invariants:
+//! - The master is opened with `posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)`, so a child spawned
+//!   by another test in this process never inherits it (closing our copy must hang the shell up).
+//! - The slave is opened `O_NOCTTY | O_CLOEXEC` in the parent only to be handed to the child as
+//!   its stdio; the parent drops its copy right after spawning ([`Pty::take_slave`]).
+//! - The window size is set on the master before the child starts, so the shell never sees 0x0.
+
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+use nix::fcntl::OFlag;
+use nix::pty::{PtyMaster, grantpt, posix_openpt, ptsname_r, unlockpt};
+
+/// Window size of every session's terminal unless the caller asks otherwise.
+pub const DEFAULT_ROWS: u16 = 24;
+/// Window size of every session's terminal unless the caller asks otherwise.
+pub const DEFAULT_COLS: u16 = 80;
+
+/// A master with its (not yet handed over) slave.
+pub struct Pty {
+    master: OwnedFd,
+    slave: Option<File>,
+    /// Path of the slave device, e.g. `/dev/pts/7`.
+    pub slave_path: String,
+}
+
+impl Pty {
+    /// Open a new pty pair with the given window size.
+    pub fn open(rows: u16, cols: u16) -> std::io::Result<Pty> {
+        let master: PtyMaster =
+            posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).map_err(io)?;
+        grantpt(&master).map_err(io)?;
+        unlockpt(&master).map_err(io)?;
+        let slave_path = ptsname_r(&master).map_err(io)?;
+        let raw = master.as_raw_fd();
+        // SAFETY: PtyMaster owns the descriptor; we move ownership into an OwnedFd.
+        let master = unsafe { OwnedFd::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(master)) };
+        debug_assert_eq!(master.as_raw_fd(), raw);
+        set_winsize(master.as_fd(), rows, cols)?;
+        let path = std::ffi::CString::new(slave_path.clone()).expect("pts path");
+        // SAFETY: plain open(2) with a valid C string.
+        let fd = unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd was just returned by open and is owned by nobody else.
+        let slave = unsafe { File::from_raw_fd(fd) };
+        Ok(Pty {
+            master,
+            slave: Some(slave),
+            slave_path,
+        })
+    }
+
+    /// The master descriptor.
+    pub fn master(&self) -> BorrowedFd<'_> {
+        self.master.as_fd()
+    }
+
+    /// Take the parent's copy of the slave (to hand to the child); dropping it closes it.
+    pub fn take_slave(&mut self) -> Option<File> {
+        self.slave.take()
+    }
+
+    /// Consume the pair, keeping only the master (the slave must already be taken).
+    pub fn into_master(self) -> OwnedFd {
+        self.master
+    }
+}
+
+/// Set the window size of the terminal behind `fd`.
+pub fn set_winsize(fd: BorrowedFd<'_>, rows: u16, cols: u16) -> std::io::Result<()> {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads a winsize struct we own.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+    if rc < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// The terminal's foreground process group, asked of the master.
+pub fn foreground_pgrp(master: BorrowedFd<'_>) -> Option<i32> {
+    nix::unistd::tcgetpgrp(master).ok().map(|p| p.as_raw())
+}
+
+/// Write all of `bytes` to the master (retrying on EINTR/EAGAIN).
+pub fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        match nix::unistd::write(fd, bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => continue,
+            Err(e) => return Err(io(e)),
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn io(e: nix::errno::Errno) -> std::io::Error {
+    std::io::Error::from_raw_os_error(e as i32)
+}

@@ -1,0 +1,468 @@
+//! Shell adapters: how to start a shell without user configuration, give it a numbered prompt,
+//! and read its `jobs` output.
+//!
+//! Invariants: every adapter's prompt carries a counter that grows at each new prompt (numbers may
+//! skip, never repeat), rendered from `prompt` with `{n}` standing for the number; the prompt
+//! ends in `$ ` even as root. Adapters are plain data ([`Adapter`]), so a TOML file can add a
+//! shell without Rust:
+//!
+//! ```toml
+//! name = "myshell"              # used in test names and --shell
+//! program = "myshell"           # looked up in PATH (or an absolute path)
+//! args = ["-i"]                 # {home} expands to the session's isolated HOME
+//! term = "dumb"                 # TERM for the session (default "dumb")
+//! prompt = "myshell {n}$ "      # the prompt as displayed; {n} is the counter
+//! version_args = ["--version"]  # first output line is recorded as the version
+//! jobs_style = "posix"          # "posix" ([1]+ Stopped  cmd) or "fish"
+//! [env]                         # extra environment ({home} expands)
+//! PS1 = "myshell $((n=n+1))$ "
+//! [files]                       # files written into HOME before start
+//! ".myshrc" = "PS1='...'"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+/// How a shell prints `jobs`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum JobsStyle {
+    /// `[N] [+-] State command` in some spacing (bash, dash, zsh, mksh, ksh93, marsh).
+    #[default]
+    Posix,
+    /// fish's table: `Job Group CPU State Command`.
+    Fish,
+}
+
+/// A shell adapter.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Adapter {
+    pub name: String,
+    pub program: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default = "default_term")]
+    pub term: String,
+    pub prompt: String,
+    #[serde(default)]
+    pub version_args: Vec<String>,
+    #[serde(default)]
+    pub jobs_style: JobsStyle,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    /// A line that prints the last command's exit status (`None`: the shell has none known,
+    /// and scenarios that check a status are not implemented for it).
+    #[serde(default = "default_status")]
+    pub status_command: Option<String>,
+    /// Regex finding the status in that line's output, group 1 the number (default: a line that
+    /// is only the number).
+    #[serde(default)]
+    pub status_pattern: Option<String>,
+}
+
+fn default_status() -> Option<String> {
+    Some("echo $?".into())
+}
+
+fn default_term() -> String {
+    "dumb".into()
+}
+
+/// Normalised job state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobState {
+    Running,
+    Stopped,
+    Done,
+    Terminated,
+    Other(String),
+}
+
+/// One line of `jobs`, in common terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobEntry {
+    pub number: u32,
+    /// `+` current, `-` previous, `None` otherwise.
+    pub mark: Option<char>,
+    pub state: JobState,
+    /// The state as printed.
+    pub state_text: String,
+    pub command: String,
+}
+
+fn normalise(state: &str) -> JobState {
+    let s = state.to_ascii_lowercase();
+    if s.starts_with("running") {
+        JobState::Running
+    } else if s.starts_with("stopped") || s.starts_with("suspended") {
+        JobState::Stopped
+    } else if s.starts_with("done") || s.starts_with("exit") {
+        JobState::Done
+    } else if s.starts_with("terminated") || s.starts_with("killed") || s.starts_with("interrupt") {
+        JobState::Terminated
+    } else {
+        JobState::Other(state.to_string())
+    }
+}
+
+impl Adapter {
+    /// Parse an adapter from TOML text.
+    pub fn from_toml(text: &str) -> Result<Adapter, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Load an adapter file.
+    pub fn load(path: &Path) -> Result<Adapter, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Adapter::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The line printing the last exit status, if the adapter has one (an empty
+    /// `status_command` in TOML means none).
+    pub fn status_line(&self) -> Option<&str> {
+        self.status_command
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+    }
+
+    /// The status in the output of [`Adapter::status_line`], if found.
+    pub fn parse_status(&self, output: &str) -> Option<i32> {
+        let pat = self
+            .status_pattern
+            .as_deref()
+            .unwrap_or(r"(?m)^\s*(-?\d+)\s*$");
+        let re = regex::Regex::new(pat).ok()?;
+        re.captures(output)?.get(1)?.as_str().parse().ok()
+    }
+
+    /// Where the program is, if installed.
+    pub fn find_program(&self) -> Option<PathBuf> {
+        find_in_path(&self.program)
+    }
+
+    /// Whether the shell is installed.
+    pub fn installed(&self) -> bool {
+        self.find_program().is_some()
+    }
+
+    /// First line of `program version_args`, if installed and it answers.
+    pub fn version(&self) -> Option<String> {
+        let prog = self.find_program()?;
+        if self.version_args.is_empty() {
+            return Some(String::from("unknown"));
+        }
+        let out = Command::new(prog).args(&self.version_args).output().ok()?;
+        let text = if out.stdout.is_empty() {
+            out.stderr
+        } else {
+            out.stdout
+        };
+        let line = String::from_utf8_lossy(&text)
+            .lines()
+            .next()?
+            .trim()
+            .to_string();
+        Some(line)
+    }
+
+    /// `Ok(version)` if the shell can be used; `Err(reason)` if not installed, or if it has
+    /// `version_args` and prints nothing for them (e.g. a stub binary that is not a shell yet).
+    pub fn availability(&self) -> Result<String, String> {
+        if !self.installed() {
+            return Err(format!("{} is not installed", self.program));
+        }
+        match self.version() {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(format!(
+                "{} {} printed no version (not a working shell yet?)",
+                self.program,
+                self.version_args.join(" ")
+            )),
+        }
+    }
+
+    /// Regex matching the prompt, with the counter as capture group `n`.
+    pub fn prompt_regex(&self) -> regex::bytes::Regex {
+        let mut parts = self.prompt.splitn(2, "{n}");
+        let before = regex::escape(parts.next().unwrap_or(""));
+        let after = regex::escape(parts.next().unwrap_or(""));
+        regex::bytes::Regex::new(&format!("{before}(?P<n>[0-9]+){after}")).expect("prompt regex")
+    }
+
+    /// Parse `jobs` output (already stripped of escape codes) into entries.
+    pub fn parse_jobs(&self, text: &str) -> Vec<JobEntry> {
+        match self.jobs_style {
+            JobsStyle::Posix => parse_posix_jobs(text),
+            JobsStyle::Fish => parse_fish_jobs(text),
+        }
+    }
+}
+
+/// `[1]+  Stopped                 sleep 30` (bash), `[1] + Stopped   sleep 30` (dash, mksh, ksh),
+/// `[1]  + suspended  sleep 30` (zsh). Pipelines printed on several lines (dash, zsh with `-l`)
+/// are joined to the entry above.
+pub fn parse_posix_jobs(text: &str) -> Vec<JobEntry> {
+    let re = regex::Regex::new(
+        r"^\[(?P<num>\d+)\]\s*(?P<mark>[+-])?\s+(?P<state>(?:Running|Stopped|Done|Terminated|Killed|Interrupt|Hangup|Exit|running|suspended|done|terminated|killed|interrupt|hangup|exit|continued)(?:\s*\([^)]*\)|\(\d+\))?)\s+(?P<cmd>.*?)\s*$",
+    )
+    .expect("jobs regex");
+    let mut out: Vec<JobEntry> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if let Some(c) = re.captures(line) {
+            let state_text = c["state"].to_string();
+            out.push(JobEntry {
+                number: c["num"].parse().unwrap_or(0),
+                mark: c.name("mark").and_then(|m| m.as_str().chars().next()),
+                state: normalise(&state_text),
+                state_text,
+                command: c["cmd"].to_string(),
+            });
+        } else if let Some(last) = out.last_mut() {
+            let cont = line.trim();
+            if cont.starts_with('|') {
+                last.command.push(' ');
+                last.command.push_str(cont);
+            }
+        }
+    }
+    out
+}
+
+/// fish: `Job\tGroup\tCPU\tState\tCommand` then one row per job, newest first.
+pub fn parse_fish_jobs(text: &str) -> Vec<JobEntry> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let cols: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
+        if cols.len() < 5 || cols[0] == "Job" {
+            continue;
+        }
+        let Ok(number) = cols[0].trim().parse() else {
+            continue;
+        };
+        out.push(JobEntry {
+            number,
+            mark: None,
+            state: normalise(cols[3].trim()),
+            state_text: cols[3].trim().to_string(),
+            command: cols[4..].join("\t").trim().to_string(),
+        });
+    }
+    out.sort_by_key(|e| e.number);
+    out
+}
+
+/// Look a program up in `PATH` (or accept a path with a slash).
+pub fn find_in_path(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return p.is_file().then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn env(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
+    kv.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The built-in adapters, in a stable order. bash, dash and marsh are verified on this
+/// project's machines; zsh, mksh, ksh93 and fish follow their documentation and are untested
+/// here. `JOBCHECK_<NAME>_PROGRAM` (e.g. `JOBCHECK_MARSH_PROGRAM=/path/to/marsh`) replaces a
+/// built-in adapter's program.
+pub fn builtin() -> Vec<Adapter> {
+    let mut all = builtin_defaults();
+    for a in &mut all {
+        let var = format!("JOBCHECK_{}_PROGRAM", a.name.to_ascii_uppercase());
+        if let Some(p) = std::env::var_os(var) {
+            a.program = p.to_string_lossy().into_owned();
+        }
+    }
+    all
+}
+
+fn builtin_defaults() -> Vec<Adapter> {
+    vec![
+        Adapter {
+            name: "marsh".into(),
+            program: "marsh".into(),
+            args: vec![],
+            term: "dumb".into(),
+            prompt: "marsh {n}$ ".into(),
+            version_args: strs(&["--version"]),
+            jobs_style: JobsStyle::Posix,
+            env: env(&[("MARSH_PROMPT", "marsh {n}$ ")]),
+            files: BTreeMap::new(),
+            status_command: Some("env".into()),
+            status_pattern: Some(r"(?m)^STATUS = (-?\d+)\s*$".into()),
+        },
+        Adapter {
+            name: "bash".into(),
+            program: "bash".into(),
+            args: strs(&["--norc", "--noprofile", "-i"]),
+            term: "dumb".into(),
+            prompt: "bash {n}$ ".into(),
+            version_args: strs(&["--version"]),
+            jobs_style: JobsStyle::Posix,
+            env: env(&[
+                ("PROMPT_COMMAND", "JC_N=$((JC_N+1))"),
+                ("PS1", "bash ${JC_N}$ "),
+            ]),
+            files: BTreeMap::new(),
+            status_command: Some("echo $?".into()),
+            status_pattern: None,
+        },
+        Adapter {
+            name: "dash".into(),
+            program: "dash".into(),
+            args: strs(&["-i"]),
+            term: "dumb".into(),
+            prompt: "dash {n}$ ".into(),
+            version_args: vec![],
+            jobs_style: JobsStyle::Posix,
+            env: env(&[("PS1", "dash $((JC_N=JC_N+1))$ ")]),
+            files: BTreeMap::new(),
+            status_command: Some("echo $?".into()),
+            status_pattern: None,
+        },
+        Adapter {
+            name: "zsh".into(),
+            program: "zsh".into(),
+            args: strs(&["-f", "-o", "promptsubst", "-i"]),
+            term: "dumb".into(),
+            prompt: "zsh {n}$ ".into(),
+            version_args: strs(&["--version"]),
+            jobs_style: JobsStyle::Posix,
+            env: env(&[("PS1", "zsh $((++JC_N))$ ")]),
+            files: BTreeMap::new(),
+            status_command: Some("echo $?".into()),
+            status_pattern: None,
+        },
+        Adapter {
+            name: "mksh".into(),
+            program: "mksh".into(),
+            args: strs(&["-i"]),
+            term: "dumb".into(),
+            prompt: "mksh {n}$ ".into(),
+            version_args: vec![],
+            jobs_style: JobsStyle::Posix,
+            env: env(&[("ENV", "{home}/.jcrc")]),
+            files: [(
+                ".jcrc".to_string(),
+                "PS1='mksh $((JC_N+=1))$ '\n".to_string(),
+            )]
+            .into(),
+            status_command: Some("echo $?".into()),
+            status_pattern: None,
+        },
+        Adapter {
+            name: "ksh93".into(),
+            program: "ksh93".into(),
+            args: strs(&["-i"]),
+            term: "dumb".into(),
+            prompt: "ksh {n}$ ".into(),
+            version_args: vec![],
+            jobs_style: JobsStyle::Posix,
+            env: env(&[("ENV", "{home}/.jcrc")]),
+            files: [(
+                ".jcrc".to_string(),
+                "PS1='ksh $((JC_N+=1))$ '\n".to_string(),
+            )]
+            .into(),
+            status_command: Some("echo $?".into()),
+            status_pattern: None,
+        },
+        Adapter {
+            name: "fish".into(),
+            program: "fish".into(),
+            args: strs(&[
+                "--no-config",
+                "-i",
+                "-C",
+                "function fish_prompt; set -g JC_N (math $JC_N + 1); printf 'fish %s$ ' $JC_N; end",
+            ]),
+            term: "dumb".into(),
+            prompt: "fish {n}$ ".into(),
+            version_args: strs(&["--version"]),
+            jobs_style: JobsStyle::Fish,
+            env: BTreeMap::new(),
+            files: BTreeMap::new(),
+            status_command: Some("echo $status".into()),
+            status_pattern: None,
+        },
+    ]
+}
+
+/// A built-in adapter by name (`ksh` is accepted for `ksh93`).
+pub fn by_name(name: &str) -> Option<Adapter> {
+    let name = if name == "ksh" { "ksh93" } else { name };
+    builtin().into_iter().find(|a| a.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bash_and_dash_jobs() {
+        let bash = "[1]+  Stopped                 sleep 30 | cat | cat\n[2]-  Running                 sleep 40 &\n";
+        let e = parse_posix_jobs(bash);
+        assert_eq!(e.len(), 2);
+        assert_eq!(
+            (e[0].number, e[0].mark, e[0].state.clone()),
+            (1, Some('+'), JobState::Stopped)
+        );
+        assert_eq!(e[0].command, "sleep 30 | cat | cat");
+        assert_eq!(e[1].state, JobState::Running);
+        let dash = "[1] + Stopped                    sleep 30 | cat | cat\n";
+        let e = parse_posix_jobs(dash);
+        assert_eq!(
+            (e[0].mark, e[0].state.clone()),
+            (Some('+'), JobState::Stopped)
+        );
+        let zsh = "[1]  + suspended  sleep 30\n";
+        assert_eq!(parse_posix_jobs(zsh)[0].state, JobState::Stopped);
+        let dashtty = "[1] + Stopped (tty input)        cat\n";
+        assert_eq!(parse_posix_jobs(dashtty)[0].command, "cat");
+    }
+
+    #[test]
+    fn parses_fish_jobs() {
+        let t = "Job\tGroup\tCPU\tState\tCommand\n2\t123\t0%\trunning\tsleep 40 &\n1\t120\t0%\tstopped\tsleep 30\n";
+        let e = parse_fish_jobs(t);
+        assert_eq!(e[0].number, 1);
+        assert_eq!(e[0].state, JobState::Stopped);
+    }
+
+    #[test]
+    fn toml_adapter_and_prompt_regex() {
+        let a = Adapter::from_toml("name='x'\nprogram='x'\nprompt='x {n}$ '\n").unwrap();
+        assert_eq!(a.term, "dumb");
+        let re = a.prompt_regex();
+        assert_eq!(&re.captures(b"junk x 12$ ").unwrap()["n"], b"12");
+        assert!(by_name("bash").is_some() && by_name("ksh").is_some());
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/adapters/bash-posix.toml"
+        );
+        let a = Adapter::load(Path::new(file)).unwrap();
+        assert_eq!(a.name, "bash-posix");
+        assert_eq!(a.env["PS1"], "bposix ${JC_N}$ ");
+        assert_eq!(a.parse_status("130\n"), Some(130));
+        let m = by_name("marsh").unwrap();
+        assert_eq!(m.parse_status("A = 1\nSTATUS = 148\nZ = 2\n"), Some(148));
+    }
+}
