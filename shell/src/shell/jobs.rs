@@ -223,8 +223,15 @@ impl Jobs {
         foreground: bool,
     ) -> Result<crate::job::Started, OpError> {
         use nix::unistd::{ForkResult, fork, getpid, getppid};
-        let (done_read, done_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-            .map_err(|e| OpError::new("", format!("pipe: {e}")))?;
+        let pipe = || {
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(|e| OpError::new("", format!("pipe: {e}")))
+        };
+        let (done_read, done_write) = pipe()?;
+        // The leader says "ready" once it no longer runs the shell's signal handlers; only then
+        // may the shell hand it the terminal, or a ctrl-c typed at once would reach a process
+        // that still ignores or merely records it.
+        let (ready_read, ready_write) = pipe()?;
         let take_terminal = foreground && self.interactive();
         let shell_pid = getpid();
         let _ = std::io::stdout().flush();
@@ -234,14 +241,17 @@ impl Jobs {
             Err(e) => Err(OpError::new("", format!("cannot start the job: {e}"))),
             Ok(ForkResult::Child) => {
                 drop(done_read);
-                child_setup(&RealSystem::new(0), None, take_terminal);
+                drop(ready_read);
                 signals::reset_in_child();
+                child_setup(&RealSystem::new(0), None, take_terminal);
                 // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number.
                 unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
                 if getppid() != shell_pid {
                     // The shell died before the request took effect.
                     unsafe { libc::_exit(129) };
                 }
+                let _ = nix::unistd::write(&ready_write, b"r");
+                drop(ready_write);
                 let output = match (file_sink, &store) {
                     (Some(f), _) => Output::Sink(Box::new(f)),
                     (None, Some((pending, _))) => match StoreSink::new(pending) {
@@ -266,6 +276,11 @@ impl Jobs {
             }
             Ok(ForkResult::Parent { child }) => {
                 drop(done_write);
+                drop(ready_write);
+                // One byte, or end of file if the leader died first: either way it is safe now.
+                let mut byte = [0u8; 1];
+                while let Err(nix::errno::Errno::EINTR) = nix::unistd::read(ready_read.as_fd(), &mut byte) {}
+                drop(ready_read);
                 let mut launch = Launch::new(line, foreground);
                 self.control.add_process(&mut launch, child, line);
                 let started = self.control.start(launch);
