@@ -123,8 +123,14 @@ impl Shell {
                 return Control::Continue;
             }
         };
+        if self.jobs.interactive() {
+            // A background store that ended since the prompt was drawn commits before this
+            // line runs, so the line sees it (its notice still waits for the next prompt).
+            let _ = self.jobs.control.reap();
+            self.jobs.settle(&mut self.vars);
+        }
         let control = self.run_command(line, &command);
-        if control == Control::Continue && !is_exit(&command) {
+        if control == Control::Continue && !keeps_exit_warning(&command) {
             self.jobs.control.forget_exit_warning();
         }
         control
@@ -284,10 +290,12 @@ impl Shell {
     }
 }
 
-/// Whether a command is `exit` (which must not forget the pending exit warning).
-fn is_exit(command: &Command) -> bool {
+/// Whether a command keeps a pending exit warning: `exit` itself, and `jobs` (looking at the
+/// jobs the warning was about is not a reason to warn again — bash's rule).
+fn keeps_exit_warning(command: &Command) -> bool {
     matches!(&command.body, CommandBody::Pipeline(p)
-        if matches!(p.stages.as_slice(), [Stage::Op { name, .. }] if !name.quoted && name.text == "exit"))
+        if matches!(p.stages.as_slice(), [Stage::Op { name, .. }]
+            if !name.quoted && (name.text == "exit" || name.text == "jobs")))
 }
 
 /// A parse error: the message with its column, then the line and a caret under the spot.
