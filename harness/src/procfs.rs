@@ -170,6 +170,14 @@ pub fn blocked_waiting_for_input(pid: i32) -> Option<bool> {
     Some(input_syscalls().contains(&nr))
 }
 
+/// Whether `pid` is blocked waiting for a child to change state (wait4, waitid), from
+/// `/proc/PID/syscall`; `None` if that file can't be read.
+pub fn blocked_waiting_for_child(pid: i32) -> Option<bool> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+    let nr: i64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(nr == libc::SYS_wait4 || nr == libc::SYS_waitid)
+}
+
 /// Render a process table for people.
 pub fn format_table(procs: &[Proc]) -> String {
     let mut s = String::from("    PID    PPID    PGID     SID   TPGID S COMMAND\n");

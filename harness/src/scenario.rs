@@ -52,9 +52,14 @@ pub enum Action {
     WaitOutput(String),
     WaitFg(Vec<String>),
     WaitBg(Vec<String>),
-    WaitJob { stopped: bool, count: usize },
+    WaitJob {
+        stopped: bool,
+        count: usize,
+    },
     WaitJobGone,
     WaitExit,
+    /// The shell is blocked waiting for a child (its `wait` builtin, say).
+    WaitShellWaiting,
     ExpectOutput(String),
     ExpectNoOutput(String),
     ExpectStatus(String),
@@ -250,6 +255,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
             },
             ("wait", ["gone"]) => Action::WaitJobGone,
             ("wait", ["exit"]) => Action::WaitExit,
+            ("wait", ["shell-waiting"]) => Action::WaitShellWaiting,
             ("expect", ["output", ..]) => {
                 Action::ExpectOutput(rest["output".len()..].trim().to_string())
             }
@@ -416,6 +422,10 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
             }
             Action::WaitExit => {
                 s.wait_exit().map_err(|f| prefix(f, &at))?;
+            }
+            Action::WaitShellWaiting => {
+                s.wait_shell_waiting_for_child()
+                    .map_err(|f| prefix(f, &at))?;
             }
             Action::ExpectOutput(re) | Action::ExpectNoOutput(re) => {
                 let want = matches!(step.action, Action::ExpectOutput(_));

@@ -532,6 +532,15 @@ impl Session {
         ok.ok_or_else(|| self.failure("the shell showed a prompt but never waited for input"))
     }
 
+    /// Wait until the shell is blocked waiting for a child (e.g. in its `wait` builtin), so a key
+    /// sent now reaches a shell that has left its line editor's raw mode.
+    pub fn wait_shell_waiting_for_child(&mut self) -> Result<()> {
+        let pid = self.shell_pid;
+        self.wait_until("the shell to wait for a child", |_| {
+            matches!(procfs::blocked_waiting_for_child(pid), Some(true) | None).then_some(())
+        })
+    }
+
     /// Wait for output matching `pattern` after the mark; returns the match and moves the mark
     /// after it.
     ///
