@@ -154,3 +154,84 @@ pub fn raw(adapter: &Adapter, runs: usize) -> Result<Samples, String> {
         samples,
     })
 }
+
+/// Interactive latencies of one shell, each from the moment the harness acts to the moment the
+/// next prompt's bytes arrive (read by the reader thread): start → first prompt, a `/bin/true`
+/// round trip, ^C → prompt and ^Z → prompt of a foreground `sleep`, and, with `store`, ^C of an
+/// endless store (`gen 0 >$ x`) → prompt, which for marsh includes the rollback.
+pub fn interactive(adapter: &Adapter, runs: usize, store: bool) -> Result<Vec<Samples>, String> {
+    let err = |e: crate::session::Failure| e.to_string();
+    let mut start = Vec::new();
+    for _ in 0..runs.clamp(1, 20) {
+        let mut s = Session::spawn(adapter).map_err(err)?;
+        s.wait_prompt().map_err(err)?;
+        start.push(s.output_time(s.prompt_end() - 1).ok_or("no prompt time")?);
+    }
+    let mut s = Session::spawn(adapter).map_err(err)?;
+    s.wait_prompt().map_err(err)?;
+    let (mut trip, mut intr, mut stop, mut rollback) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let seen = |s: &Session, t0: Duration| -> Result<Duration, String> {
+        Ok(s.output_time(s.prompt_end() - 1).ok_or("no prompt time")? - t0)
+    };
+    for _ in 0..runs {
+        let t0 = s.elapsed();
+        s.type_line("/bin/true").map_err(err)?;
+        s.wait_prompt().map_err(err)?;
+        trip.push(seen(&s, t0)?);
+
+        s.type_line("sleep 30").map_err(err)?;
+        s.wait_foreground_job(&["sleep"]).map_err(err)?;
+        let t0 = s.elapsed();
+        s.key(Key::CtrlC).map_err(err)?;
+        s.wait_prompt().map_err(err)?;
+        intr.push(seen(&s, t0)?);
+
+        s.type_line("sleep 30").map_err(err)?;
+        let job = s.wait_foreground_job(&["sleep"]).map_err(err)?;
+        let t0 = s.elapsed();
+        s.key(Key::CtrlZ).map_err(err)?;
+        s.wait_prompt().map_err(err)?;
+        stop.push(seen(&s, t0)?);
+        s.type_line("kill -KILL %1").map_err(err)?;
+        s.wait_until("the stopped job to end", |s| {
+            s.group(job).is_empty().then_some(())
+        })
+        .map_err(err)?;
+        s.wait_prompt().map_err(err)?;
+
+        if store {
+            s.type_line("gen 0 >$ x").map_err(err)?;
+            s.wait_foreground_job(&["marsh"]).map_err(err)?;
+            let t0 = s.elapsed();
+            s.key(Key::CtrlC).map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+            rollback.push(seen(&s, t0)?);
+        }
+    }
+    let mut out = vec![
+        Samples {
+            what: "start -> first prompt".into(),
+            samples: start,
+        },
+        Samples {
+            what: "/bin/true round trip".into(),
+            samples: trip,
+        },
+        Samples {
+            what: "^C -> prompt (sleep 30)".into(),
+            samples: intr,
+        },
+        Samples {
+            what: "^Z -> prompt (sleep 30)".into(),
+            samples: stop,
+        },
+    ];
+    if store {
+        out.push(Samples {
+            what: "^C of gen 0 >$ x -> prompt, rollback done".into(),
+            samples: rollback,
+        });
+    }
+    Ok(out)
+}

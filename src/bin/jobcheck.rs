@@ -38,6 +38,17 @@ enum Cmd {
     /// List the shells: installed or not, and their versions.
     Shells,
     /// ^C → prompt latency: jobcheck's driver vs a minimal raw poll loop (medians).
+    /// Interactive latencies side by side: start, /bin/true round trip, ^C and ^Z -> prompt
+    /// (and for marsh, ^C of a store -> prompt with the rollback done). Medians; ratios to the
+    /// last shell named.
+    Latency {
+        /// Shells to measure (built-in names or adapter TOML files), e.g. --shell marsh --shell bash.
+        #[arg(long = "shell", value_name = "NAME", required = true)]
+        shells: Vec<String>,
+        /// Cycles per measurement.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
     Bench {
         /// Shell (built-in name or adapter TOML file).
         #[arg(long = "shell", default_value = "bash")]
@@ -76,6 +87,50 @@ fn main() -> ExitCode {
                 match a.availability() {
                     Ok(v) => println!("{:<6} installed  {v}", a.name),
                     Err(why) => println!("{:<6} missing    {why}", a.name),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Latency { shells, runs } => {
+            let mut table: Vec<(String, Vec<jobcheck::bench::Samples>)> = Vec::new();
+            for name in &shells {
+                let a = match adapter(name) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        eprintln!("jobcheck: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+                match jobcheck::bench::interactive(&a, runs, a.name == "marsh") {
+                    Ok(samples) => table.push((a.name.clone(), samples)),
+                    Err(e) => {
+                        eprintln!("jobcheck: {}: {e}", a.name);
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            let base = table
+                .last()
+                .map(|(n, s)| (n.clone(), s.iter().map(|x| x.median()).collect::<Vec<_>>()));
+            println!(
+                "== interactive latency, medians of {runs} cycles (ratio to {})",
+                base.as_ref().map_or("-", |b| b.0.as_str())
+            );
+            for (name, samples) in &table {
+                for (i, s) in samples.iter().enumerate() {
+                    let ratio = base
+                        .as_ref()
+                        .and_then(|b| b.1.get(i))
+                        .filter(|m| !m.is_zero())
+                        .map_or(String::from("   -  "), |m| {
+                            format!("x{:5.2}", s.median().as_secs_f64() / m.as_secs_f64())
+                        });
+                    println!(
+                        "  {:<6} {:>8.3} ms  {ratio}  {}",
+                        name,
+                        s.median().as_secs_f64() * 1000.0,
+                        s.what
+                    );
                 }
             }
             ExitCode::SUCCESS
