@@ -355,18 +355,20 @@ impl Jobs {
     /// Reaps children that changed state, settles ended jobs, and prints what is due before
     /// the next prompt (finished and stopped background jobs).
     pub fn before_prompt(&mut self, vars: &mut Vars) {
-        if let Err(e) = self.control.reap() {
-            exec::report(&OpError::new("", e.to_string()));
-        }
+        self.reap_if_signalled();
         self.settle(vars);
         for notice in self.control.notices() {
             say(&notice);
         }
     }
 
-    /// Whether any job still holds `var`'s store (for tests and `env` consistency checks).
-    pub fn pending_stores(&self) -> usize {
-        self.stores.len()
+    /// Collects status changes if SIGCHLD said there are any.
+    pub fn reap_if_signalled(&mut self) {
+        if signals::take_child_flag()
+            && let Err(e) = self.control.reap()
+        {
+            exec::report(&OpError::new("", e.to_string()));
+        }
     }
 }
 

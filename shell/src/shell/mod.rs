@@ -126,7 +126,7 @@ impl Shell {
         if self.jobs.interactive() {
             // A background store that ended since the prompt was drawn commits before this
             // line runs, so the line sees it (its notice still waits for the next prompt).
-            let _ = self.jobs.control.reap();
+            self.jobs.reap_if_signalled();
             self.jobs.settle(&mut self.vars);
         }
         let control = self.run_command(line, &command);
