@@ -174,7 +174,11 @@ pub fn blocked_waiting_for_input(pid: i32) -> Option<bool> {
 /// `/proc/PID/syscall`; `None` if that file can't be read.
 pub fn blocked_waiting_for_child(pid: i32) -> Option<bool> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
-    let nr: i64 = text.split_whitespace().next()?.parse().ok()?;
+    let first = text.split_whitespace().next()?;
+    if first == "running" {
+        return Some(false);
+    }
+    let nr: i64 = first.parse().ok()?;
     Some(nr == libc::SYS_wait4 || nr == libc::SYS_waitid)
 }
 
