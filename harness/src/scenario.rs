@@ -3,7 +3,8 @@
 //! The format is documented in `fixtures/README.md`. Invariants: parsing is strict (an unknown
 //! step is an error with its line number); a step restricted to some shells (`type[fish] …`,
 //! `type[!fish] …`) runs only for them; every wait has a deadline; after the last step the
-//! universal checks run (terminal owned by a living shell, no leftover process).
+//! universal checks run (terminal owned by a living shell, no leftover process; for marsh, the
+//! reservoir directory agrees with `env`, or is gone once the shell has ended).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -473,6 +474,19 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
             .map_err(|f| prefix(f, "final check"))?;
     }
     s.check_clean(&[]).map_err(|f| prefix(f, "final check"))?;
+    if s.adapter().name == "marsh" {
+        // marsh's own universal check: its reservoir directory agrees with `env` while it
+        // lives (every job has been reported: the clean check above saw none left), and is gone
+        // once it has ended.
+        use std::os::unix::process::ExitStatusExt;
+        match s.try_status() {
+            None => s.check_reservoirs().map_err(|f| prefix(f, "final check"))?,
+            Some(st) if st.signal() != Some(libc::SIGKILL) => s
+                .check_runtime_removed()
+                .map_err(|f| prefix(f, "final check"))?,
+            Some(_) => {}
+        }
+    }
     let snapshot = (!snaps.is_empty()).then(|| {
         let mut text = String::new();
         for (i, sn) in snaps.iter().enumerate() {

@@ -808,6 +808,23 @@ impl Session {
         Ok(())
     }
 
+    /// After a marsh shell has ended (other than by SIGKILL, which leaves its directory for the
+    /// next marsh to reap), no session directory is left in its runtime directory.
+    pub fn check_runtime_removed(&mut self) -> Result<()> {
+        let runtime = self.dir().join("runtime");
+        let left: Vec<PathBuf> = std::fs::read_dir(&runtime)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(self.failure(&format!(
+                "the shell ended but left {left:?} in {}",
+                runtime.display()
+            )))
+        }
+    }
+
     /// The terminal belongs to the shell (call at a prompt).
     pub fn check_terminal_owned_by_shell(&mut self) -> Result<()> {
         self.wait_shell_foreground()
