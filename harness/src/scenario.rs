@@ -507,7 +507,11 @@ fn prefix(mut f: Failure, at: &str) -> Failure {
 }
 
 /// Filters applied to snapshot text (pids and such), as (regex, replacement).
-pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[(r"\[(\d+)\] \d+", "[$1] <pid>")];
+/// fish's `jobs` table rows carry the group id: `1       23424   0%      running sleep 30`.
+pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[
+    (r"\[(\d+)\] \d+", "[$1] <pid>"),
+    (r"(?m)^(\d+ +)\d+( +\d+%)", "$1<pgid>$2"),
+];
 
 /// Apply [`SNAPSHOT_FILTERS`] (for `jobcheck run`, which has no insta).
 pub fn filter_snapshot(text: &str) -> String {
@@ -551,5 +555,9 @@ mod tests {
     #[test]
     fn filters_pids() {
         assert_eq!(filter_snapshot("[1] 12345\n"), "[1] <pid>\n");
+        assert_eq!(
+            filter_snapshot("1       23424   0%      running sleep 30\n"),
+            "1       <pgid>   0%      running sleep 30\n"
+        );
     }
 }
