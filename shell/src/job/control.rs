@@ -533,6 +533,9 @@ impl<S: System> JobControl<S> {
                     .killpg(job.pgid(), Signal::SIGCONT)
                     .map_err(sys_err("killpg"))?;
                 self.table.mark_continued(n, false);
+                // The current job is no longer stopped: choose again, as bash does after `bg`
+                // (the newest running job wins when no job is stopped).
+                self.table.reset_current();
                 Ok(line)
             }
         }
