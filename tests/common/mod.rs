@@ -71,7 +71,12 @@ use jobcheck::{Adapter, Options, Session};
 
 /// The built-in adapter for `name` (bash and dash are always installed here).
 pub fn adapter(name: &str) -> Adapter {
-    jobcheck::shells::by_name(name).expect("adapter")
+    let mut a = jobcheck::shells::by_name(name).expect("adapter");
+    if name == "marsh" {
+        // The marsh this package just built, wherever PATH points.
+        a.program = env!("CARGO_BIN_EXE_marsh").into();
+    }
+    a
 }
 
 /// Directory holding this package's binaries (jobprobe, jobcheck).

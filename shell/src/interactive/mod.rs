@@ -52,7 +52,8 @@ fn editor(variables: Arc<Mutex<Vec<String>>>) -> Reedline {
         .with_edit_mode(Box::new(Emacs::new(keys)))
         .with_completer(Box::new(MarshCompleter { variables }))
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
-        .with_quick_completions(false);
+        .with_quick_completions(true)
+        .with_partial_completions(true);
     if let Some(path) = history_path() {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
