@@ -5,7 +5,7 @@
 //! (strings, tuples, lists and files are shared behind `Arc`) and `Send`, because a pipeline
 //! with a host program in the middle runs its upstream part on a second thread.
 
-mod fmt;
+pub mod fmt;
 
 use std::sync::Arc;
 

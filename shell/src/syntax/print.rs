@@ -1,24 +1,8 @@
 //! Printing syntax trees as canonical text that parses back to the same tree.
 
 use super::ast::*;
+pub use crate::value::fmt::write_quoted;
 use std::fmt::{self, Display, Formatter, Write};
-
-/// A string in single quotes, escaped so the lexer reads back the same text.
-pub fn write_quoted(s: &str, f: &mut impl Write) -> fmt::Result {
-    f.write_char('\'')?;
-    for c in s.chars() {
-        match c {
-            '\\' => f.write_str("\\\\")?,
-            '\'' => f.write_str("\\'")?,
-            '\n' => f.write_str("\\n")?,
-            '\t' => f.write_str("\\t")?,
-            '\r' => f.write_str("\\r")?,
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
-            c => f.write_char(c)?,
-        }
-    }
-    f.write_char('\'')
-}
 
 fn needs_quotes(text: &str) -> bool {
     text.is_empty()

@@ -81,9 +81,10 @@ pub fn write_float(x: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
 }
 
-/// A string literal in single quotes; backslash, quote and control characters escaped.
-pub fn write_quoted(s: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_str("'")?;
+/// A string literal in single quotes, escaped so the lexer reads back the same text: backslash,
+/// quote and control characters escaped.
+pub fn write_quoted(s: &str, f: &mut impl std::fmt::Write) -> fmt::Result {
+    f.write_char('\'')?;
     for c in s.chars() {
         match c {
             '\\' => f.write_str("\\\\")?,
@@ -92,10 +93,10 @@ pub fn write_quoted(s: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             '\t' => f.write_str("\\t")?,
             '\r' => f.write_str("\\r")?,
             c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
-            c => write!(f, "{c}")?,
+            c => f.write_char(c)?,
         }
     }
-    f.write_str("'")
+    f.write_char('\'')
 }
 
 fn write_file(file: &FileInfo, f: &mut fmt::Formatter<'_>) -> fmt::Result {
