@@ -277,12 +277,7 @@ impl Jobs {
             Ok(ForkResult::Parent { child }) => {
                 drop(done_write);
                 drop(ready_write);
-                // One byte, or end of file if the leader died first: either way it is safe now.
-                let mut byte = [0u8; 1];
-                while let Err(nix::errno::Errno::EINTR) =
-                    nix::unistd::read(ready_read.as_fd(), &mut byte)
-                {}
-                drop(ready_read);
+                wait_until_ready(ready_read, child);
                 let mut launch = Launch::new(line, foreground);
                 self.control.add_process(&mut launch, child, line);
                 let started = self.control.start(launch);
@@ -375,6 +370,41 @@ impl Jobs {
 impl Default for Jobs {
     fn default() -> Jobs {
         Jobs::new()
+    }
+}
+
+/// Waits for a new leader's "ready" byte (or the end of the pipe, if it died first). A leader
+/// stopped before it got there (`kill -STOP`, a debugger) would never write it: then the wait
+/// ends too, the stop unconsumed, and the foreground wait reports the job stopped.
+fn wait_until_ready(ready: OwnedFd, leader: Pid) {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    loop {
+        let mut fds = [PollFd::new(ready.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(20u8)) {
+            Ok(n) if n > 0 => {
+                let mut byte = [0u8; 1];
+                let _ = nix::unistd::read(ready.as_fd(), &mut byte);
+                return;
+            }
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return,
+        }
+        // Peek (WNOWAIT) at whether the leader stopped or ended, leaving the status for the
+        // job table.
+        // SAFETY: waitid fills `info`, zeroed first, and reports "nothing" as si_pid == 0.
+        let changed = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let r = libc::waitid(
+                libc::P_PID,
+                leader.as_raw() as libc::id_t,
+                &mut info,
+                libc::WSTOPPED | libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            );
+            r == 0 && info.si_pid() != 0
+        };
+        if changed {
+            return;
+        }
     }
 }
 
