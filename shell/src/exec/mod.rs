@@ -350,7 +350,8 @@ fn drive(source: &mut dyn Source, sink: &mut dyn Sink) -> Result<(), OpError> {
 /// Prints a command-stopping error as one line on stderr.
 pub fn report(e: &OpError) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "marsh: {e}");
+    let text = e.to_string();
+    let _ = writeln!(std::io::stderr().lock(), "marsh: {}", ops::one_line(&text));
 }
 
 fn stdout_is_terminal() -> bool {

@@ -82,6 +82,25 @@ impl fmt::Display for OpError {
 
 impl std::error::Error for OpError {}
 
+/// `text` with its control characters escaped (`\n`, `\t`, `\x1b`...): an error message quotes
+/// what the user typed, and must stay one line whatever that was.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Reports per-item errors to stderr and counts them, so the command's status can say that
 /// something went wrong while the stream went on.
 #[derive(Default, Debug)]
@@ -110,7 +129,12 @@ impl Reporter {
     /// Any other problem worth a line that does not stop the command.
     pub fn warning(&self, op: &str, message: &dyn fmt::Display) {
         self.errors.fetch_add(1, Ordering::Relaxed);
-        let _ = writeln!(std::io::stderr().lock(), "marsh: {op}: {message}");
+        let message = message.to_string();
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "marsh: {op}: {}",
+            one_line(&message)
+        );
     }
 
     pub fn error_count(&self) -> u64 {

@@ -304,7 +304,7 @@ pub fn report_parse_error(line: &str, e: &ParseError) {
         .get(..e.position.min(line.len()))
         .map_or(e.position, |s| s.chars().count());
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "marsh: {e}");
+    let _ = writeln!(err, "marsh: {}", crate::ops::one_line(&e.to_string()));
     let _ = writeln!(err, "  {line}");
     let _ = writeln!(err, "  {}^", " ".repeat(column));
 }
