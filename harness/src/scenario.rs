@@ -596,7 +596,10 @@ mod tests {
         assert_eq!(filter_snapshot("[2]     823\n"), "[2] <pid>\n");
         assert_eq!(filter_snapshot("[1] 12 13\n"), "[1] <pid>\n");
         assert_eq!(filter_snapshot("[1] + Running  x\n"), "[1] + Running  x\n");
-        assert_eq!(filter_snapshot("^Z[1] + Stopped  x\n"), "^Z[1] + Stopped  x\n");
+        assert_eq!(
+            filter_snapshot("^Z[1] + Stopped  x\n"),
+            "^Z[1] + Stopped  x\n"
+        );
         assert_eq!(
             filter_snapshot("wait: warning: job 1[2945] stopped"),
             "wait: warning: job 1[<pid>] stopped"
