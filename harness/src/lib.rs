@@ -11,6 +11,7 @@
 //! - [`session`]: a shell under a pty (input, waits, observation, checks, failure reports).
 //! - [`shells`]: shell adapters (built-in and TOML).
 //! - [`scenario`]: scenario files (parse, run one against one shell).
+//! - [`report`]: reports of a suite run (markdown conformance matrix, JUnit XML).
 //! - [`bench`]: ^C→prompt latency, jobcheck vs a raw poll loop.
 //! - [`probe`]: the `jobprobe` helper program.
 
@@ -19,6 +20,7 @@ pub mod probe;
 pub mod procfs;
 pub mod pty;
 pub mod reader;
+pub mod report;
 pub mod scenario;
 pub mod screen;
 pub mod session;

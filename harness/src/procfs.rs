@@ -158,6 +158,22 @@ fn input_syscalls() -> Vec<i64> {
     v
 }
 
+/// What `pid` is doing, from `/proc/PID/syscall`: `None` if unreadable, `Some(None)` if running
+/// (not in a system call), `Some(Some(nr))` if blocked in system call `nr`.
+pub fn blocked_syscall(pid: i32) -> Option<Option<i64>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+    let first = text.split_whitespace().next()?;
+    if first == "running" {
+        return Some(None);
+    }
+    first.parse().ok().map(Some)
+}
+
+/// Whether system call `nr` is one that waits for input (read, select, poll…).
+pub fn is_input_syscall(nr: i64) -> bool {
+    input_syscalls().contains(&nr)
+}
+
 /// Whether `pid` is blocked in a system call that waits for input (read, select, poll…), from
 /// `/proc/PID/syscall`; `None` if that file can't be read (then nobody can tell).
 pub fn blocked_waiting_for_input(pid: i32) -> Option<bool> {

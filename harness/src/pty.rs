@@ -97,6 +97,14 @@ pub fn foreground_pgrp(master: BorrowedFd<'_>) -> Option<i32> {
     nix::unistd::tcgetpgrp(master).ok().map(|p| p.as_raw())
 }
 
+/// Whether the terminal generates signals from keys (`ISIG` in its local modes); `None` if the
+/// modes cannot be read. A line editor turns it off (or not) while reading; a shell that hands
+/// the terminal to a job before restoring the job's modes leaves a window where ^Z is a byte.
+pub fn isig(fd: BorrowedFd<'_>) -> Option<bool> {
+    let t = nix::sys::termios::tcgetattr(fd).ok()?;
+    Some(t.local_flags.contains(nix::sys::termios::LocalFlags::ISIG))
+}
+
 /// Write all of `bytes` to the master (retrying on EINTR/EAGAIN).
 pub fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> std::io::Result<()> {
     while !bytes.is_empty() {

@@ -53,6 +53,8 @@ pub enum Action {
     WaitOutput(String),
     WaitFg(Vec<String>),
     WaitBg(Vec<String>),
+    WaitProcess(String),
+    WaitBusy,
     WaitJob {
         stopped: bool,
         count: usize,
@@ -65,6 +67,9 @@ pub enum Action {
     ExpectNoOutput(String),
     ExpectStatus(String),
     ExpectJobs(Vec<JobState>),
+    /// The session's processes other than a living shell are exactly these commands (empty:
+    /// none); they are then killed, so the final checks see a clean session.
+    ExpectSurvivors(Vec<String>),
     Snapshot,
     CheckClean,
     CheckTty,
@@ -246,6 +251,8 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
             ("wait", ["bg", cmds @ ..]) if !cmds.is_empty() => {
                 Action::WaitBg(cmds.iter().map(|s| s.to_string()).collect())
             }
+            ("wait", ["busy"]) => Action::WaitBusy,
+            ("wait", ["process", cmd]) => Action::WaitProcess(cmd.to_string()),
             ("wait", ["stopped", n]) => Action::WaitJob {
                 stopped: true,
                 count: n.parse().map_err(|_| err("bad count"))?,
@@ -270,6 +277,12 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
                     .filter(|s| **s != "none")
                     .map(|s| parse_state(s).ok_or_else(|| err("unknown job state")))
                     .collect::<Result<_, _>>()?,
+            ),
+            ("expect", ["survivors", cmds @ ..]) if !cmds.is_empty() => Action::ExpectSurvivors(
+                cmds.iter()
+                    .filter(|c| **c != "none")
+                    .map(|c| c.to_string())
+                    .collect(),
             ),
             ("snapshot", []) => Action::Snapshot,
             ("check", ["clean"]) => Action::CheckClean,
@@ -405,6 +418,17 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
                 let c: Vec<&str> = cmds.iter().map(String::as_str).collect();
                 job = Some(s.wait_background_job(&c).map_err(|f| prefix(f, &at))?);
             }
+            Action::WaitBusy => s.wait_busy().map_err(|f| prefix(f, &at))?,
+            Action::WaitProcess(cmd) => {
+                let shell_pid = s.shell_pid();
+                s.wait_until(&format!("a process running {cmd}"), |s| {
+                    s.processes()
+                        .iter()
+                        .any(|p| p.pid != shell_pid && &p.comm == cmd)
+                        .then_some(())
+                })
+                .map_err(|f| prefix(f, &at))?;
+            }
             Action::WaitJob { stopped, count } => {
                 let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;
                 if *stopped {
@@ -461,6 +485,35 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
                     return Err(fail(&s, format!("jobs {got:?}, expected states {want:?}")));
                 }
             }
+            Action::ExpectSurvivors(want) => {
+                let mut want = want.clone();
+                want.sort();
+                let shell_pid = s.shell_pid();
+                let others = |s: &Session| -> Vec<crate::procfs::Proc> {
+                    s.processes()
+                        .into_iter()
+                        .filter(|p| p.pid != shell_pid)
+                        .collect()
+                };
+                let found = s.wait_until("the expected survivors", |s| {
+                    let mut got: Vec<String> = others(s).into_iter().map(|p| p.comm).collect();
+                    got.sort();
+                    (got == want).then_some(())
+                });
+                if let Err(f) = found {
+                    let table = crate::procfs::format_table(&s.processes());
+                    return Err(prefix(
+                        f,
+                        &format!("{at}: survivors are not exactly {want:?}:\n{table}"),
+                    ));
+                }
+                for p in others(&s) {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(p.pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+            }
             Action::Snapshot => snaps.push(s.screen()),
             Action::CheckClean => s.check_clean(&[]).map_err(|f| prefix(f, &at))?,
             Action::CheckTty => s
@@ -508,9 +561,11 @@ fn prefix(mut f: Failure, at: &str) -> Failure {
 
 /// Filters applied to snapshot text (pids and such), as (regex, replacement).
 /// fish's `jobs` table rows carry the group id: `1       23424   0%      running sleep 30`.
+/// ksh93 prints `[1]     823`, mksh every member's pid, bash `job 1[2945] stopped`.
 pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[
-    (r"\[(\d+)\] \d+", "[$1] <pid>"),
-    (r"(?m)^(\d+ +)\d+( +\d+%)", "$1<pgid>$2"),
+    (r"(?m)^\[(\d+)\](?:[ \t]+\d+)+[ \t]*$", "[$1] <pid>"),
+    (r"(job \d+)\[\d+\]", "$1[<pid>]"),
+    (r"(?m)^(\d+) +-?\d+ +(\d+%) +", "$1  <pgid>  $2  "),
 ];
 
 /// Apply [`SNAPSHOT_FILTERS`] (for `jobcheck run`, which has no insta).
@@ -557,7 +612,18 @@ mod tests {
         assert_eq!(filter_snapshot("[1] 12345\n"), "[1] <pid>\n");
         assert_eq!(
             filter_snapshot("1       23424   0%      running sleep 30\n"),
-            "1       <pgid>   0%      running sleep 30\n"
+            "1  <pgid>  0%  running sleep 30\n"
+        );
+        assert_eq!(filter_snapshot("[2]     823\n"), "[2] <pid>\n");
+        assert_eq!(filter_snapshot("[1] 12 13\n"), "[1] <pid>\n");
+        assert_eq!(filter_snapshot("[1] + Running  x\n"), "[1] + Running  x\n");
+        assert_eq!(
+            filter_snapshot("^Z[1] + Stopped  x\n"),
+            "^Z[1] + Stopped  x\n"
+        );
+        assert_eq!(
+            filter_snapshot("wait: warning: job 1[2945] stopped"),
+            "wait: warning: job 1[<pid>] stopped"
         );
     }
 }

@@ -122,6 +122,8 @@ pub struct Session {
     last_prompt: u64,
     prompt_scan: usize,
     last_prompt_start: usize,
+    /// Whether the terminal had ISIG on while the shell read its last line (`None`: unknown).
+    prompt_isig: Option<bool>,
     mark: usize,
     torn_down: bool,
     declared: Vec<i32>,
@@ -266,6 +268,7 @@ impl Session {
             last_prompt: 0,
             prompt_scan: 0,
             last_prompt_start: 0,
+            prompt_isig: None,
             mark: 0,
             torn_down: false,
             declared: Vec::new(),
@@ -511,6 +514,7 @@ impl Session {
                 // The prompt came after the echo in the same output stream.
                 self.pending_echo = None;
                 self.wait_reading_input(deadline)?;
+                self.prompt_isig = self.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
                 Ok(n)
             }
             None => Err(self.failure(&format!(
@@ -518,6 +522,30 @@ impl Session {
                 self.prompt_re.as_str()
             ))),
         }
+    }
+
+    /// Wait until the shell is busy running a line (not blocked reading input) and the terminal
+    /// turns ^C/^Z into signals: a key sent before that may reach a line editor as a plain byte
+    /// (mksh's editor reads with ISIG off).
+    ///
+    /// Busy means: ISIG on, and the shell blocked in a system call (a ^C that arrives while it
+    /// still runs shell code can be lost: seen with fish before `wait`), which is not an input
+    /// wait, unless its line editor reads with ISIG off (marsh, mksh), where ISIG on already
+    /// tells the line is running (marsh waits for jobs in epoll_wait).
+    pub fn wait_busy(&mut self) -> Result<()> {
+        let pid = self.shell_pid;
+        let editor_isig = self.prompt_isig != Some(false);
+        self.wait_until("the shell to run the line with ISIG on", |s| {
+            let master = s.master.as_ref()?;
+            if pty::isig(master.as_fd()) == Some(false) {
+                return None;
+            }
+            match procfs::blocked_syscall(pid) {
+                None => Some(()),
+                Some(None) => None,
+                Some(Some(nr)) => (!editor_isig || !procfs::is_input_syscall(nr)).then_some(()),
+            }
+        })
     }
 
     /// Wait until the shell is blocked waiting for input (read/select/poll, from
@@ -613,8 +641,8 @@ impl Session {
     }
 
     /// Wait until the terminal's foreground group is not the shell's and its live processes have
-    /// exactly the commands `comms` (in any order), i.e. the job has exec'd its programs.
-    /// Returns the job's pgid.
+    /// exactly the commands `comms` (in any order), i.e. the job has exec'd its programs, and the
+    /// terminal turns ^C/^Z into signals (ISIG). Returns the job's pgid.
     pub fn wait_foreground_job(&mut self, comms: &[&str]) -> Result<i32> {
         let mut want: Vec<String> = comms.iter().map(|s| s.to_string()).collect();
         want.sort();
@@ -630,7 +658,13 @@ impl Session {
                 .map(|p| p.comm)
                 .collect();
             have.sort();
-            (have == want).then_some(g)
+            if have != want {
+                return None;
+            }
+            // ksh93 at times hands the terminal over before it restores the modes with ISIG
+            // (seen: a ^Z sent then was not a signal): the job is ready once keys are signals.
+            let master = s.master.as_ref()?;
+            (pty::isig(master.as_fd()) != Some(false)).then_some(g)
         })
     }
 
@@ -715,7 +749,10 @@ impl Session {
         self.type_line(line)?;
         let from = self.mark;
         self.wait_prompt()?;
-        let out = self.shared.lock().output[from..self.last_prompt_start].to_vec();
+        // A line editor that redraws its prompt after an asynchronous job notice (zsh, fish)
+        // can show a numbered prompt that began before the typed line: no output then.
+        let end = self.last_prompt_start.max(from);
+        let out = self.shared.lock().output[from..end].to_vec();
         let text = strip_ansi(&out);
         let mut lines = text.lines();
         let first = lines.next().unwrap_or("");

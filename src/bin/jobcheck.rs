@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use jobcheck::report::{self, Pair, RunInfo, RunResult, ShellInfo};
 use jobcheck::scenario::{self, Verdict};
 use jobcheck::{Adapter, Options};
 
@@ -32,6 +33,16 @@ enum Cmd {
         /// Directory of scenario files.
         #[arg(long, default_value = "fixtures")]
         fixtures: PathBuf,
+        /// Where to write the markdown conformance matrix (default: ARTIFACTS/conformance.md).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
+        /// Where to write JUnit XML (default: ARTIFACTS/junit.xml).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Directory for the asciicast recordings of failures and the default reports
+        /// (default: $JOBCHECK_ARTIFACTS, else target/jobcheck).
+        #[arg(long, value_name = "DIR")]
+        artifacts: Option<PathBuf>,
         /// Scenario names (e.g. posix/stop-pipeline-one-job); default: all.
         scenarios: Vec<String>,
     },
@@ -64,6 +75,48 @@ fn adapter(name: &str) -> Result<Adapter, String> {
         return Adapter::load(std::path::Path::new(name));
     }
     jobcheck::shells::by_name(name).ok_or_else(|| format!("unknown shell {name}"))
+}
+
+/// Run one pair once: the scenario, then its snapshot (if any) against the accepted one.
+fn run_one(
+    scn: &scenario::Scenario,
+    a: &Adapter,
+    opts: Options,
+    snap_dir: &std::path::Path,
+) -> Result<(), jobcheck::Failure> {
+    let o = scenario::run(scn, a, opts)?;
+    let name = scenario::snapshot_name(scn, &a.name);
+    match (o.snapshot, scenario::read_snapshot(snap_dir, &name)) {
+        (Some(got), Some(want)) => {
+            let got = scenario::filter_snapshot(&got);
+            if got.trim_end() != want.trim_end() {
+                return Err(jobcheck::Failure {
+                    message: format!("snapshot {name} differs"),
+                    report: format!("--- expected:\n{want}\n--- got:\n{got}"),
+                });
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `jobcheck run …` as typed (program name without its directory), for the report header.
+fn command_line() -> String {
+    let mut args = std::env::args();
+    let prog = args
+        .next()
+        .map(|p| {
+            std::path::Path::new(&p)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or(p)
+        })
+        .unwrap_or_else(|| "jobcheck".into());
+    std::iter::once(prog)
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn main() -> ExitCode {
@@ -172,8 +225,18 @@ fn main() -> ExitCode {
             shells,
             repeat,
             fixtures,
+            markdown,
+            junit,
+            artifacts,
             scenarios,
         } => {
+            if let Some(dir) = &artifacts {
+                // SAFETY: single-threaded at this point.
+                unsafe { std::env::set_var("JOBCHECK_ARTIFACTS", dir) };
+            }
+            let out_dir = jobcheck::session::artifacts_dir();
+            let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
+            let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
             let all = match scenario::load_dir(&fixtures) {
                 Ok(s) => s,
                 Err(e) => {
@@ -207,70 +270,108 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            let started = Instant::now();
             let snap_dir = fixtures.join("snapshots");
-            let (mut pass, mut fail, mut skip, mut bug) = (0, 0, 0, 0);
+            let mut infos = Vec::new();
+            let mut pairs = Vec::new();
             for a in &adapters {
                 let avail = a.availability();
+                infos.push(ShellInfo {
+                    name: a.name.clone(),
+                    version: avail.clone(),
+                });
                 for scn in &chosen {
                     let label = format!("{}::{}", scn.name, a.name);
-                    if let Some(why) = scenario::skip_reason(scn, a, &avail) {
+                    let mut pair = Pair {
+                        scenario: scn.name.clone(),
+                        shell: a.name.clone(),
+                        verdict: scn
+                            .annotations
+                            .get(&a.name)
+                            .map(|x| (x.verdict, x.reason.clone())),
+                        skipped: scenario::skip_reason(scn, a, &avail),
+                        runs: Vec::new(),
+                    };
+                    if let Some(why) = &pair.skipped {
                         println!("SKIP  {label}  ({why})");
-                        skip += 1;
+                        pairs.push(pair);
                         continue;
                     }
-                    let verdict = scn.annotations.get(&a.name).map(|x| x.verdict);
+                    let verdict = pair.verdict.as_ref().map(|v| v.0);
                     for i in 0..repeat.max(1) {
                         let t = Instant::now();
                         let opts = Options {
                             path_prepend: path_prepend.clone(),
                             ..Options::default()
                         };
-                        let r = scenario::run(scn, a, opts).and_then(|o| {
-                            let name = scenario::snapshot_name(scn, &a.name);
-                            match (o.snapshot, scenario::read_snapshot(&snap_dir, &name)) {
-                                (Some(got), Some(want)) => {
-                                    let got = scenario::filter_snapshot(&got);
-                                    if got.trim_end() != want.trim_end() {
-                                        return Err(jobcheck::Failure {
-                                            message: format!("snapshot {name} differs"),
-                                            report: format!(
-                                                "--- expected:\n{want}\n--- got:\n{got}"
-                                            ),
-                                        });
-                                    }
-                                    Ok(())
-                                }
-                                _ => Ok(()),
-                            }
-                        });
+                        let r = run_one(scn, a, opts, &snap_dir);
                         let run = if repeat > 1 {
                             format!(" #{}", i + 1)
                         } else {
                             String::new()
                         };
                         let ms = t.elapsed().as_secs_f64() * 1000.0;
-                        match (r, verdict) {
-                            (Ok(()), _) => {
-                                println!("PASS  {label}{run}  {ms:.0} ms");
-                                pass += 1;
-                            }
-                            (Err(_), Some(Verdict::Bug)) => {
+                        match (&r, verdict) {
+                            (Ok(()), Some(Verdict::Bug)) => {
                                 println!(
-                                    "BUG   {label}{run}  (known: {})",
-                                    scn.annotations[&a.name].reason
+                                    "BUG   {label}{run}  {ms:.0} ms (known bug, passed this time)"
                                 );
-                                bug += 1;
                             }
-                            (Err(f), _) => {
-                                println!("FAIL  {label}{run}  {ms:.0} ms\n{f}");
-                                fail += 1;
-                            }
+                            (Ok(()), _) => println!("PASS  {label}{run}  {ms:.0} ms"),
+                            (Err(_), Some(Verdict::Bug)) => println!(
+                                "BUG   {label}{run}  (known: {})",
+                                scn.annotations[&a.name].reason
+                            ),
+                            (Err(f), _) => println!("FAIL  {label}{run}  {ms:.0} ms\n{f}"),
                         }
+                        pair.runs.push(RunResult {
+                            passed: r.is_ok(),
+                            millis: ms,
+                            failure: r.err().map(|f| f.to_string()),
+                        });
                     }
+                    pairs.push(pair);
                 }
             }
-            println!("\n{pass} passed, {fail} failed, {bug} known bugs, {skip} skipped");
-            if fail > 0 {
+            let seconds = started.elapsed().as_secs_f64();
+            let titles: Vec<(String, String)> = chosen
+                .iter()
+                .map(|s| (s.name.clone(), s.title.clone()))
+                .collect();
+            let info = RunInfo {
+                command: command_line(),
+                repeat,
+                seconds,
+            };
+            let md = report::markdown(&infos, &titles, &pairs, &info);
+            let xml = report::junit(&infos, &pairs);
+            for (path, text) in [(&markdown, md), (&junit, xml)] {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                if let Err(e) = std::fs::write(path, text) {
+                    eprintln!("jobcheck: {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+            println!();
+            let mut failing = 0;
+            for s in &infos {
+                let c = report::counts(&pairs, &s.name);
+                failing += c.fail + c.flaky;
+                println!(
+                    "{:<6} {:>3} pass {:>3} OK {:>3} BUG {:>3} n/a {:>3} flaky {:>3} FAIL",
+                    s.name, c.pass, c.ok, c.bug, c.na, c.flaky, c.fail
+                );
+            }
+            println!(
+                "\n{} pairs in {seconds:.1} s; matrix: {}; JUnit: {}; recordings of failures: {}",
+                pairs.len(),
+                markdown.display(),
+                junit.display(),
+                out_dir.display()
+            );
+            if failing > 0 {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS

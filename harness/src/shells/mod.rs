@@ -211,6 +211,10 @@ pub fn parse_posix_jobs(text: &str) -> Vec<JobEntry> {
         r"^\[(?P<num>\d+)\]\s*(?P<mark>[+-])?\s+(?P<state>(?:Running|Stopped|Done|Terminated|Killed|Interrupt|Hangup|Exit|running|suspended|done|terminated|killed|interrupt|hangup|exit|continued)(?:\s*\([^)]*\)|\(\d+\))?)\s+(?P<cmd>.*?)\s*$",
     )
     .expect("jobs regex");
+    let member = regex::Regex::new(
+        r"^\s+(?P<state>(?:Running|Stopped|Done|Terminated|Killed|Interrupt|Hangup|Exit|running|suspended|done|terminated|killed|interrupt|hangup|exit|continued)(?:\s*\([^)]*\)|\(\d+\))?)\s+(?P<cmd>.*?)\s*$",
+    )
+    .expect("jobs member regex");
     let mut out: Vec<JobEntry> = Vec::new();
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
@@ -228,6 +232,22 @@ pub fn parse_posix_jobs(text: &str) -> Vec<JobEntry> {
             if cont.starts_with('|') {
                 last.command.push(' ');
                 last.command.push_str(cont);
+            } else if let Some(c) = member.captures(line) {
+                // zsh and mksh list a pipeline's members with their own states
+                // (`[1] + Done  echo x |` / `      Stopped (signal)  jobprobe stop`): the job is
+                // as alive as its most alive member.
+                let state = normalise(&c["state"]);
+                let rank = |s: &JobState| match s {
+                    JobState::Running => 2,
+                    JobState::Stopped => 1,
+                    _ => 0,
+                };
+                if rank(&state) > rank(&last.state) {
+                    last.state = state;
+                    last.state_text = c["state"].to_string();
+                }
+                last.command.push(' ');
+                last.command.push_str(c["cmd"].trim());
             }
         }
     }
@@ -344,13 +364,20 @@ fn builtin_defaults() -> Vec<Adapter> {
         Adapter {
             name: "zsh".into(),
             program: "zsh".into(),
-            args: strs(&["-f", "-o", "promptsubst", "-i"]),
+            // -d: no global rc files; the only rc file is ours ($ZDOTDIR/.zshrc). The counter
+            // grows in precmd (before each fresh prompt), not when PS1 is expanded: zsh redraws
+            // the prompt after an asynchronous job notice, and a redraw must keep its number.
+            args: strs(&["-d", "-o", "promptsubst", "-i"]),
             term: "dumb".into(),
             prompt: "zsh {n}$ ".into(),
             version_args: strs(&["--version"]),
             jobs_style: JobsStyle::Posix,
-            env: env(&[("PS1", "zsh $((++JC_N))$ ")]),
-            files: BTreeMap::new(),
+            env: env(&[("ZDOTDIR", "{home}")]),
+            files: [(
+                ".zshrc".to_string(),
+                "precmd() { (( ++JC_N )) }\nPS1='zsh ${JC_N}$ '\n".to_string(),
+            )]
+            .into(),
             status_command: Some("echo $?".into()),
             status_pattern: None,
         },
@@ -397,7 +424,10 @@ fn builtin_defaults() -> Vec<Adapter> {
                 "--no-config",
                 "-i",
                 "-C",
-                "function fish_prompt; set -g JC_N (math $JC_N + 1); printf 'fish %s$ ' $JC_N; end",
+                // The counter grows on the fish_prompt event (a fresh prompt), not in
+                // fish_prompt itself, which fish also runs to repaint the same prompt.
+                "function jc_count --on-event fish_prompt; set -g JC_N (math $JC_N + 1); end; \
+                 function fish_prompt; printf 'fish %s$ ' $JC_N; end",
             ]),
             term: "dumb".into(),
             prompt: "fish {n}$ ".into(),
@@ -440,6 +470,13 @@ mod tests {
         );
         let zsh = "[1]  + suspended  sleep 30\n";
         assert_eq!(parse_posix_jobs(zsh)[0].state, JobState::Stopped);
+        let zsh =
+            "[1]  + done                echo x | \n       suspended (signal)  jobprobe stop\n";
+        let e = parse_posix_jobs(zsh);
+        assert_eq!((e.len(), e[0].state.clone()), (1, JobState::Stopped));
+        let mksh =
+            "[1] + Done                 \\echo x |\n      Stopped (signal)     \\jobprobe stop\n";
+        assert_eq!(parse_posix_jobs(mksh)[0].state, JobState::Stopped);
         let dashtty = "[1] + Stopped (tty input)        cat\n";
         assert_eq!(parse_posix_jobs(dashtty)[0].command, "cat");
     }
