@@ -279,9 +279,7 @@ impl Jobs {
                 drop(ready_write);
                 // One byte, or end of file if the leader died first: either way it is safe now.
                 let mut byte = [0u8; 1];
-                while let Err(nix::errno::Errno::EINTR) =
-                    nix::unistd::read(ready_read.as_fd(), &mut byte)
-                {}
+                while let Err(nix::errno::Errno::EINTR) = nix::unistd::read(ready_read.as_fd(), &mut byte) {}
                 drop(ready_read);
                 let mut launch = Launch::new(line, foreground);
                 self.control.add_process(&mut launch, child, line);
