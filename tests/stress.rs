@@ -64,17 +64,13 @@ fn drain_prompts(s: &mut Session) {
 /// x's count, the STATUS it showed (if this listing is the first after the command), the text.
 fn env_sync(s: &mut Session) -> (Option<u64>, Option<i32>, String) {
     let mut first = true;
+    let status_re = regex::Regex::new(r"(?m)^STATUS = (-?\d+)").unwrap();
+    let count_re = regex::Regex::new(r"(?m)^x = reservoir (\d+) items").unwrap();
     for _ in 0..5 {
         let out = s.run("env").expect("env");
-        let status = regex::Regex::new(r"(?m)^STATUS = (-?\d+)")
-            .unwrap()
-            .captures(&out)
-            .map(|c| c[1].parse().unwrap());
+        let status = status_re.captures(&out).map(|c| c[1].parse().unwrap());
         if status.is_some() {
-            let count = regex::Regex::new(r"(?m)^x = reservoir (\d+) items")
-                .unwrap()
-                .captures(&out)
-                .map(|c| c[1].parse().unwrap());
+            let count = count_re.captures(&out).map(|c| c[1].parse().unwrap());
             return (count, if first { status } else { None }, out);
         }
         first = false;
@@ -497,13 +493,16 @@ fn random_line() -> impl Strategy<Value = String> {
 /// Harmless by construction: no path, no `exit`, no `kill` but of job specs, no endless `gen`.
 fn harmless(line: &str) -> bool {
     let endless_gen = regex::Regex::new(r"\bgen(\s*$|\s+[^1-9\s])").unwrap();
-    !line.contains('/')
-        && !line.contains('~')
-        && !line.contains("exit")
-        && !regex::Regex::new(r"\bkill\s+[^%]").unwrap().is_match(line)
-        && !endless_gen.is_match(line)
-        && !(line.contains("timer") && line.contains('&'))
-        && !line.contains("wait") // `wait` on `sleep 30 &` waits 30 s; covered by the model
+    let kill_not_job = regex::Regex::new(r"\bkill\s+[^%]").unwrap();
+    let bad = line.contains('/')
+        || line.contains('~')
+        || line.contains("exit")
+        || kill_not_job.is_match(line)
+        || endless_gen.is_match(line)
+        || (line.contains("timer") && line.contains('&'))
+        // `wait` on `sleep 30 &` waits 30 s (the model test covers `wait`).
+        || line.contains("wait");
+    !bad
 }
 
 /// Kill every job, wait until only the shell is left, and check the reservoirs.
