@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jobcheck::{JobState, Key, Options, Session};
+use jobcheck::{JobEntry, JobState, Key, Options, Session};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
@@ -71,6 +71,28 @@ enum End {
     CtrlZ,
 }
 
+/// How a builtin names its job.
+#[derive(Clone, Copy, Debug)]
+enum Spec {
+    /// `%N`, N the number of the i-th suitable job (modulo).
+    Num(usize),
+    /// No argument: the current job.
+    Bare,
+    /// `%+` or `%%`: the current job.
+    Plus(bool),
+    /// `%-`: the previous job.
+    Minus,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    prop_oneof![
+        6 => (0usize..4).prop_map(Spec::Num),
+        2 => Just(Spec::Bare),
+        1 => any::<bool>().prop_map(Spec::Plus),
+        1 => Just(Spec::Minus),
+    ]
+}
+
 #[derive(Clone, Debug)]
 enum Action {
     FgShort(Short),
@@ -81,9 +103,9 @@ enum Action {
     BgSleep,
     BgLong(Long),
     /// `fg` (job index; `None`: bare `fg`, the current job), pause, then a key.
-    Fg(Option<usize>, u8, End),
-    Bg(Option<usize>),
-    Kill(usize),
+    Fg(Spec, u8, End),
+    Bg(Spec),
+    Kill(Spec),
     Wait(Option<usize>),
     Jobs,
     Read(usize),
@@ -133,9 +155,9 @@ fn action() -> impl Strategy<Value = Action> {
         2 => short().prop_map(Action::BgShort),
         1 => Just(Action::BgSleep),
         2 => long().prop_map(Action::BgLong),
-        2 => (idx.clone(), 0u8..40, end()).prop_map(|(i, p, e)| Action::Fg(i, p, e)),
-        2 => idx.clone().prop_map(Action::Bg),
-        2 => (0usize..4).prop_map(Action::Kill),
+        2 => (spec(), 0u8..40, end()).prop_map(|(i, p, e)| Action::Fg(i, p, e)),
+        2 => spec().prop_map(Action::Bg),
+        2 => spec().prop_map(Action::Kill),
         1 => idx.prop_map(Action::Wait),
         1 => Just(Action::Jobs),
         1 => (0usize..2).prop_map(Action::Read),
@@ -430,6 +452,33 @@ impl Run<'_> {
         }
     }
 
+    /// The job `spec` names and its text, if it is one `pred` accepts. Current and previous
+    /// are used only while the model is sure of them (every job Running or Stopped, marks
+    /// checked).
+    fn resolve(&self, spec: Spec, pred: impl Fn(&MJob) -> bool) -> Option<(u32, String)> {
+        let sure = !self.m.marks_unsure
+            && self
+                .m
+                .jobs
+                .iter()
+                .all(|j| matches!(j.st, St::Running | St::Stopped));
+        let ok = |n: u32| self.m.job(n).is_some_and(&pred);
+        match spec {
+            Spec::Num(i) => self.pick(i, &pred).map(|n| (n, format!("%{n}"))),
+            Spec::Bare if sure => self
+                .m
+                .current
+                .filter(|&n| ok(n))
+                .map(|n| (n, String::new())),
+            Spec::Plus(pct) if sure => {
+                let t = if pct { "%%" } else { "%+" };
+                self.m.current.filter(|&n| ok(n)).map(|n| (n, t.into()))
+            }
+            Spec::Minus if sure => self.m.previous.filter(|&n| ok(n)).map(|n| (n, "%-".into())),
+            _ => None,
+        }
+    }
+
     fn pick(&self, i: usize, pred: impl Fn(&MJob) -> bool) -> Option<u32> {
         let c: Vec<u32> = self
             .m
@@ -557,21 +606,11 @@ impl Run<'_> {
                 self.m.reset_current();
             }
             Action::Fg(i, pause, e) => {
-                let target = match i {
-                    Some(i) => self.pick(*i, |j| j.long && j.st != St::Ended),
-                    None => self
-                        .m
-                        .current
-                        .filter(|&c| self.m.job(c).is_some_and(|j| j.long && j.st != St::Ended)),
-                };
-                let Some(n) = target else {
+                let Some((n, arg)) = self.resolve(*i, |j| j.long && j.st != St::Ended) else {
                     return self.act(&Action::Jobs);
                 };
                 let job = self.m.job(n).unwrap().clone();
-                let line = match i {
-                    Some(_) => format!("fg %{n}"),
-                    None => "fg".into(),
-                };
+                let line = format!("fg {arg}").trim_end().to_string();
                 self.step(format!("type {line}"));
                 self.s.type_line(&line).map_err(f)?;
                 self.step(format!("wait fg {}", job.comms.join(" ")));
@@ -588,17 +627,10 @@ impl Run<'_> {
                 self.after_fg_key(job, *e);
             }
             Action::Bg(i) => {
-                let target = match i {
-                    Some(i) => self.pick(*i, |j| j.st == St::Stopped),
-                    None => self.m.current.filter(|&c| self.m.is_stopped(c)),
-                };
-                let Some(n) = target else {
+                let Some((n, arg)) = self.resolve(*i, |j| j.st == St::Stopped) else {
                     return self.act(&Action::Jobs);
                 };
-                let line = match i {
-                    Some(_) => format!("bg %{n}"),
-                    None => "bg".into(),
-                };
+                let line = format!("bg {arg}").trim_end().to_string();
                 self.type_prompt(&line)?;
                 let job = self.m.job(n).unwrap().clone();
                 let count = self.s.group(job.pgid).len();
@@ -615,10 +647,14 @@ impl Run<'_> {
                 }
             }
             Action::Kill(i) => {
-                let Some(n) = self.pick(*i, |j| j.long && j.st != St::Ended) else {
+                let spec = match i {
+                    Spec::Bare => Spec::Plus(false),
+                    s => *s,
+                };
+                let Some((n, arg)) = self.resolve(spec, |j| j.long && j.st != St::Ended) else {
                     return self.act(&Action::Jobs);
                 };
-                self.type_prompt(&format!("kill %{n}"))?;
+                self.type_prompt(&format!("kill {arg}"))?;
                 let pgid = self.m.job(n).unwrap().pgid;
                 self.step("pause 300ms");
                 self.wait_group_gone(pgid)?;
@@ -693,9 +729,14 @@ impl Run<'_> {
         let listed = self.s.jobs().map_err(f)?;
         let mut want_states = Vec::new();
         let mut reported = Vec::new();
-        let mut li = listed.iter().peekable();
+        // By number, the last line winning: a job that ended while `jobs` ran is listed
+        // Running and then announced Done by the notices printed before the next prompt.
+        let mut by_number: BTreeMap<u32, &JobEntry> = BTreeMap::new();
+        for e in &listed {
+            by_number.insert(e.number, e);
+        }
         for j in &self.m.jobs {
-            let e = li.peek().filter(|e| e.number == j.number);
+            let e = by_number.remove(&j.number);
             let ok = match (j.st, e.map(|e| &e.state)) {
                 (St::Running, Some(JobState::Running)) => true,
                 (St::Stopped, Some(JobState::Stopped)) => true,
@@ -721,10 +762,9 @@ impl Run<'_> {
             }
             if let Some(e) = e {
                 want_states.push(format!("{:?}", e.state));
-                li.next();
             }
         }
-        if let Some(e) = li.next() {
+        if let Some((_, e)) = by_number.into_iter().next() {
             return Err(format!(
                 "jobs lists {e:?}, not in the model {:?}",
                 self.m.jobs
