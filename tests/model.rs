@@ -394,6 +394,29 @@ impl Run<'_> {
         }
     }
 
+    /// The shell numbered a new job `n`: jobs the model still holds as possibly done, numbered
+    /// `n` or above, were reported meanwhile (a notice before some prompt) and are gone.
+    fn adopt_number(&mut self, n: u32) -> R {
+        let gone: Vec<u32> = self
+            .m
+            .jobs
+            .iter()
+            .filter(|j| j.number >= n && matches!(j.st, St::MaybeDone | St::Ended))
+            .map(|j| j.number)
+            .collect();
+        for g in gone {
+            self.m.remove(g);
+        }
+        if n != self.m.next_number() {
+            return Err(format!(
+                "the shell numbered a new job {n}, the model says {} (model {:?})",
+                self.m.next_number(),
+                self.m.jobs
+            ));
+        }
+        Ok(())
+    }
+
     /// The pgid of the job a `[n] pid` notice names.
     fn bg_pgid(&mut self, out: &str) -> R<(u32, i32)> {
         let re = regex::Regex::new(r"\[(\d+)\] (\d+)").unwrap();
@@ -520,7 +543,8 @@ impl Run<'_> {
                 if matches!(l, Long::Probe) {
                     self.s.wait_output("jobprobe: ready").map_err(f)?;
                 }
-                let job = MJob {
+                let from = self.s.output().len();
+                let mut job = MJob {
                     number: self.m.next_number(),
                     pgid,
                     st: St::Running,
@@ -530,6 +554,18 @@ impl Run<'_> {
                     cmd: line,
                 };
                 self.press(*pause, *e)?;
+                if let End::CtrlZ = e {
+                    // Its number shows only now, in the stop notice.
+                    let out = jobcheck::session::strip_ansi(&self.s.output()[from..]);
+                    let re = regex::Regex::new(r"\[(\d+)\][+-]?\s+Stopped").unwrap();
+                    let n: u32 = re
+                        .captures_iter(&out)
+                        .last()
+                        .map(|c| c[1].parse().unwrap())
+                        .ok_or_else(|| format!("no stop notice after ^Z in {out:?}"))?;
+                    self.adopt_number(n)?;
+                    job.number = n;
+                }
                 self.after_fg_key(job, *e);
             }
             Action::BgShort(sh) => {
@@ -537,12 +573,7 @@ impl Run<'_> {
                 let st = store.map(|(v, ap, n)| (self.m.start_store(v, ap), n));
                 let out = self.type_prompt(&format!("{line} &"))?;
                 let (n, pgid) = self.bg_pgid(&out)?;
-                if n != self.m.next_number() {
-                    return Err(format!(
-                        "background job got number {n}, the model says {}",
-                        self.m.next_number()
-                    ));
-                }
+                self.adopt_number(n)?;
                 self.m.jobs.push(MJob {
                     number: n,
                     pgid,
@@ -563,12 +594,7 @@ impl Run<'_> {
             Action::BgSleep => {
                 let out = self.type_prompt("sleep 0.2 &")?;
                 let (n, pgid) = self.bg_pgid(&out)?;
-                if n != self.m.next_number() {
-                    return Err(format!(
-                        "background job got number {n}, the model says {}",
-                        self.m.next_number()
-                    ));
-                }
+                self.adopt_number(n)?;
                 self.m.jobs.push(MJob {
                     number: n,
                     pgid,
@@ -585,12 +611,7 @@ impl Run<'_> {
                 let store = store.map(|(v, ap)| self.m.start_store(v, ap));
                 let out = self.type_prompt(&format!("{line} &"))?;
                 let (n, pgid) = self.bg_pgid(&out)?;
-                if n != self.m.next_number() {
-                    return Err(format!(
-                        "background job got number {n}, the model says {}",
-                        self.m.next_number()
-                    ));
-                }
+                self.adopt_number(n)?;
                 self.step(format!("wait bg {}", comms.join(" ")));
                 let c: Vec<&str> = comms.clone();
                 self.s.wait_background_job(&c).map_err(f)?;
