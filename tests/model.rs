@@ -9,11 +9,24 @@
 //! model's, no process lives outside the job table. At the end every job is killed, the shell
 //! exits, and nothing survives.
 //!
+//! The model: jobs with their numbers (taken from the shell when it prints them: `[n] pid`, the
+//! stop notice), states and `+`/`-` marks by bash's `set_current_job`/`reset_current` rules; a
+//! background job that ends by itself is Running or Done until reported, a killed one Terminated
+//! or already reported; each store's sequence number, so that the last *started* store wins and
+//! appends all commit; the item count of `x` and `y`; one temporary file per live store job.
+//! Actions come from a pool (foreground and background `sleep`, `jobprobe`, `sleep 30 | cat`,
+//! `timer 0.01 | head N`, `gen N`, stores and appends with and without a host program, mixed
+//! pipelines; ^C/^Z ending a foreground job; `fg`/`bg`/`kill` with `%N`, `%+`, `%%`, `%-` or no
+//! spec; `wait`; `jobs`; `v <$ red count`; pauses).
+//!
 //! Environment: `JOBCHECK_MODEL_CASES` (cases per shell, default 8), `JOBCHECK_MODEL_SEED`
-//! (a u64; default: from the clock, printed), `JOBCHECK_MODEL_SHELLS` (default `marsh bash`).
+//! (a u64; default: from the clock, printed), `JOBCHECK_MODEL_SHELLS` (default `marsh bash`),
+//! `JOBCHECK_MODEL_SHRINK` (shrink steps, default 300), `JOBCHECK_MODEL_VERBOSE` (print every
+//! case), `JOBCHECK_MODEL_KNOWN_BUGS=0` (stop stepping around known marsh bugs).
 //! A failure shrinks to a minimal sequence and is written, pauses included, as the scenario
 //! `fixtures/regressions/model-<shell>-<seed>.jc` (seed in a comment), which `tests/scenarios.rs`
-//! replays from then on.
+//! replays from then on (review it: a model error is deleted, a shell bug kept and annotated
+//! `BUG`).
 
 mod common;
 
