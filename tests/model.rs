@@ -22,7 +22,7 @@
 //! Environment: `JOBCHECK_MODEL_CASES` (cases per shell, default 8), `JOBCHECK_MODEL_SEED`
 //! (a u64; default: from the clock, printed), `JOBCHECK_MODEL_SHELLS` (default `marsh bash`),
 //! `JOBCHECK_MODEL_SHRINK` (shrink steps, default 300), `JOBCHECK_MODEL_VERBOSE` (print every
-//! case), `JOBCHECK_MODEL_KNOWN_BUGS=0` (stop stepping around known marsh bugs).
+//! case), `JOBCHECK_MODEL_KNOWN_BUGS=1` (step around the marsh bugs found so far; all are fixed, so by default they fail).
 //! A failure shrinks to a minimal sequence and is written, pauses included, as the scenario
 //! `fixtures/regressions/model-<shell>-<seed>.jc` (seed in a comment), which `tests/scenarios.rs`
 //! replays from then on (review it: a model error is deleted, a shell bug kept and annotated
@@ -1025,9 +1025,9 @@ fn adapter_for(shell: &str) -> jobcheck::Adapter {
 }
 
 /// Whether the model steps around marsh bugs already kept as regression scenarios
-/// (`JOBCHECK_MODEL_KNOWN_BUGS=0` to hit them again).
+/// (`JOBCHECK_MODEL_KNOWN_BUGS=1` to step around them; fixed, so off by default).
 fn known_bugs() -> bool {
-    std::env::var("JOBCHECK_MODEL_KNOWN_BUGS").map_or(true, |v| v != "0")
+    std::env::var("JOBCHECK_MODEL_KNOWN_BUGS").is_ok_and(|v| v == "1")
 }
 
 fn env_u64(name: &str) -> Option<u64> {
