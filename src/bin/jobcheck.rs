@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use jobcheck::report::{self, Pair, RunInfo, RunResult, ShellInfo};
+use jobcheck::report::{self, Pair, RunInfo, RunResult, ScenarioInfo, ShellInfo};
 use jobcheck::scenario::{self, Verdict};
 use jobcheck::{Adapter, Options};
 
@@ -305,9 +305,13 @@ fn main() -> ExitCode {
                 }
             }
             let seconds = started.elapsed().as_secs_f64();
-            let titles: Vec<(String, String)> = chosen
+            let titles: Vec<ScenarioInfo> = chosen
                 .iter()
-                .map(|s| (s.name.clone(), s.title.clone()))
+                .map(|s| ScenarioInfo {
+                    name: s.name.clone(),
+                    title: s.title.clone(),
+                    group: s.group.clone(),
+                })
                 .collect();
             let info = RunInfo {
                 command: command_line(),
