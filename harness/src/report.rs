@@ -139,6 +139,15 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// A scenario as the report lists it.
+#[derive(Clone, Debug)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub title: String,
+    /// Catalogue group (`A. Foreground Ctrl-C`); rows are grouped by it, in file order.
+    pub group: Option<String>,
+}
+
 /// What the markdown report says about how it was made.
 #[derive(Clone, Debug, Default)]
 pub struct RunInfo {
@@ -154,7 +163,7 @@ pub struct RunInfo {
 /// and the reason of every annotation and every skip.
 pub fn markdown(
     shells: &[ShellInfo],
-    scenarios: &[(String, String)],
+    scenarios: &[ScenarioInfo],
     pairs: &[Pair],
     info: &RunInfo,
 ) -> String {
@@ -190,7 +199,20 @@ pub fn markdown(
         out.push_str("---|");
     }
     out.push('\n');
-    for (name, title) in scenarios {
+    let mut ordered: Vec<&ScenarioInfo> = scenarios.iter().collect();
+    ordered.sort_by_key(|s| (s.group.is_none(), s.group.clone()));
+    let mut last_group: Option<&Option<String>> = None;
+    for sc in ordered {
+        let (name, title) = (&sc.name, &sc.title);
+        if last_group != Some(&sc.group) {
+            let label = sc.group.clone().unwrap_or_else(|| "Other".into());
+            let _ = write!(out, "| **{}** |", md_escape(&label));
+            for _ in shells {
+                out.push_str(" |");
+            }
+            out.push('\n');
+            last_group = Some(&sc.group);
+        }
         let _ = write!(
             out,
             "| [{name}](../fixtures/{name}.jc \"{}\") |",
@@ -221,7 +243,8 @@ pub fn markdown(
         out.push('\n');
     }
     out.push_str("\n## Why\n\n");
-    for (name, _) in scenarios {
+    for sc in scenarios {
+        let name = &sc.name;
         let notes: Vec<String> = pairs
             .iter()
             .filter(|p| &p.scenario == name)
@@ -450,7 +473,11 @@ mod tests {
             pair("bash", Some(Verdict::Bug), false, &[false]),
             pair("zsh", None, true, &[]),
         ];
-        let scn = vec![("posix/x".to_string(), "a | title".to_string())];
+        let scn = vec![ScenarioInfo {
+            name: "posix/x".into(),
+            title: "a | title".into(),
+            group: Some("A. Ctrl-C".into()),
+        }];
         let info = RunInfo {
             command: "jobcheck run".into(),
             repeat: 1,
@@ -465,6 +492,7 @@ mod tests {
         assert!(md.contains("BUG bash: because <y>"));
         assert!(md.contains("n/a zsh: zsh is not installed"));
         assert!(md.contains("a \\| title"));
+        assert!(md.contains("| **A. Ctrl-C** | | |"));
     }
 
     #[test]

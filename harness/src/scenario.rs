@@ -104,6 +104,8 @@ pub struct Scenario {
     /// Path under `fixtures/` without extension, e.g. `posix/stop-pipeline-one-job`.
     pub name: String,
     pub title: String,
+    /// Group of the catalogue (`group: A. Foreground Ctrl-C`), for reports.
+    pub group: Option<String>,
     pub path: PathBuf,
     /// Shells the scenario is meant for (`None`: all).
     pub shells: Option<Vec<String>>,
@@ -154,6 +156,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
     let mut scn = Scenario {
         name: name.to_string(),
         title: String::new(),
+        group: None,
         path: path.to_path_buf(),
         shells: None,
         annotations: BTreeMap::new(),
@@ -171,6 +174,10 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
         let rest = rest.trim();
         if let Some(t) = line.strip_prefix("title:") {
             scn.title = t.trim().to_string();
+            continue;
+        }
+        if let Some(t) = line.strip_prefix("group:") {
+            scn.group = Some(t.trim().to_string());
             continue;
         }
         if let Some(t) = line.strip_prefix("timeout:") {
@@ -594,10 +601,11 @@ mod tests {
 
     #[test]
     fn parses_steps_and_annotations() {
-        let text = "title: t\n# c\ntype sleep 30\ntype[fish] sleep 31\nkey ctrl-z\nwait fg sleep cat\n\
+        let text = "title: t\ngroup: A. x\n# c\ntype sleep 30\ntype[fish] sleep 31\nkey ctrl-z\nwait fg sleep cat\n\
                     wait stopped 2\nexpect jobs Stopped\nsignal INT job\npause 10ms\nOK zsh mksh: wording\nN-I fish: no\n";
         let s = parse("a/b", Path::new("a/b.jc"), text).unwrap();
         assert_eq!(s.steps.len(), 8);
+        assert_eq!(s.group.as_deref(), Some("A. x"));
         assert!(s.steps[0].applies("bash"));
         assert!(!s.steps[1].applies("bash") && s.steps[1].applies("fish"));
         assert_eq!(s.annotations["mksh"].verdict, Verdict::Ok);

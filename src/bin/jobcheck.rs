@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use jobcheck::report::{self, Pair, RunInfo, RunResult, ShellInfo};
+use jobcheck::report::{self, Pair, RunInfo, RunResult, ScenarioInfo, ShellInfo};
 use jobcheck::scenario::{self, Verdict};
 use jobcheck::{Adapter, Options};
 
@@ -119,6 +119,31 @@ fn command_line() -> String {
         .join(" ")
 }
 
+/// Under `cargo run --bin jobcheck`, cargo builds only jobcheck: build its siblings (`marsh`,
+/// `jobprobe`, which scenarios run) with the same profile when they are missing, so that the
+/// README's one command runs the whole suite on a fresh clone.
+fn build_siblings(dir: &std::path::Path) {
+    let missing = ["marsh", "jobprobe"].iter().any(|b| !dir.join(b).is_file());
+    let in_target = dir.ancestors().any(|a| a.join("CACHEDIR.TAG").is_file());
+    if !missing || !in_target {
+        return;
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["build", "--locked", "--bins", "--manifest-path"])
+        .arg(&manifest);
+    if dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    eprintln!("jobcheck: building marsh and jobprobe next to jobcheck: {cmd:?}");
+    match cmd.status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => eprintln!("jobcheck: the build failed ({s}); scenarios may fail"),
+        Err(e) => eprintln!("jobcheck: cannot run cargo: {e}"),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // jobprobe (and a built marsh) live next to this binary: put them first on PATH.
@@ -127,6 +152,7 @@ fn main() -> ExitCode {
         .ok()
         .and_then(|e| e.parent().map(PathBuf::from))
     {
+        build_siblings(&dir);
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut dirs = vec![dir.clone()];
         dirs.extend(std::env::split_paths(&path));
@@ -334,9 +360,13 @@ fn main() -> ExitCode {
                 }
             }
             let seconds = started.elapsed().as_secs_f64();
-            let titles: Vec<(String, String)> = chosen
+            let titles: Vec<ScenarioInfo> = chosen
                 .iter()
-                .map(|s| (s.name.clone(), s.title.clone()))
+                .map(|s| ScenarioInfo {
+                    name: s.name.clone(),
+                    title: s.title.clone(),
+                    group: s.group.clone(),
+                })
                 .collect();
             let info = RunInfo {
                 command: command_line(),
