@@ -340,10 +340,28 @@ impl Session {
     pub fn send(&mut self, bytes: &[u8]) -> Result<()> {
         if bytes.iter().any(|b| matches!(b, 0x03 | 0x1a | 0x1c)) {
             self.wait_pending_echo()?;
+            self.wait_signal_keys_on()?;
         }
         let m = self.master_fd()?.clone();
         self.shared.lock().push(Kind::In, bytes.to_vec());
         pty::write_all(m.as_fd(), bytes).map_err(|e| self.failure(&format!("write: {e}")))
+    }
+
+    /// While a job owns the terminal, wait until the line discipline turns ^C/^Z/^\ into
+    /// signals (ISIG). A shell hands the terminal to a job and then puts back cooked modes; a
+    /// key sent in between is read as a character (seen with ksh93's line editor). At a prompt
+    /// (the shell owns the terminal) the line editor may keep ISIG off on purpose.
+    fn wait_signal_keys_on(&mut self) -> Result<()> {
+        if self.foreground() == Some(self.shell_pid) {
+            return Ok(());
+        }
+        let m = self.master_fd()?.clone();
+        self.wait_until("the terminal to turn keys into signals (ISIG)", |_| {
+            nix::sys::termios::tcgetattr(m.as_fd())
+                .ok()
+                .filter(|t| t.local_flags.contains(nix::sys::termios::LocalFlags::ISIG))
+                .map(|_| ())
+        })
     }
 
     fn wait_pending_echo(&mut self) -> Result<()> {
