@@ -14,7 +14,19 @@ fn run_pair(scn: &Scenario, adapter: &Adapter, fixtures: &Path) -> Result<(), Fa
     if let Some(a) = &annotation {
         println!("{:?} {}: {}", a.verdict, adapter.name, a.reason);
     }
-    let result = scenario::run(scn, adapter, Options::default());
+    let mut result = scenario::run(scn, adapter, Options::default());
+    // The peer shells have races of their own (a prompt drawn before the shell reads, modes
+    // restored after the terminal is handed over); `jobcheck run --repeat N` measures them and
+    // the matrix shows them as flaky. Under cargo test such a pair gets one more try, and says
+    // so. marsh gets none: its scenarios must pass every time.
+    if result.is_err() && adapter.name != "marsh" && annotation.is_none() {
+        println!(
+            "FLAKY {}: failed once, trying again:\n{}",
+            adapter.name,
+            result.as_ref().err().unwrap()
+        );
+        result = scenario::run(scn, adapter, Options::default());
+    }
     let outcome = match (result, annotation.as_ref().map(|a| a.verdict)) {
         (Ok(o), Some(Verdict::Bug)) => {
             println!("annotated BUG but it passed: fixed? remove the annotation");
