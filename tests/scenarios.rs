@@ -21,7 +21,8 @@ fn run_pair(scn: &Scenario, adapter: &Adapter, fixtures: &Path) -> Result<(), Fa
     // so. marsh gets none: its scenarios must pass every time.
     if result.is_err() && adapter.name != "marsh" && annotation.is_none() {
         println!(
-            "FLAKY {}: failed once, trying again:\n{}",
+            "FLAKY {}::{}: failed once, trying again:\n{}",
+            scn.name,
             adapter.name,
             result.as_ref().err().unwrap()
         );
