@@ -100,9 +100,15 @@ pub fn foreground_pgrp(master: BorrowedFd<'_>) -> Option<i32> {
 /// Whether the terminal generates signals from keys (`ISIG` in its local modes); `None` if the
 /// modes cannot be read. A line editor turns it off (or not) while reading; a shell that hands
 /// the terminal to a job before restoring the job's modes leaves a window where ^Z is a byte.
+///
+/// With ISIG on, this also asks that ^C and ^Z be the VINTR and VSUSP characters (a shell may
+/// restore those separately from the flags).
 pub fn isig(fd: BorrowedFd<'_>) -> Option<bool> {
+    use nix::sys::termios::SpecialCharacterIndices as Cc;
     let t = nix::sys::termios::tcgetattr(fd).ok()?;
-    Some(t.local_flags.contains(nix::sys::termios::LocalFlags::ISIG))
+    let on = t.local_flags.contains(nix::sys::termios::LocalFlags::ISIG);
+    let cc = &t.control_chars;
+    Some(on && cc[Cc::VINTR as usize] == 3 && cc[Cc::VSUSP as usize] == 0x1a)
 }
 
 /// Write all of `bytes` to the master (retrying on EINTR/EAGAIN).
