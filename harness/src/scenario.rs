@@ -55,6 +55,7 @@ pub enum Action {
     WaitBg(Vec<String>),
     WaitProcess(String),
     WaitBusy,
+    WaitIdle,
     WaitJob {
         stopped: bool,
         count: usize,
@@ -259,6 +260,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
                 Action::WaitBg(cmds.iter().map(|s| s.to_string()).collect())
             }
             ("wait", ["busy"]) => Action::WaitBusy,
+            ("wait", ["idle"]) => Action::WaitIdle,
             ("wait", ["process", cmd]) => Action::WaitProcess(cmd.to_string()),
             ("wait", ["stopped", n]) => Action::WaitJob {
                 stopped: true,
@@ -426,6 +428,7 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
                 job = Some(s.wait_background_job(&c).map_err(|f| prefix(f, &at))?);
             }
             Action::WaitBusy => s.wait_busy().map_err(|f| prefix(f, &at))?,
+            Action::WaitIdle => s.wait_idle().map_err(|f| prefix(f, &at))?,
             Action::WaitProcess(cmd) => {
                 let shell_pid = s.shell_pid();
                 s.wait_until(&format!("a process running {cmd}"), |s| {
@@ -521,7 +524,14 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
                     );
                 }
             }
-            Action::Snapshot => snaps.push(s.screen()),
+            // Trailing blanks of a row depend on whether an editor cleared it with spaces.
+            Action::Snapshot => snaps.push(
+                s.screen()
+                    .lines()
+                    .map(str::trim_end)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
             Action::CheckClean => s.check_clean(&[]).map_err(|f| prefix(f, &at))?,
             Action::CheckTty => s
                 .check_terminal_owned_by_shell()

@@ -566,6 +566,15 @@ impl Session {
         })
     }
 
+    /// Wait until the shell is idle at its line editor: blocked reading input (e.g. after typed
+    /// text was drawn, before a key that edits it).
+    pub fn wait_idle(&mut self) -> Result<()> {
+        let pid = self.shell_pid;
+        self.wait_until("the shell to wait for input", |_| {
+            matches!(procfs::blocked_waiting_for_input(pid), Some(true) | None).then_some(())
+        })
+    }
+
     /// Wait until the shell is blocked waiting for input (read/select/poll, from
     /// `/proc/PID/syscall`). A prompt is on screen a moment before the shell reads: bash
     /// (readline) swallows a ^C that arrives in that moment until the next key is typed.
