@@ -26,6 +26,16 @@ pub struct HostCommand {
 }
 
 impl HostCommand {
+    /// The program and its (expanded) arguments as one line, for `jobs -l`.
+    pub fn command_line(&self) -> String {
+        let mut line = self.name.clone();
+        for arg in &self.args {
+            line.push(' ');
+            line.push_str(&arg.to_string_lossy());
+        }
+        line
+    }
+
     /// Resolves `name` on PATH and expands `args` (globs, `~`). An unknown name is one line.
     pub fn resolve(name: &str, args: Vec<ArgValue>) -> Result<HostCommand, OpError> {
         let program = find_program(name).ok_or_else(|| {

@@ -190,7 +190,7 @@ impl Jobs {
                     self.control.add_process(
                         &mut launch,
                         Pid::from_raw(child.id() as i32),
-                        &host.name,
+                        &host.command_line(),
                     );
                 }
                 Err(e) => {
