@@ -16,8 +16,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use jobcheck::{Options, Session};
@@ -352,33 +350,7 @@ fn env_of(s: &mut Session) -> (Option<u64>, i32, String) {
 
 /// The session directory holds exactly `env`'s reservoir files: no temporary file.
 fn check_dir(s: &mut Session, env: &str) -> Result<(), String> {
-    let re = regex::Regex::new(r"(?m)^\S+ = reservoir \d+ items, \d+ bytes: (.*?)\s*$").unwrap();
-    let want: BTreeSet<std::ffi::OsString> = re
-        .captures_iter(env)
-        .flat_map(|c| {
-            c[1].split_whitespace()
-                .map(|p| PathBuf::from(p).file_name().unwrap().to_owned())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let runtime = s.dir().join("runtime");
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&runtime)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    if dirs.len() != 1 {
-        return Err(format!("session directories {dirs:?}"));
-    }
-    let have: BTreeSet<std::ffi::OsString> = std::fs::read_dir(&dirs[0])
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    if have != want {
-        return Err(format!(
-            "session directory holds {have:?}, env lists {want:?}"
-        ));
-    }
-    Ok(())
+    s.reservoir_mismatch(env).map_or(Ok(()), Err)
 }
 
 /// Wait for the next prompt (true), or until the shell looks hung (false): a stopped process

@@ -840,11 +840,20 @@ impl Session {
     /// directory with no other file in it.
     pub fn check_reservoirs(&mut self) -> Result<()> {
         let listing = self.run("env")?;
+        match self.reservoir_mismatch(&listing) {
+            None => Ok(()),
+            Some(why) => Err(self.failure(&why)),
+        }
+    }
+
+    /// How the session directory differs from the reservoir files an `env` listing names
+    /// (`None`: it holds exactly them, in the one session directory of the runtime directory).
+    pub fn reservoir_mismatch(&self, listing: &str) -> Option<String> {
         let re = regex::Regex::new(r"(?m)^(\S+) = reservoir \d+ items, \d+ bytes: (.*?)\s*$")
             .expect("env regex");
         let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         let mut want = std::collections::BTreeSet::new();
-        for c in re.captures_iter(&listing) {
+        for c in re.captures_iter(listing) {
             for f in c[2].split_whitespace() {
                 want.insert(canon(Path::new(f)));
             }
@@ -854,22 +863,22 @@ impl Session {
             .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
         if sessions.len() != 1 || !sessions[0].is_dir() {
-            return Err(self.failure(&format!(
+            return Some(format!(
                 "expected one session directory in {}, found {sessions:?}",
                 runtime.display()
-            )));
+            ));
         }
         let have: std::collections::BTreeSet<PathBuf> = std::fs::read_dir(&sessions[0])
             .map(|d| d.filter_map(|e| e.ok().map(|e| canon(&e.path()))).collect())
             .unwrap_or_default();
-        if want != have {
-            let missing: Vec<_> = want.difference(&have).collect();
-            let extra: Vec<_> = have.difference(&want).collect();
-            return Err(self.failure(&format!(
-                "reservoir files differ from env: missing {missing:?}, not in env {extra:?}\nenv:\n{listing}"
-            )));
+        if want == have {
+            return None;
         }
-        Ok(())
+        let missing: Vec<_> = want.difference(&have).collect();
+        let extra: Vec<_> = have.difference(&want).collect();
+        Some(format!(
+            "reservoir files differ from env: missing {missing:?}, not in env {extra:?}\nenv:\n{listing}"
+        ))
     }
 
     /// After a marsh shell has ended (other than by SIGKILL, which leaves its directory for the
