@@ -551,19 +551,26 @@ impl Session {
     /// wait, unless its line editor reads with ISIG off (marsh, mksh), where ISIG on already
     /// tells the line is running (marsh waits for jobs in epoll_wait).
     pub fn wait_busy(&mut self) -> Result<()> {
-        let pid = self.shell_pid;
-        let editor_isig = self.prompt_isig != Some(false);
         self.wait_until("the shell to run the line with ISIG on", |s| {
-            let master = s.master.as_ref()?;
-            if pty::isig(master.as_fd()) == Some(false) {
-                return None;
-            }
-            match procfs::blocked_syscall(pid) {
-                None => Some(()),
-                Some(None) => None,
-                Some(Some(nr)) => (!editor_isig || !procfs::is_input_syscall(nr)).then_some(()),
-            }
+            s.shell_busy().then_some(())
         })
+    }
+
+    /// The condition of [`Session::wait_busy`]: ISIG on, and the shell blocked in a system call
+    /// that is not an input wait (or any, where the line editor reads with ISIG off).
+    fn shell_busy(&self) -> bool {
+        let Some(master) = self.master.as_ref() else {
+            return false;
+        };
+        if pty::isig(master.as_fd()) == Some(false) {
+            return false;
+        }
+        let editor_isig = self.prompt_isig != Some(false);
+        match procfs::blocked_syscall(self.shell_pid) {
+            None => true,
+            Some(None) => false,
+            Some(Some(nr)) => !editor_isig || !procfs::is_input_syscall(nr),
+        }
     }
 
     /// Wait until the shell is idle at its line editor: blocked reading input (e.g. after typed
@@ -668,8 +675,9 @@ impl Session {
     }
 
     /// Wait until the terminal's foreground group is not the shell's and its live processes have
-    /// exactly the commands `comms` (in any order), i.e. the job has exec'd its programs, and the
-    /// terminal turns ^C/^Z into signals (ISIG). Returns the job's pgid.
+    /// exactly the commands `comms` (in any order), i.e. the job has exec'd its programs, the
+    /// terminal turns ^C/^Z into signals (ISIG), and the shell is blocked waiting (see
+    /// [`Session::wait_busy`]). Returns the job's pgid.
     pub fn wait_foreground_job(&mut self, comms: &[&str]) -> Result<i32> {
         let mut want: Vec<String> = comms.iter().map(|s| s.to_string()).collect();
         want.sort();
@@ -688,10 +696,11 @@ impl Session {
             if have != want {
                 return None;
             }
-            // ksh93 at times hands the terminal over before it restores the modes with ISIG
-            // (seen: a ^Z sent then was not a signal): the job is ready once keys are signals.
-            let master = s.master.as_ref()?;
-            (pty::isig(master.as_fd()) != Some(false)).then_some(g)
+            // ksh93 at times hands the terminal over before it restores the modes with ISIG, and
+            // may change them again before it waits (seen: a ^Z sent in between was echoed and
+            // stopped nothing). The job is ready once keys are signals and the shell is done with
+            // the terminal: blocked in its wait for the job.
+            s.shell_busy().then_some(g)
         })
     }
 

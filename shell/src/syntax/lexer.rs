@@ -5,10 +5,7 @@ use super::ParseError;
 use super::ast::Word;
 
 fn err(position: usize, message: impl Into<String>) -> ParseError {
-    ParseError {
-        position,
-        message: message.into(),
-    }
+    ParseError::new(position, message)
 }
 
 /// A token of the command line.

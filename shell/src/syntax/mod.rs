@@ -16,6 +16,18 @@ pub struct ParseError {
     pub message: String,
 }
 
+impl ParseError {
+    /// An error at byte `position`; control characters in `message` (it may quote what was
+    /// typed) are escaped, so it stays one line.
+    pub fn new(position: usize, message: impl Into<String>) -> ParseError {
+        let message = message.into();
+        ParseError {
+            position,
+            message: crate::ops::one_line(&message).into_owned(),
+        }
+    }
+}
+
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -5,10 +5,7 @@ use super::ast::*;
 use super::lexer::{ETok, Tok, tokenize, tokenize_expr};
 
 fn err(position: usize, message: impl Into<String>) -> ParseError {
-    ParseError {
-        position,
-        message: message.into(),
-    }
+    ParseError::new(position, message)
 }
 
 pub const KEYWORDS: [&str; 12] = [

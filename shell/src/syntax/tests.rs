@@ -334,6 +334,8 @@ fn command_errors() {
     assert_eq!(err_of("gen 3 >").1, "missing file name after '>'");
     assert_eq!(err_of("<$ head").1, "missing variable name before '<$'");
     assert_eq!(err_of("gen 3 >$ '1x'").1, "bad variable name '1x'");
+    // A quoted control character is escaped: the message stays one line (found by tests/fuzz.rs).
+    assert_eq!(err_of("x>$load'\\n'").1, "bad variable name 'load\\n'");
     assert_eq!(
         err_of("gen 3 >$ x y"),
         (11, "unexpected 'y' after the output".into())
