@@ -22,6 +22,8 @@ mod tracer;
 use std::time::{Duration, Instant};
 
 use jobcheck::{Options, Session};
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 
 use tracer::{Traced, trace_and_inject};
 
@@ -132,7 +134,7 @@ fn prompt_or_hang(s: &mut Session) -> bool {
 }
 
 /// One injection; returns the tracer's findings.
-fn inject_once(s: &mut Session, case: Case, sig: libc::c_int, k: u64) -> Result<Traced, String> {
+fn inject_once(s: &mut Session, case: Case, sig: Signal, k: u64) -> Result<Traced, String> {
     let ctx = |m: String| format!("{} sig {sig} K={k}: {m}", case.line);
     // Set x up.
     if case.existing {
@@ -149,7 +151,7 @@ fn inject_once(s: &mut Session, case: Case, sig: libc::c_int, k: u64) -> Result<
     };
     let shell = s.shell_pid();
     let (tx, rx) = std::sync::mpsc::channel();
-    let tracer = std::thread::spawn(move || trace_and_inject(shell, k, sig, tx));
+    let tracer = std::thread::spawn(move || trace_and_inject(Pid::from_raw(shell), k, sig, tx));
     rx.recv()
         .map_err(|e| e.to_string())?
         .map_err(|e| ctx(format!("seize: {e}")))?;
@@ -181,14 +183,14 @@ fn inject_once(s: &mut Session, case: Case, sig: libc::c_int, k: u64) -> Result<
         }
         HANGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         for g in stopped {
-            s.signal_pgid(g, nix::sys::signal::Signal::SIGCONT)
+            s.signal_pgid(g, Signal::SIGCONT)
                 .map_err(|e| e.to_string())?;
         }
         s.wait_prompt().map_err(|e| ctx(e.to_string()))?;
     }
     // The store's own status (a foreground job is settled before its prompt).
     let (_, status, _) = env_of(s);
-    if sig == libc::SIGTSTP {
+    if sig == Signal::SIGTSTP {
         let jobs = s.jobs().map_err(|e| e.to_string())?;
         if !jobs.is_empty() {
             s.run("kill %1").map_err(|e| e.to_string())?;
@@ -223,7 +225,7 @@ fn inject_once(s: &mut Session, case: Case, sig: libc::c_int, k: u64) -> Result<
             traced.syscalls
         )));
     }
-    if status == 0 && count != Some(new) && sig != libc::SIGTSTP {
+    if status == 0 && count != Some(new) && sig != Signal::SIGTSTP {
         return Err(ctx(format!(
             "STATUS 0 but x has {count:?}, not the new {new}"
         )));
@@ -251,7 +253,7 @@ fn sweep(full: bool) {
     let mut s = session();
     for case in CASES {
         // The leader's whole run, measured with an injection that never comes.
-        let whole = inject_once(&mut s, case, libc::SIGINT, u64::MAX)
+        let whole = inject_once(&mut s, case, Signal::SIGINT, u64::MAX)
             .unwrap_or_else(|e| panic!("{e}"))
             .syscalls;
         let ks: Vec<u64> = if full {
@@ -272,9 +274,9 @@ fn sweep(full: bool) {
             v
         };
         for (sig, name) in [
-            (libc::SIGINT, "SIGINT"),
-            (libc::SIGTSTP, "SIGTSTP+kill"),
-            (libc::SIGKILL, "SIGKILL"),
+            (Signal::SIGINT, "SIGINT"),
+            (Signal::SIGTSTP, "SIGTSTP+kill"),
+            (Signal::SIGKILL, "SIGKILL"),
         ] {
             let mut covered = 0;
             for &k in &ks {
