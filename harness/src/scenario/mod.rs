@@ -1,0 +1,229 @@
+//! Scenario files: parsing and running one scenario against one shell.
+//!
+//! The format is documented in `fixtures/README.md`. Invariants: parsing is strict (an unknown
+//! step is an error with its line number); a step restricted to some shells (`type[fish] …`,
+//! `type[!fish] …`) runs only for them; every wait has a deadline; after the last step the
+//! universal checks run (terminal owned by a living shell, no leftover process; for marsh, the
+//! reservoir directory agrees with `env`, or is gone once the shell has ended).
+//!
+//! Layers: [`parse`] reads a file into a [`Scenario`] (this module's types), [`run`] plays one
+//! against one shell, [`snapshot`] names and filters the screen text kept in insta snapshots.
+
+mod parse;
+mod run;
+mod snapshot;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use crate::shells::{Adapter, JobState};
+
+pub use parse::parse;
+pub use run::{Outcome, run};
+pub use snapshot::{SNAPSHOT_FILTERS, filter_snapshot, read_snapshot, snapshot_name};
+
+/// Oils-style annotation of a shell's behaviour in a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Differs from the others as expected; runs normally.
+    Ok,
+    /// A known bug: runs; a failure is reported as the known bug, a pass as "fixed?".
+    Bug,
+    /// Not implemented: the pair is ignored.
+    NotImplemented,
+}
+
+/// An annotation with its reason.
+#[derive(Clone, Debug)]
+pub struct Annotation {
+    pub verdict: Verdict,
+    pub reason: String,
+}
+
+/// Whom a signal goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Foreground,
+    Shell,
+    Job,
+}
+
+/// One action.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Type(String),
+    Key(Vec<u8>),
+    Signal(Signal, Target),
+    Pause(Duration),
+    Hangup,
+    WaitPrompt,
+    WaitOutput(String),
+    WaitFg(Vec<String>),
+    WaitBg(Vec<String>),
+    WaitProcess(String),
+    WaitBusy,
+    WaitIdle,
+    WaitJob {
+        stopped: bool,
+        count: usize,
+    },
+    WaitJobGone,
+    WaitExit,
+    /// The shell is blocked waiting for a child (its `wait` builtin, say).
+    WaitShellWaiting,
+    ExpectOutput(String),
+    ExpectNoOutput(String),
+    ExpectStatus(String),
+    ExpectJobs(Vec<JobState>),
+    /// The session's processes other than a living shell are exactly these commands (empty:
+    /// none); they are then killed, so the final checks see a clean session.
+    ExpectSurvivors(Vec<String>),
+    Snapshot,
+    CheckClean,
+    CheckTty,
+    CheckReservoirs,
+}
+
+/// A step with its shell restriction.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub line: usize,
+    /// `Some(list)`: only these shells; prefixed `!` entries exclude.
+    pub only: Option<Vec<String>>,
+    pub except: Vec<String>,
+    pub action: Action,
+}
+
+impl Step {
+    /// Whether this step runs for `shell`.
+    pub fn applies(&self, shell: &str) -> bool {
+        if self.except.iter().any(|s| s == shell) {
+            return false;
+        }
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|s| s == shell))
+    }
+}
+
+/// A parsed scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Path under `fixtures/` without extension, e.g. `posix/stop-pipeline-one-job`.
+    pub name: String,
+    pub title: String,
+    /// Group of the catalogue (`group: A. Foreground Ctrl-C`), for reports.
+    pub group: Option<String>,
+    pub path: PathBuf,
+    /// Shells the scenario is meant for (`None`: all).
+    pub shells: Option<Vec<String>>,
+    pub annotations: BTreeMap<String, Annotation>,
+    pub steps: Vec<Step>,
+    /// Deadline of every wait (`timeout: 3s`; default the session's).
+    pub timeout: Option<Duration>,
+}
+
+/// Scenario file extension.
+pub const EXT: &str = "jc";
+/// Load every scenario under `dir` (recursively), sorted by name.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, String> {
+    let mut files = Vec::new();
+    collect(dir, &mut files).map_err(|e| format!("{}: {e}", dir.display()))?;
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(dir).unwrap_or(&f).with_extension("");
+        let name = rel.to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        out.push(parse(&name, &f, &text)?);
+    }
+    Ok(out)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n != "snapshots") {
+                collect(&p, out)?;
+            }
+        } else if p.extension().is_some_and(|x| x == EXT) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Why a (scenario, shell) pair is not run, if it is not; `availability` is
+/// [`Adapter::availability`] (computed once per shell by the caller).
+pub fn skip_reason(
+    scn: &Scenario,
+    adapter: &Adapter,
+    availability: &Result<String, String>,
+) -> Option<String> {
+    if let Some(a) = scn.annotations.get(&adapter.name)
+        && a.verdict == Verdict::NotImplemented
+    {
+        return Some(format!("N-I: {}", a.reason));
+    }
+    if let Some(list) = &scn.shells
+        && !list.iter().any(|s| s == &adapter.name)
+    {
+        return Some(format!("scenario is for {}", list.join(", ")));
+    }
+    let checks_status = scn
+        .steps
+        .iter()
+        .any(|st| st.applies(&adapter.name) && matches!(st.action, Action::ExpectStatus(_)));
+    if checks_status && adapter.status_line().is_none() {
+        return Some(format!(
+            "N-I: the {} adapter knows no status command",
+            adapter.name
+        ));
+    }
+    availability.as_ref().err().cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_steps_and_annotations() {
+        let text = "title: t\ngroup: A. x\n# c\ntype sleep 30\ntype[fish] sleep 31\nkey ctrl-z\nwait fg sleep cat\n\
+                    wait stopped 2\nexpect jobs Stopped\nsignal INT job\npause 10ms\nOK zsh mksh: wording\nN-I fish: no\n";
+        let s = parse("a/b", Path::new("a/b.jc"), text).unwrap();
+        assert_eq!(s.steps.len(), 8);
+        assert_eq!(s.group.as_deref(), Some("A. x"));
+        assert!(s.steps[0].applies("bash"));
+        assert!(!s.steps[1].applies("bash") && s.steps[1].applies("fish"));
+        assert_eq!(s.annotations["mksh"].verdict, Verdict::Ok);
+        assert_eq!(s.annotations["fish"].verdict, Verdict::NotImplemented);
+        assert!(parse("x", Path::new("x"), "frobnicate\n").is_err());
+        let s = parse("x", Path::new("x"), "type[!fish] a\n").unwrap();
+        assert!(s.steps[0].applies("bash") && !s.steps[0].applies("fish"));
+    }
+
+    #[test]
+    fn filters_pids() {
+        assert_eq!(filter_snapshot("[1] 12345\n"), "[1] <pid>\n");
+        assert_eq!(
+            filter_snapshot("1       23424   0%      running sleep 30\n"),
+            "1  <pgid>  0%  running sleep 30\n"
+        );
+        assert_eq!(filter_snapshot("[2]     823\n"), "[2] <pid>\n");
+        assert_eq!(filter_snapshot("[1] 12 13\n"), "[1] <pid>\n");
+        assert_eq!(filter_snapshot("[1] + Running  x\n"), "[1] + Running  x\n");
+        assert_eq!(
+            filter_snapshot("^Z[1] + Stopped  x\n"),
+            "^Z[1] + Stopped  x\n"
+        );
+        assert_eq!(
+            filter_snapshot("wait: warning: job 1[2945] stopped"),
+            "wait: warning: job 1[<pid>] stopped"
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! Parsing a scenario file (format: `fixtures/README.md`). Strict: an unknown step is an error
+//! with its line number.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use super::{Action, Annotation, Scenario, Step, Target, Verdict};
+use crate::session::Key;
+use crate::shells::JobState;
+
+fn parse_key(s: &str) -> Option<Vec<u8>> {
+    let k = match s {
+        "ctrl-c" | "^C" => Key::CtrlC.byte(),
+        "ctrl-z" | "^Z" => Key::CtrlZ.byte(),
+        "ctrl-\\" | "^\\" => Key::CtrlBackslash.byte(),
+        "ctrl-d" | "^D" => Key::CtrlD.byte(),
+        "enter" => Key::Enter.byte(),
+        hex if hex.starts_with("0x") => u8::from_str_radix(&hex[2..], 16).ok()?,
+        _ => return None,
+    };
+    Some(vec![k])
+}
+
+fn parse_duration(s: &str) -> Option<Duration> {
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms.parse().ok().map(Duration::from_millis);
+    }
+    s.strip_suffix('s')?
+        .parse::<f64>()
+        .ok()
+        .map(Duration::from_secs_f64)
+}
+
+fn parse_state(s: &str) -> Option<JobState> {
+    Some(match s.to_ascii_lowercase().as_str() {
+        "running" => JobState::Running,
+        "stopped" => JobState::Stopped,
+        "done" => JobState::Done,
+        "terminated" => JobState::Terminated,
+        _ => return None,
+    })
+}
+
+/// Parse a scenario's text; `name` is its path under `fixtures/` without extension.
+pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
+    let mut scn = Scenario {
+        name: name.to_string(),
+        title: String::new(),
+        group: None,
+        path: path.to_path_buf(),
+        shells: None,
+        annotations: BTreeMap::new(),
+        steps: Vec::new(),
+        timeout: None,
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line_no = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let err = |m: &str| format!("{}:{line_no}: {m}: {line}", path.display());
+        let (head, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        if let Some(t) = line.strip_prefix("title:") {
+            scn.title = t.trim().to_string();
+            continue;
+        }
+        if let Some(t) = line.strip_prefix("group:") {
+            scn.group = Some(t.trim().to_string());
+            continue;
+        }
+        if let Some(t) = line.strip_prefix("timeout:") {
+            scn.timeout = Some(parse_duration(t.trim()).ok_or_else(|| err("bad duration"))?);
+            continue;
+        }
+        if let Some(t) = line.strip_prefix("shells:") {
+            scn.shells = Some(t.split_whitespace().map(String::from).collect());
+            continue;
+        }
+        let verdict = match head {
+            "OK" => Some(Verdict::Ok),
+            "BUG" => Some(Verdict::Bug),
+            "N-I" => Some(Verdict::NotImplemented),
+            _ => None,
+        };
+        if let Some(verdict) = verdict {
+            let (shells, reason) = rest
+                .split_once(':')
+                .ok_or_else(|| err("want `OK shell: reason`"))?;
+            for sh in shells.split_whitespace() {
+                scn.annotations.insert(
+                    sh.to_string(),
+                    Annotation {
+                        verdict,
+                        reason: reason.trim().to_string(),
+                    },
+                );
+            }
+            continue;
+        }
+        // keyword[shells]
+        let (kw, only, except) = match head.split_once('[') {
+            Some((kw, list)) => {
+                let list = list.strip_suffix(']').ok_or_else(|| err("unclosed ["))?;
+                let mut only = Vec::new();
+                let mut except = Vec::new();
+                for s in list.split(',') {
+                    match s.strip_prefix('!') {
+                        Some(x) => except.push(x.to_string()),
+                        None => only.push(s.to_string()),
+                    }
+                }
+                (kw, (!only.is_empty()).then_some(only), except)
+            }
+            None => (head, None, Vec::new()),
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let action = match (kw, words.as_slice()) {
+            ("type", _) => Action::Type(rest.to_string()),
+            ("key", [k]) => Action::Key(parse_key(k).ok_or_else(|| err("unknown key"))?),
+            ("send", _) => Action::Key(
+                rest.split_whitespace()
+                    .map(|h| u8::from_str_radix(h.trim_start_matches("0x"), 16))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| err("want hex bytes"))?,
+            ),
+            ("signal", [sig, to]) => {
+                let n = crate::probe::parse_signal(sig).ok_or_else(|| err("unknown signal"))?;
+                let sig = Signal::try_from(n).map_err(|_| err("unknown signal"))?;
+                let to = match *to {
+                    "fg" => Target::Foreground,
+                    "shell" => Target::Shell,
+                    "job" => Target::Job,
+                    _ => return Err(err("target is fg, shell or job")),
+                };
+                Action::Signal(sig, to)
+            }
+            ("pause", [d]) => Action::Pause(parse_duration(d).ok_or_else(|| err("bad duration"))?),
+            ("hangup", []) => Action::Hangup,
+            ("wait", ["prompt"]) => Action::WaitPrompt,
+            ("wait", ["output", ..]) => {
+                Action::WaitOutput(rest["output".len()..].trim().to_string())
+            }
+            ("wait", ["fg", cmds @ ..]) if !cmds.is_empty() => {
+                Action::WaitFg(cmds.iter().map(|s| s.to_string()).collect())
+            }
+            ("wait", ["bg", cmds @ ..]) if !cmds.is_empty() => {
+                Action::WaitBg(cmds.iter().map(|s| s.to_string()).collect())
+            }
+            ("wait", ["busy"]) => Action::WaitBusy,
+            ("wait", ["idle"]) => Action::WaitIdle,
+            ("wait", ["process", cmd]) => Action::WaitProcess(cmd.to_string()),
+            ("wait", ["stopped", n]) => Action::WaitJob {
+                stopped: true,
+                count: n.parse().map_err(|_| err("bad count"))?,
+            },
+            ("wait", ["running", n]) => Action::WaitJob {
+                stopped: false,
+                count: n.parse().map_err(|_| err("bad count"))?,
+            },
+            ("wait", ["gone"]) => Action::WaitJobGone,
+            ("wait", ["exit"]) => Action::WaitExit,
+            ("wait", ["shell-waiting"]) => Action::WaitShellWaiting,
+            ("expect", ["output", ..]) => {
+                Action::ExpectOutput(rest["output".len()..].trim().to_string())
+            }
+            ("expect", ["no-output", ..]) => {
+                Action::ExpectNoOutput(rest["no-output".len()..].trim().to_string())
+            }
+            ("expect", ["status", s]) => Action::ExpectStatus(s.to_string()),
+            ("expect", ["jobs", states @ ..]) => Action::ExpectJobs(
+                states
+                    .iter()
+                    .filter(|s| **s != "none")
+                    .map(|s| parse_state(s).ok_or_else(|| err("unknown job state")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ("expect", ["survivors", cmds @ ..]) if !cmds.is_empty() => Action::ExpectSurvivors(
+                cmds.iter()
+                    .filter(|c| **c != "none")
+                    .map(|c| c.to_string())
+                    .collect(),
+            ),
+            ("snapshot", []) => Action::Snapshot,
+            ("check", ["clean"]) => Action::CheckClean,
+            ("check", ["tty"]) => Action::CheckTty,
+            ("check", ["reservoirs"]) => Action::CheckReservoirs,
+            _ => return Err(err("unknown step")),
+        };
+        scn.steps.push(Step {
+            line: line_no,
+            only,
+            except,
+            action,
+        });
+    }
+    Ok(scn)
+}
