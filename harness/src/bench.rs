@@ -185,7 +185,14 @@ pub fn raw(adapter: &Adapter, runs: usize) -> Result<Samples, String> {
 /// output (`jobprobe` reports SIGCONT), and, with `store`, ^C of a 10M-item store
 /// (`gen 10000000 >$ x`) once it owns the terminal → prompt with the rollback done (no
 /// `*.tmp` file left in the session's reservoir directory), which is marsh only.
-pub fn interactive(adapter: &Adapter, runs: usize, store: bool) -> Result<Vec<Samples>, String> {
+///
+/// A step that fails ends the cycles: the measurements made so far are returned with the
+/// failure (e.g. a shell without job control has start and round-trip figures only).
+pub fn interactive(
+    adapter: &Adapter,
+    runs: usize,
+    store: bool,
+) -> Result<(Vec<Samples>, Option<String>), String> {
     let err = |e: crate::session::Failure| e.to_string();
     let mut start = Vec::new();
     for _ in 0..runs.clamp(1, 20) {
@@ -201,82 +208,90 @@ pub fn interactive(adapter: &Adapter, runs: usize, store: bool) -> Result<Vec<Sa
     let seen = |s: &Session, t0: Duration| -> Result<Duration, String> {
         Ok(s.output_time(s.prompt_end() - 1).ok_or("no prompt time")? - t0)
     };
+    let mut failure = None;
     for _ in 0..runs {
-        let t0 = s.elapsed();
-        s.type_line("/bin/true").map_err(err)?;
-        s.wait_prompt().map_err(err)?;
-        trip.push(seen(&s, t0)?);
+        let mut cycle = || -> Result<(), String> {
+            let t0 = s.elapsed();
+            s.type_line("/bin/true").map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+            trip.push(seen(&s, t0)?);
 
-        s.type_line("sleep 30").map_err(err)?;
-        s.wait_foreground_job(&["sleep"]).map_err(err)?;
-        let t0 = s.elapsed();
-        s.key(Key::CtrlC).map_err(err)?;
-        s.wait_prompt().map_err(err)?;
-        intr.push(seen(&s, t0)?);
-
-        s.type_line("sleep 30").map_err(err)?;
-        let job = s.wait_foreground_job(&["sleep"]).map_err(err)?;
-        let t0 = s.elapsed();
-        s.key(Key::CtrlZ).map_err(err)?;
-        s.wait_prompt().map_err(err)?;
-        stop.push(seen(&s, t0)?);
-        s.type_line("kill -KILL %1").map_err(err)?;
-        s.wait_until("the stopped job to end", |s| {
-            s.group(job).is_empty().then_some(())
-        })
-        .map_err(err)?;
-        s.wait_prompt().map_err(err)?;
-
-        // fg → output resumes: the probe says "got SIGCONT" as soon as it runs again.
-        s.type_line("jobprobe report ready pause").map_err(err)?;
-        let job = s.wait_foreground_job(&["jobprobe"]).map_err(err)?;
-        s.wait_output("jobprobe: ready").map_err(err)?;
-        s.key(Key::CtrlZ).map_err(err)?;
-        s.wait_group_state(job, 1, "stopped", |c| c == 'T')
-            .map_err(err)?;
-        s.wait_prompt().map_err(err)?;
-        let t0 = s.elapsed();
-        s.type_line("fg").map_err(err)?;
-        s.wait_output("jobprobe: got SIGCONT").map_err(err)?;
-        let mark = s.mark();
-        resume.push(s.output_time(mark - 1).ok_or("no output time")? - t0);
-        s.wait_foreground_job(&["jobprobe"]).map_err(err)?;
-        s.key(Key::CtrlC).map_err(err)?;
-        s.wait_prompt().map_err(err)?;
-
-        if store {
-            s.type_line("gen 10000000 >$ x").map_err(err)?;
-            s.wait_foreground_job(&["marsh"]).map_err(err)?;
+            s.type_line("sleep 30").map_err(err)?;
+            s.wait_foreground_job(&["sleep"]).map_err(err)?;
             let t0 = s.elapsed();
             s.key(Key::CtrlC).map_err(err)?;
             s.wait_prompt().map_err(err)?;
-            let prompt = seen(&s, t0)?;
-            let dir = s.dir().join("runtime");
-            let files = || -> Vec<String> {
-                let mut v = Vec::new();
-                for d in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                    for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
-                        v.push(f.file_name().to_string_lossy().into_owned());
-                    }
-                }
-                v
-            };
-            let clean = s
-                .wait_until("no temporary reservoir file", |s| {
-                    (!files().iter().any(|f| f.ends_with(".tmp"))).then(|| s.elapsed())
-                })
+            intr.push(seen(&s, t0)?);
+
+            s.type_line("sleep 30").map_err(err)?;
+            let job = s.wait_foreground_job(&["sleep"]).map_err(err)?;
+            let t0 = s.elapsed();
+            s.key(Key::CtrlZ).map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+            stop.push(seen(&s, t0)?);
+            s.type_line("kill -KILL %1").map_err(err)?;
+            s.wait_until("the stopped job to end", |s| {
+                s.group(job).is_empty().then_some(())
+            })
+            .map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+
+            // fg → output resumes: the probe says "got SIGCONT" as soon as it runs again.
+            s.type_line("jobprobe report ready pause").map_err(err)?;
+            let job = s.wait_foreground_job(&["jobprobe"]).map_err(err)?;
+            s.wait_output("jobprobe: ready").map_err(err)?;
+            s.key(Key::CtrlZ).map_err(err)?;
+            s.wait_group_state(job, 1, "stopped", |c| c == 'T')
                 .map_err(err)?;
-            if files()
-                .iter()
-                .any(|f| f.starts_with("x.") && f.ends_with(".rsv"))
-            {
-                // The store finished before ^C: no rollback to time; drop the variable.
-                late += 1;
-                s.type_line("x = 0").map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+            let t0 = s.elapsed();
+            s.type_line("fg").map_err(err)?;
+            s.wait_output("jobprobe: got SIGCONT").map_err(err)?;
+            let mark = s.mark();
+            resume.push(s.output_time(mark - 1).ok_or("no output time")? - t0);
+            s.wait_foreground_job(&["jobprobe"]).map_err(err)?;
+            s.key(Key::CtrlC).map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+
+            if store {
+                s.type_line("gen 10000000 >$ x").map_err(err)?;
+                s.wait_foreground_job(&["marsh"]).map_err(err)?;
+                let t0 = s.elapsed();
+                s.key(Key::CtrlC).map_err(err)?;
                 s.wait_prompt().map_err(err)?;
-                continue;
+                let prompt = seen(&s, t0)?;
+                let dir = s.dir().join("runtime");
+                let files = || -> Vec<String> {
+                    let mut v = Vec::new();
+                    for d in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                        for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
+                            v.push(f.file_name().to_string_lossy().into_owned());
+                        }
+                    }
+                    v
+                };
+                let clean = s
+                    .wait_until("no temporary reservoir file", |s| {
+                        (!files().iter().any(|f| f.ends_with(".tmp"))).then(|| s.elapsed())
+                    })
+                    .map_err(err)?;
+                if files()
+                    .iter()
+                    .any(|f| f.starts_with("x.") && f.ends_with(".rsv"))
+                {
+                    // The store finished before ^C: no rollback to time; drop the variable.
+                    late += 1;
+                    s.type_line("x = 0").map_err(err)?;
+                    s.wait_prompt().map_err(err)?;
+                    return Ok(());
+                }
+                rollback.push(prompt.max(clean - t0));
             }
-            rollback.push(prompt.max(clean - t0));
+            Ok(())
+        };
+        if let Err(e) = cycle() {
+            failure = Some(e);
+            break;
         }
     }
     let mut out = vec![
@@ -293,7 +308,8 @@ pub fn interactive(adapter: &Adapter, runs: usize, store: bool) -> Result<Vec<Sa
         }
         out.push(Samples::new("store_rollback", what, rollback));
     }
-    Ok(out)
+    out.retain(|x| !x.samples.is_empty());
+    Ok((out, failure))
 }
 
 /// Many background jobs in one session: for each count N, start N `sleep 1000 &` jobs (one line

@@ -218,11 +218,19 @@ fn main() -> ExitCode {
                 };
                 let version = a.availability().unwrap_or_else(|e| e);
                 match jobcheck::bench::interactive(&a, runs, a.name == "marsh") {
-                    Ok(samples) => {
+                    Ok((samples, failure)) => {
+                        let first = failure
+                            .as_ref()
+                            .map(|e| e.lines().next().unwrap_or("").to_string());
+                        if let Some(e) = &failure {
+                            eprintln!("jobcheck: {}: stopped measuring: {e}", a.name);
+                            failed = true;
+                        }
                         machine.push(serde_json::json!({
                             "name": a.name,
                             "version": version,
                             "samples": samples.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
+                            "error": first,
                         }));
                         table.push((a.name.clone(), samples));
                     }
@@ -243,18 +251,20 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             }
-            let base = table
-                .last()
-                .map(|(n, s)| (n.clone(), s.iter().map(|x| x.median()).collect::<Vec<_>>()));
+            let base = table.last().map(|(n, s)| {
+                let medians: Vec<(String, std::time::Duration)> =
+                    s.iter().map(|x| (x.key.clone(), x.median())).collect();
+                (n.clone(), medians)
+            });
             println!(
                 "== interactive latency, medians of {runs} cycles (ratio to {})",
                 base.as_ref().map_or("-", |b| b.0.as_str())
             );
             for (name, samples) in &table {
-                for (i, s) in samples.iter().enumerate() {
+                for s in samples {
                     let ratio = base
                         .as_ref()
-                        .and_then(|b| b.1.get(i))
+                        .and_then(|b| b.1.iter().find(|(k, _)| *k == s.key).map(|(_, m)| *m))
                         .filter(|m| !m.is_zero())
                         .map_or(String::from("   -  "), |m| {
                             format!("x{:5.2}", s.median().as_secs_f64() / m.as_secs_f64())
