@@ -229,12 +229,13 @@ pub fn interactive(
             s.key(Key::CtrlZ).map_err(err)?;
             s.wait_prompt().map_err(err)?;
             stop.push(seen(&s, t0)?);
-            s.type_line("kill -KILL %1").map_err(err)?;
+            // Killed by the harness, not by `kill %1` (fish has no job specs in `kill`).
+            s.signal_pgid(job, nix::sys::signal::Signal::SIGKILL)
+                .map_err(err)?;
             s.wait_until("the stopped job to end", |s| {
                 s.group(job).is_empty().then_some(())
             })
             .map_err(err)?;
-            s.wait_prompt().map_err(err)?;
 
             // fg → output resumes: the probe says "got SIGCONT" as soon as it runs again.
             s.type_line("jobprobe report ready pause").map_err(err)?;
