@@ -333,8 +333,8 @@ else:
             w(f"- **{name} does not run under jobcheck past its first measurements**: "
               f"`{s['error']}`. " + (
                   "marcel puts no job in a process group of its own and never hands the terminal "
-                  "over (host commands run in a session of their own, see "
-                  "/work/shared/docs/marcel-reference.md), so there is no foreground job to "
+                  "over (host commands run in a session of their own; the project's marcel "
+                  "reference notes, ../shared/docs/marcel-reference.md), so there is no foreground job to "
                   "^C/^Z: the ^C, ^Z and `fg` figures cannot exist for it."
                   if name == "marcel" else ""))
     w("")
