@@ -20,11 +20,36 @@ use crate::wait::{Deadline, poll_until};
 /// Medians (and all samples) of one measurement.
 #[derive(Debug)]
 pub struct Samples {
+    /// Stable identifier for machine output (e.g. `ctrl_c`).
+    pub key: String,
     pub what: String,
     pub samples: Vec<Duration>,
 }
 
 impl Samples {
+    fn new(key: &str, what: impl Into<String>, samples: Vec<Duration>) -> Samples {
+        Samples {
+            key: key.into(),
+            what: what.into(),
+            samples,
+        }
+    }
+
+    /// Machine form: key, description, median/min/max and every sample, in milliseconds.
+    pub fn to_json(&self) -> serde_json::Value {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let mut v = self.samples.clone();
+        v.sort();
+        serde_json::json!({
+            "key": self.key,
+            "what": self.what,
+            "median_ms": ms(self.median()),
+            "min_ms": v.first().copied().map_or(0.0, ms),
+            "max_ms": v.last().copied().map_or(0.0, ms),
+            "samples_ms": self.samples.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+        })
+    }
+
     /// Median sample.
     pub fn median(&self) -> Duration {
         let mut s = self.samples.clone();
@@ -51,14 +76,16 @@ pub fn jobcheck(adapter: &Adapter, runs: usize) -> Result<(Samples, Samples), St
         read.push(seen - t0);
     }
     Ok((
-        Samples {
-            what: "jobcheck: prompt read by the reader thread".into(),
-            samples: read,
-        },
-        Samples {
-            what: "jobcheck: wait_prompt returned (prompt + shell in read)".into(),
-            samples: returned,
-        },
+        Samples::new(
+            "jobcheck_read",
+            "jobcheck: prompt read by the reader thread",
+            read,
+        ),
+        Samples::new(
+            "jobcheck_returned",
+            "jobcheck: wait_prompt returned (prompt + shell in read)",
+            returned,
+        ),
     ))
 }
 
@@ -149,17 +176,23 @@ pub fn raw(adapter: &Adapter, runs: usize) -> Result<Samples, String> {
     drop(master);
     let _ = child.kill();
     let _ = child.wait();
-    Ok(Samples {
-        what: "raw poll loop: prompt seen".into(),
-        samples,
-    })
+    Ok(Samples::new("raw", "raw poll loop: prompt seen", samples))
 }
 
 /// Interactive latencies of one shell, each from the moment the harness acts to the moment the
-/// next prompt's bytes arrive (read by the reader thread): start → first prompt, a `/bin/true`
-/// round trip, ^C → prompt and ^Z → prompt of a foreground `sleep`, and, with `store`, ^C of an
-/// endless store (`gen 0 >$ x`) → prompt, which for marsh includes the rollback.
-pub fn interactive(adapter: &Adapter, runs: usize, store: bool) -> Result<Vec<Samples>, String> {
+/// awaited bytes arrive (read by the reader thread): start → first prompt, a `/bin/true` round
+/// trip, ^C → prompt and ^Z → prompt of a foreground `sleep`, `fg` of a stopped job → its first
+/// output (`jobprobe` reports SIGCONT), and, with `store`, ^C of a 10M-item store
+/// (`gen 10000000 >$ x`) once it owns the terminal → prompt with the rollback done (no
+/// `*.tmp` file left in the session's reservoir directory), which is marsh only.
+///
+/// A step that fails ends the cycles: the measurements made so far are returned with the
+/// failure (e.g. a shell without job control has start and round-trip figures only).
+pub fn interactive(
+    adapter: &Adapter,
+    runs: usize,
+    store: bool,
+) -> Result<(Vec<Samples>, Option<String>), String> {
     let err = |e: crate::session::Failure| e.to_string();
     let mut start = Vec::new();
     for _ in 0..runs.clamp(1, 20) {
@@ -169,69 +202,234 @@ pub fn interactive(adapter: &Adapter, runs: usize, store: bool) -> Result<Vec<Sa
     }
     let mut s = Session::spawn(adapter).map_err(err)?;
     s.wait_prompt().map_err(err)?;
-    let (mut trip, mut intr, mut stop, mut rollback) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut trip, mut intr, mut stop, mut resume, mut rollback) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut late = 0;
     let seen = |s: &Session, t0: Duration| -> Result<Duration, String> {
         Ok(s.output_time(s.prompt_end() - 1).ok_or("no prompt time")? - t0)
     };
+    let mut failure = None;
+    for _ in 0..runs {
+        let mut cycle = || -> Result<(), String> {
+            let t0 = s.elapsed();
+            s.type_line("/bin/true").map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+            trip.push(seen(&s, t0)?);
+
+            s.type_line("sleep 30").map_err(err)?;
+            s.wait_foreground_job(&["sleep"]).map_err(err)?;
+            let t0 = s.elapsed();
+            s.key(Key::CtrlC).map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+            intr.push(seen(&s, t0)?);
+
+            s.type_line("sleep 30").map_err(err)?;
+            let job = s.wait_foreground_job(&["sleep"]).map_err(err)?;
+            let t0 = s.elapsed();
+            s.key(Key::CtrlZ).map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+            stop.push(seen(&s, t0)?);
+            // Killed by the harness, not by `kill %1` (fish has no job specs in `kill`).
+            s.signal_pgid(job, nix::sys::signal::Signal::SIGKILL)
+                .map_err(err)?;
+            s.wait_until("the stopped job to end", |s| {
+                s.group(job).is_empty().then_some(())
+            })
+            .map_err(err)?;
+
+            // fg → output resumes: the probe says "got SIGCONT" as soon as it runs again.
+            s.type_line("jobprobe report ready pause").map_err(err)?;
+            let job = s.wait_foreground_job(&["jobprobe"]).map_err(err)?;
+            s.wait_output("jobprobe: ready").map_err(err)?;
+            s.key(Key::CtrlZ).map_err(err)?;
+            s.wait_group_state(job, 1, "stopped", |c| c == 'T')
+                .map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+            let t0 = s.elapsed();
+            s.type_line("fg").map_err(err)?;
+            s.wait_output("jobprobe: got SIGCONT").map_err(err)?;
+            let mark = s.mark();
+            resume.push(s.output_time(mark - 1).ok_or("no output time")? - t0);
+            s.wait_foreground_job(&["jobprobe"]).map_err(err)?;
+            s.key(Key::CtrlC).map_err(err)?;
+            s.wait_prompt().map_err(err)?;
+
+            if store {
+                s.type_line("gen 10000000 >$ x").map_err(err)?;
+                s.wait_foreground_job(&["marsh"]).map_err(err)?;
+                let t0 = s.elapsed();
+                s.key(Key::CtrlC).map_err(err)?;
+                s.wait_prompt().map_err(err)?;
+                let prompt = seen(&s, t0)?;
+                let dir = s.dir().join("runtime");
+                let files = || -> Vec<String> {
+                    let mut v = Vec::new();
+                    for d in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                        for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
+                            v.push(f.file_name().to_string_lossy().into_owned());
+                        }
+                    }
+                    v
+                };
+                let clean = s
+                    .wait_until("no temporary reservoir file", |s| {
+                        (!files().iter().any(|f| f.ends_with(".tmp"))).then(|| s.elapsed())
+                    })
+                    .map_err(err)?;
+                if files()
+                    .iter()
+                    .any(|f| f.starts_with("x.") && f.ends_with(".rsv"))
+                {
+                    // The store finished before ^C: no rollback to time; drop the variable.
+                    late += 1;
+                    s.type_line("x = 0").map_err(err)?;
+                    s.wait_prompt().map_err(err)?;
+                    return Ok(());
+                }
+                rollback.push(prompt.max(clean - t0));
+            }
+            Ok(())
+        };
+        if let Err(e) = cycle() {
+            failure = Some(e);
+            break;
+        }
+    }
+    let mut out = vec![
+        Samples::new("start", "start -> first prompt", start),
+        Samples::new("true", "/bin/true round trip", trip),
+        Samples::new("ctrl_c", "^C -> prompt (sleep 30)", intr),
+        Samples::new("ctrl_z", "^Z -> prompt (sleep 30)", stop),
+        Samples::new("fg", "fg -> output resumes (stopped jobprobe)", resume),
+    ];
+    if store {
+        let mut what = String::from("^C of gen 10000000 >$ x -> prompt, rollback done");
+        if late > 0 {
+            what += &format!(" ({late} of {runs} ^C came after the store had finished)");
+        }
+        out.push(Samples::new("store_rollback", what, rollback));
+    }
+    out.retain(|x| !x.samples.is_empty());
+    Ok((out, failure))
+}
+
+/// Many background jobs in one session: for each count N, start N `sleep 1000 &` jobs (one line
+/// each), then time `jobs` → next prompt, `fg %k` → the job owns the terminal and ^C → prompt
+/// (k = N/2 and the next four), and the notices: every remaining job is sent SIGTERM (by
+/// process group, from the harness), and Enter is pressed until the prompt follows a
+/// "Terminated" notice for each, timed from the first kill. The session's teardown kills
+/// whatever is left.
+pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples>, String> {
+    let err = |e: crate::session::Failure| e.to_string();
+    let opts = crate::session::Options {
+        timeout: Duration::from_secs(60),
+        ..Default::default()
+    };
+    let mut s = Session::spawn_with(adapter, opts).map_err(err)?;
+    s.wait_prompt().map_err(err)?;
+    let shell = s.shell_pid();
+    let seen = |s: &Session, t0: Duration| -> Result<Duration, String> {
+        Ok(s.output_time(s.prompt_end() - 1).ok_or("no prompt time")? - t0)
+    };
+    let mut start = Vec::new();
+    for _ in 0..n {
+        let t0 = s.elapsed();
+        s.type_line("sleep 1000 &").map_err(err)?;
+        s.wait_prompt().map_err(err)?;
+        start.push(seen(&s, t0)?);
+    }
+    let sleeps = |_: &Session| -> Vec<crate::procfs::Proc> {
+        procfs::procs_in_sid(shell)
+            .into_iter()
+            .filter(|p| p.comm == "sleep" && !p.is_dead() && p.pgid != shell)
+            .collect()
+    };
+    s.wait_until(&format!("{n} sleeps running"), |s| {
+        (sleeps(s).len() == n).then_some(())
+    })
+    .map_err(err)?;
+
+    let mut jobs = Vec::new();
     for _ in 0..runs {
         let t0 = s.elapsed();
-        s.type_line("/bin/true").map_err(err)?;
-        s.wait_prompt().map_err(err)?;
-        trip.push(seen(&s, t0)?);
+        let text = s.run("jobs").map_err(err)?;
+        jobs.push(seen(&s, t0)?);
+        let listed = text.lines().filter(|l| l.contains("sleep 1000")).count();
+        if listed != n {
+            return Err(format!("jobs listed {listed} of {n} jobs"));
+        }
+    }
 
-        s.type_line("sleep 30").map_err(err)?;
-        s.wait_foreground_job(&["sleep"]).map_err(err)?;
+    let (mut fg, mut intr) = (Vec::new(), Vec::new());
+    let first = n / 2;
+    for k in first..first + runs.min(n - first) {
+        let t0 = s.elapsed();
+        s.type_line(&format!("fg %{k}")).map_err(err)?;
+        // Spin on tcgetpgrp (one ioctl) rather than poll every 0.5 ms: the figure is sub-ms.
+        let deadline = crate::wait::Deadline::after(Duration::from_secs(10));
+        while s.foreground().is_none_or(|g| g == shell) {
+            if deadline.passed() {
+                return Err(s.failure("the job never owned the terminal").to_string());
+            }
+            std::thread::yield_now();
+        }
+        fg.push(s.elapsed() - t0);
+        s.wait_busy().map_err(err)?;
         let t0 = s.elapsed();
         s.key(Key::CtrlC).map_err(err)?;
         s.wait_prompt().map_err(err)?;
         intr.push(seen(&s, t0)?);
+    }
 
-        s.type_line("sleep 30").map_err(err)?;
-        let job = s.wait_foreground_job(&["sleep"]).map_err(err)?;
-        let t0 = s.elapsed();
-        s.key(Key::CtrlZ).map_err(err)?;
+    let left: std::collections::BTreeSet<i32> = sleeps(&s).iter().map(|p| p.pgid).collect();
+    let t0 = s.elapsed();
+    let from = s.prompt_end();
+    for g in &left {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(*g),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+    }
+    let mut presses = 0;
+    loop {
+        s.type_line("").map_err(err)?;
         s.wait_prompt().map_err(err)?;
-        stop.push(seen(&s, t0)?);
-        s.type_line("kill -KILL %1").map_err(err)?;
-        s.wait_until("the stopped job to end", |s| {
-            s.group(job).is_empty().then_some(())
-        })
-        .map_err(err)?;
-        s.wait_prompt().map_err(err)?;
-
-        if store {
-            s.type_line("gen 0 >$ x").map_err(err)?;
-            s.wait_foreground_job(&["marsh"]).map_err(err)?;
-            let t0 = s.elapsed();
-            s.key(Key::CtrlC).map_err(err)?;
-            s.wait_prompt().map_err(err)?;
-            rollback.push(seen(&s, t0)?);
+        presses += 1;
+        let out = s.output();
+        let text = crate::session::strip_ansi(&out[from..s.prompt_end()]);
+        let notices = text.lines().filter(|l| l.contains("Terminated")).count();
+        if notices >= left.len() {
+            break;
+        }
+        if presses > 1000 {
+            return Err(format!("{notices} of {} notices", left.len()));
         }
     }
-    let mut out = vec![
-        Samples {
-            what: "start -> first prompt".into(),
-            samples: start,
-        },
-        Samples {
-            what: "/bin/true round trip".into(),
-            samples: trip,
-        },
-        Samples {
-            what: "^C -> prompt (sleep 30)".into(),
-            samples: intr,
-        },
-        Samples {
-            what: "^Z -> prompt (sleep 30)".into(),
-            samples: stop,
-        },
-    ];
-    if store {
-        out.push(Samples {
-            what: "^C of gen 0 >$ x -> prompt, rollback done".into(),
-            samples: rollback,
-        });
-    }
-    Ok(out)
+    let notices = vec![seen(&s, t0)?];
+    Ok(vec![
+        Samples::new(
+            "start_bg",
+            format!("{n} jobs: `sleep 1000 &` -> prompt (each)"),
+            start,
+        ),
+        Samples::new("jobs", format!("{n} jobs: `jobs` -> prompt"), jobs),
+        Samples::new(
+            "fg",
+            format!("{n} jobs: `fg %{first}` -> job owns the terminal"),
+            fg,
+        ),
+        Samples::new(
+            "fg_ctrl_c",
+            format!("{n} jobs: ^C of that job -> prompt"),
+            intr,
+        ),
+        Samples::new(
+            "notices",
+            format!(
+                "{n} jobs: SIGTERM to the {} left -> prompt after all notices ({presses} Enter)",
+                left.len()
+            ),
+            notices,
+        ),
+    ])
 }

@@ -166,7 +166,11 @@ impl Session {
         }
         let expand = |s: &str| s.replace("{home}", &home.to_string_lossy());
         for (name, content) in &adapter.files {
-            std::fs::write(home.join(name), expand(content)).map_err(|e| fail_io("write", e))?;
+            let path = home.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| fail_io("mkdir", e))?;
+            }
+            std::fs::write(path, expand(content)).map_err(|e| fail_io("write", e))?;
         }
         let mut pty = Pty::open(opts.rows, opts.cols).map_err(|e| fail_io("open pty", e))?;
         let slave = pty.take_slave().expect("slave");
@@ -480,7 +484,12 @@ impl Session {
         self.shared.lock().screen.contents()
     }
 
-    /// Move the output mark to the end of the output so far.
+    /// Output offset of the mark (just past the last match of a wait, or where a line was typed).
+    pub fn mark(&self) -> usize {
+        self.mark
+    }
+
+    /// Move the mark to the end of the output so far.
     pub fn set_mark(&mut self) {
         self.mark = self.shared.lock().output.len();
     }

@@ -48,10 +48,10 @@ enum Cmd {
     },
     /// List the shells: installed or not, and their versions.
     Shells,
-    /// ^C → prompt latency: jobcheck's driver vs a minimal raw poll loop (medians).
-    /// Interactive latencies side by side: start, /bin/true round trip, ^C and ^Z -> prompt
-    /// (and for marsh, ^C of a store -> prompt with the rollback done). Medians; ratios to the
-    /// last shell named.
+    /// Interactive latencies side by side: start, /bin/true round trip, ^C and ^Z -> prompt,
+    /// fg -> output resumes (and for marsh, ^C of a 10M-item store -> prompt with the rollback
+    /// done). Medians; ratios to the last shell named. A shell that fails is reported and
+    /// skipped (exit status 1 at the end).
     Latency {
         /// Shells to measure (built-in names or adapter TOML files), e.g. --shell marsh --shell bash.
         #[arg(long = "shell", value_name = "NAME", required = true)]
@@ -59,7 +59,11 @@ enum Cmd {
         /// Cycles per measurement.
         #[arg(long, default_value_t = 30)]
         runs: usize,
+        /// Also write every sample as JSON to FILE.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
     },
+    /// ^C -> prompt latency: jobcheck's driver vs a minimal raw poll loop (medians).
     Bench {
         /// Shell (built-in name or adapter TOML file).
         #[arg(long = "shell", default_value = "bash")]
@@ -67,6 +71,25 @@ enum Cmd {
         /// Cycles per measurement.
         #[arg(long, default_value_t = 50)]
         runs: usize,
+        /// Also write every sample as JSON to FILE.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// Many background jobs: start N `sleep 1000 &`, then time `jobs`, `fg %k` + ^C, and the
+    /// notices when all are killed (medians).
+    ManyJobs {
+        /// Shells (built-in names or adapter TOML files).
+        #[arg(long = "shell", value_name = "NAME", required = true)]
+        shells: Vec<String>,
+        /// Numbers of jobs (repeatable), e.g. --count 100 --count 1000.
+        #[arg(long = "count", value_name = "N", required = true)]
+        counts: Vec<usize>,
+        /// Repetitions of `jobs` and of `fg %k` per count.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Also write every sample as JSON to FILE.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
     },
 }
 
@@ -75,6 +98,17 @@ fn adapter(name: &str) -> Result<Adapter, String> {
         return Adapter::load(std::path::Path::new(name));
     }
     jobcheck::shells::by_name(name).ok_or_else(|| format!("unknown shell {name}"))
+}
+
+/// Write `doc` to `path` (pretty JSON), creating the directory.
+fn write_json(path: &std::path::Path, doc: &serde_json::Value) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(
+        path,
+        serde_json::to_string_pretty(doc).unwrap_or_default() + "\n",
+    )
 }
 
 /// Run one pair once: the scenario, then its snapshot (if any) against the accepted one.
@@ -170,8 +204,10 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Cmd::Latency { shells, runs } => {
+        Cmd::Latency { shells, runs, json } => {
             let mut table: Vec<(String, Vec<jobcheck::bench::Samples>)> = Vec::new();
+            let mut machine = Vec::new();
+            let mut failed = false;
             for name in &shells {
                 let a = match adapter(name) {
                     Ok(a) => a,
@@ -180,26 +216,55 @@ fn main() -> ExitCode {
                         return ExitCode::from(2);
                     }
                 };
+                let version = a.availability().unwrap_or_else(|e| e);
                 match jobcheck::bench::interactive(&a, runs, a.name == "marsh") {
-                    Ok(samples) => table.push((a.name.clone(), samples)),
+                    Ok((samples, failure)) => {
+                        let first = failure
+                            .as_ref()
+                            .map(|e| e.lines().next().unwrap_or("").to_string());
+                        if let Some(e) = &failure {
+                            eprintln!("jobcheck: {}: stopped measuring: {e}", a.name);
+                            failed = true;
+                        }
+                        machine.push(serde_json::json!({
+                            "name": a.name,
+                            "version": version,
+                            "samples": samples.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
+                            "error": first,
+                        }));
+                        table.push((a.name.clone(), samples));
+                    }
                     Err(e) => {
                         eprintln!("jobcheck: {}: {e}", a.name);
-                        return ExitCode::FAILURE;
+                        let first = e.lines().next().unwrap_or("").to_string();
+                        machine.push(serde_json::json!({
+                            "name": a.name, "version": version, "error": first,
+                        }));
+                        failed = true;
                     }
                 }
             }
-            let base = table
-                .last()
-                .map(|(n, s)| (n.clone(), s.iter().map(|x| x.median()).collect::<Vec<_>>()));
+            if let Some(path) = &json {
+                let doc = serde_json::json!({ "runs": runs, "shells": machine });
+                if let Err(e) = write_json(path, &doc) {
+                    eprintln!("jobcheck: {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+            let base = table.last().map(|(n, s)| {
+                let medians: Vec<(String, std::time::Duration)> =
+                    s.iter().map(|x| (x.key.clone(), x.median())).collect();
+                (n.clone(), medians)
+            });
             println!(
                 "== interactive latency, medians of {runs} cycles (ratio to {})",
                 base.as_ref().map_or("-", |b| b.0.as_str())
             );
             for (name, samples) in &table {
-                for (i, s) in samples.iter().enumerate() {
+                for s in samples {
                     let ratio = base
                         .as_ref()
-                        .and_then(|b| b.1.get(i))
+                        .and_then(|b| b.1.iter().find(|(k, _)| *k == s.key).map(|(_, m)| *m))
                         .filter(|m| !m.is_zero())
                         .map_or(String::from("   -  "), |m| {
                             format!("x{:5.2}", s.median().as_secs_f64() / m.as_secs_f64())
@@ -212,9 +277,69 @@ fn main() -> ExitCode {
                     );
                 }
             }
-            ExitCode::SUCCESS
+            if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
-        Cmd::Bench { shell, runs } => {
+        Cmd::ManyJobs {
+            shells,
+            counts,
+            runs,
+            json,
+        } => {
+            let mut machine = Vec::new();
+            let mut failed = false;
+            for name in &shells {
+                let a = match adapter(name) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        eprintln!("jobcheck: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+                for &n in &counts {
+                    println!("== {} with {n} background jobs (medians of {runs})", a.name);
+                    match jobcheck::bench::many_jobs(&a, n, runs) {
+                        Ok(samples) => {
+                            for s in &samples {
+                                println!(
+                                    "  {:>9.3} ms  {}",
+                                    s.median().as_secs_f64() * 1000.0,
+                                    s.what
+                                );
+                            }
+                            machine.push(serde_json::json!({
+                                "shell": a.name, "count": n,
+                                "samples": samples.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
+                            }));
+                        }
+                        Err(e) => {
+                            eprintln!("jobcheck: {} with {n} jobs: {e}", a.name);
+                            let first = e.lines().next().unwrap_or("").to_string();
+                            machine.push(serde_json::json!({
+                                "shell": a.name, "count": n, "error": first,
+                            }));
+                            failed = true;
+                        }
+                    }
+                }
+            }
+            if let Some(path) = &json {
+                let doc = serde_json::json!({ "runs": runs, "results": machine });
+                if let Err(e) = write_json(path, &doc) {
+                    eprintln!("jobcheck: {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+            if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Cmd::Bench { shell, runs, json } => {
             let a = match adapter(&shell) {
                 Ok(a) => a,
                 Err(e) => {
@@ -234,16 +359,29 @@ fn main() -> ExitCode {
                 );
             };
             println!("== ^C -> prompt, {} ({runs} cycles each)", a.name);
+            let mut machine = Vec::new();
             match jobcheck::bench::raw(&a, runs) {
-                Ok(s) => show(&s),
+                Ok(s) => {
+                    show(&s);
+                    machine.push(s.to_json());
+                }
                 Err(e) => println!("  raw loop failed: {e}"),
             }
             match jobcheck::bench::jobcheck(&a, runs) {
                 Ok((read, returned)) => {
                     show(&read);
                     show(&returned);
+                    machine.push(read.to_json());
+                    machine.push(returned.to_json());
                 }
                 Err(e) => println!("  jobcheck failed: {e}"),
+            }
+            if let Some(path) = &json {
+                let doc = serde_json::json!({ "shell": a.name, "runs": runs, "samples": machine });
+                if let Err(e) = write_json(path, &doc) {
+                    eprintln!("jobcheck: {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
             }
             ExitCode::SUCCESS
         }

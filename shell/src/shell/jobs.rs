@@ -299,19 +299,21 @@ impl Jobs {
         }
     }
 
-    /// Whether the job of group `pgid` is still alive (in the table and not finished).
-    fn is_live(&self, pgid: Pid) -> bool {
-        let table = self.control.table();
-        table
-            .find_pgid(pgid)
-            .and_then(|n| table.get(n))
-            .is_some_and(|j| !j.state().is_finished())
-    }
-
     /// Commits or rolls back the stores of jobs that have ended, releases what they held.
     pub fn settle(&mut self, vars: &mut Vars) {
-        let (ended, live): (Vec<Pid>, Vec<Pid>) =
-            self.live.iter().partition(|&&g| !self.is_live(g));
+        // A job is alive while it is in the table and not finished (the first job of a pgid
+        // counts). One pass over the table: looking each job up in it was quadratic, and with
+        // 1,000 background jobs every prompt paid for it.
+        let mut alive: std::collections::HashMap<Pid, bool> = std::collections::HashMap::new();
+        for j in self.control.table().iter() {
+            alive
+                .entry(j.pgid())
+                .or_insert_with(|| !j.state().is_finished());
+        }
+        let (ended, live): (Vec<Pid>, Vec<Pid>) = self
+            .live
+            .iter()
+            .partition(|&&g| !alive.get(&g).copied().unwrap_or(false));
         self.live = live;
         for pgid in &ended {
             signals::unregister_job(pgid.as_raw());
