@@ -276,6 +276,8 @@ pub struct JobTable {
     jobs: Vec<Job>,
     current: Option<JobNumber>,
     previous: Option<JobNumber>,
+    /// How many statuses [`JobTable::update`] has recorded: see [`JobTable::statuses_seen`].
+    statuses: u64,
 }
 
 impl JobTable {
@@ -380,11 +382,20 @@ impl JobTable {
         }
     }
 
+    /// A count that grows with every status [`JobTable::update`] records. A job stops, continues
+    /// or ends only through `update`, so a caller that looks for such changes (the shell, before
+    /// each prompt) can skip its pass over the table while this count stays the same: with many
+    /// background jobs, most prompts have nothing new.
+    pub fn statuses_seen(&self) -> u64 {
+        self.statuses
+    }
+
     /// Records a status from `waitpid`. Returns the job it belonged to, if any (a status for a
     /// process no job has is ignored). A job that stops becomes current.
     pub fn update(&mut self, status: WaitStatus) -> Option<JobNumber> {
         let pid = status.pid()?;
         let n = self.find_pid(pid)?;
+        self.statuses += 1;
         let job = self.get_mut(n).expect("found");
         let proc_ = job
             .processes
@@ -577,6 +588,25 @@ mod tests {
             .map(|j| format!("{}{}", j.number(), t.marker(j.number()).as_char()))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn statuses_seen_counts_recorded_statuses_only() {
+        let mut t = JobTable::new();
+        bg(&mut t, 10);
+        bg(&mut t, 20);
+        assert_eq!(t.statuses_seen(), 0, "adding jobs records no status");
+        t.update(WaitStatus::Stopped(
+            pid(10),
+            nix::sys::signal::Signal::SIGTSTP,
+        ));
+        assert_eq!(t.statuses_seen(), 1);
+        t.update(WaitStatus::Exited(pid(99), 0));
+        assert_eq!(t.statuses_seen(), 1, "a status for no job changes nothing");
+        t.take_reports();
+        assert_eq!(t.statuses_seen(), 1, "reporting is not a status");
+        t.update(WaitStatus::Exited(pid(20), 0));
+        assert_eq!(t.statuses_seen(), 2);
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct Jobs {
     holds: Vec<(Pid, Vec<Reservoir>)>,
     /// Groups of jobs not yet settled.
     live: Vec<Pid>,
+    /// The table's [`JobTable::statuses_seen`](crate::job::JobTable::statuses_seen) at the
+    /// last settling pass.
+    settled_at: Option<u64>,
     next_seq: u64,
     /// Per variable, the sequence number of the store that bound its current value.
     committed: HashMap<String, u64>,
@@ -83,6 +86,7 @@ impl Jobs {
             stores: Vec::new(),
             holds: Vec::new(),
             live: Vec::new(),
+            settled_at: None,
             next_seq: 1,
             committed: HashMap::new(),
         }
@@ -301,6 +305,13 @@ impl Jobs {
 
     /// Commits or rolls back the stores of jobs that have ended, releases what they held.
     pub fn settle(&mut self, vars: &mut Vars) {
+        // Only a recorded status ends a job: with none since the last pass, nothing ended (a job
+        // started since then is alive). Most prompts take this way out, whatever the table size.
+        let seen = self.control.table().statuses_seen();
+        if self.settled_at == Some(seen) {
+            return;
+        }
+        self.settled_at = Some(seen);
         // A job is alive while it is in the table and not finished (the first job of a pgid
         // counts). One pass over the table: looking each job up in it was quadratic, and with
         // 1,000 background jobs every prompt paid for it.
