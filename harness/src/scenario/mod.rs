@@ -6,8 +6,8 @@
 //! universal checks run (terminal owned by a living shell, no leftover process; for marsh, the
 //! reservoir directory agrees with `env`, or is gone once the shell has ended).
 //!
-//! Layers: [`parse`] reads a file into a [`Scenario`] (this module's types), [`run`] plays one
-//! against one shell, [`snapshot`] names and filters the screen text kept in insta snapshots.
+//! Layers: `parse` reads a file into a [`Scenario`] (this module's types), `run` plays one
+//! against one shell, `snapshot` names and filters the screen text kept in insta snapshots.
 
 mod parse;
 mod run;

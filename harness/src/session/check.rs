@@ -1,0 +1,114 @@
+//! Checks: what must hold at a point of a scenario (no leftover process, reservoir files agree
+//! with `env`, the terminal is the shell's).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{Result, Session};
+use crate::procfs::{self, Proc};
+
+impl Session {
+    /// Wait (with the default deadline) until no live process is left but the shell and the
+    /// declared ones (and `also`).
+    pub fn check_clean(&mut self, also: &[i32]) -> Result<()> {
+        self.check_clean_within(self.opts.timeout, also)
+    }
+
+    /// [`Session::check_clean`] with an explicit deadline.
+    pub fn check_clean_within(&mut self, timeout: Duration, also: &[i32]) -> Result<()> {
+        let saved = self.opts.timeout;
+        self.opts.timeout = timeout;
+        let r = self.check_clean_inner(also);
+        self.opts.timeout = saved;
+        r
+    }
+
+    fn check_clean_inner(&mut self, also: &[i32]) -> Result<()> {
+        let allowed: Vec<i32> = self.declared.iter().chain(also).copied().collect();
+        let shell = self.shell_pid;
+        let shell_alive = self.status.is_none();
+        self.wait_until("no leftover processes", |s| {
+            let extra: Vec<Proc> = s
+                .processes()
+                .into_iter()
+                .filter(|p| !(allowed.contains(&p.pid) || (shell_alive && p.pid == shell)))
+                .collect();
+            extra.is_empty().then_some(())
+        })
+        .map_err(|mut f| {
+            f.message = format!(
+                "leftover processes:\n{}",
+                procfs::format_table(&self.processes())
+            );
+            f
+        })
+    }
+
+    /// marsh only, at a prompt once every job has been reported: each reservoir variable that
+    /// `env` lists has its files, and the session's runtime directory holds exactly one session
+    /// directory with no other file in it.
+    pub fn check_reservoirs(&mut self) -> Result<()> {
+        let listing = self.run("env")?;
+        match self.reservoir_mismatch(&listing) {
+            None => Ok(()),
+            Some(why) => Err(self.failure(&why)),
+        }
+    }
+
+    /// How the session directory differs from the reservoir files an `env` listing names
+    /// (`None`: it holds exactly them, in the one session directory of the runtime directory).
+    pub fn reservoir_mismatch(&self, listing: &str) -> Option<String> {
+        let re = regex::Regex::new(r"(?m)^(\S+) = reservoir \d+ items, \d+ bytes: (.*?)\s*$")
+            .expect("env regex");
+        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut want = std::collections::BTreeSet::new();
+        for c in re.captures_iter(listing) {
+            for f in c[2].split_whitespace() {
+                want.insert(canon(Path::new(f)));
+            }
+        }
+        let runtime = self.dir().join("runtime");
+        let sessions: Vec<PathBuf> = std::fs::read_dir(&runtime)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        if sessions.len() != 1 || !sessions[0].is_dir() {
+            return Some(format!(
+                "expected one session directory in {}, found {sessions:?}",
+                runtime.display()
+            ));
+        }
+        let have: std::collections::BTreeSet<PathBuf> = std::fs::read_dir(&sessions[0])
+            .map(|d| d.filter_map(|e| e.ok().map(|e| canon(&e.path()))).collect())
+            .unwrap_or_default();
+        if want == have {
+            return None;
+        }
+        let missing: Vec<_> = want.difference(&have).collect();
+        let extra: Vec<_> = have.difference(&want).collect();
+        Some(format!(
+            "reservoir files differ from env: missing {missing:?}, not in env {extra:?}\nenv:\n{listing}"
+        ))
+    }
+
+    /// After a marsh shell has ended (other than by SIGKILL, which leaves its directory for the
+    /// next marsh to reap), no session directory is left in its runtime directory.
+    pub fn check_runtime_removed(&mut self) -> Result<()> {
+        let runtime = self.dir().join("runtime");
+        let left: Vec<PathBuf> = std::fs::read_dir(&runtime)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(self.failure(&format!(
+                "the shell ended but left {left:?} in {}",
+                runtime.display()
+            )))
+        }
+    }
+
+    /// The terminal belongs to the shell (call at a prompt).
+    pub fn check_terminal_owned_by_shell(&mut self) -> Result<()> {
+        self.wait_shell_foreground()
+    }
+}

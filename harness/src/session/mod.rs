@@ -1,0 +1,386 @@
+//! A shell session under a pty: spawn, type, signal, wait, observe, check, tear down.
+//!
+//! Invariants:
+//! - The shell is a fresh process (fork + exec through `Command` with a `pre_exec` that only
+//!   calls async-signal-safe functions: `setsid`, `TIOCSCTTY`, reset of signal dispositions); its
+//!   environment is built from nothing but the adapter, an isolated `HOME`/`TMPDIR`/
+//!   `MARSH_RUNTIME_DIR`, `LANG=C.UTF-8`, `PATH`, `TERM` and `JOBCHECK_SESSION`.
+//! - The parent's copy of the slave is closed once the child has it.
+//! - The reader thread runs from spawn to hang-up ([`crate::reader`]).
+//! - Every wait has a deadline and fails with a [`Failure`] that carries the transcript tail, the
+//!   rendered screen and the process table, and writes an asciicast under `target/jobcheck/`.
+//! - The shell's exit status comes from `waitpid` on its pid, never from reading until EOF.
+//! - `Drop` (also while panicking) hangs up, SIGCONT+SIGKILLs every process group of the session
+//!   (found by session id and by tag) and reaps the shell.
+//!
+//! This module spawns and tears down; the rest of [`Session`]'s methods live by what they do:
+//! `input` (type, keys, signals, hang-up), `observe` (terminal owner, processes, output),
+//! `wait` (conditions with deadlines), `check` (what must hold), `failure` (reports and
+//! asciicasts), and `ansi` (escape codes stripped for matching).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::procfs::{self, Proc, SESSION_VAR};
+use crate::pty::{self, Pty};
+use crate::reader::{self, Shared, State};
+use crate::screen::Screen;
+use crate::shells::Adapter;
+use crate::teardown;
+use crate::transcript::Kind;
+use crate::wait::DEFAULT_TIMEOUT;
+
+mod ansi;
+mod check;
+mod failure;
+mod input;
+mod observe;
+mod wait;
+
+pub use ansi::{strip_ansi, strip_ansi_mapped};
+pub use failure::artifacts_dir;
+
+/// A failed wait or check, with everything needed to understand it.
+pub struct Failure {
+    pub message: String,
+    pub report: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{}", self.message, self.report)
+    }
+}
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+impl std::error::Error for Failure {}
+
+/// Result of harness operations.
+pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+/// Options for a session.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub rows: u16,
+    pub cols: u16,
+    /// Default deadline of waits.
+    pub timeout: Duration,
+    /// Extra environment (after the adapter's).
+    pub env: Vec<(String, String)>,
+    /// Directories put in front of `PATH` (e.g. where `jobprobe` is).
+    pub path_prepend: Vec<PathBuf>,
+    /// Name used for the asciicast file and in reports.
+    pub name: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rows: pty::DEFAULT_ROWS,
+            cols: pty::DEFAULT_COLS,
+            timeout: DEFAULT_TIMEOUT,
+            env: Vec::new(),
+            path_prepend: Vec::new(),
+            name: String::from("session"),
+        }
+    }
+}
+
+/// Keys the line discipline turns into signals or EOF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    CtrlC,
+    CtrlZ,
+    CtrlBackslash,
+    CtrlD,
+    Enter,
+}
+
+impl Key {
+    /// The byte written to the master.
+    pub fn byte(self) -> u8 {
+        match self {
+            Key::CtrlC => 0x03,
+            Key::CtrlZ => 0x1a,
+            Key::CtrlBackslash => 0x1c,
+            Key::CtrlD => 0x04,
+            Key::Enter => b'\r',
+        }
+    }
+}
+
+/// A running shell session.
+pub struct Session {
+    adapter: Adapter,
+    opts: Options,
+    tag: String,
+    shared: Arc<Shared>,
+    master: Option<Arc<OwnedFd>>,
+    wake: Option<OwnedFd>,
+    reader: Option<JoinHandle<()>>,
+    child: Child,
+    shell_pid: i32,
+    status: Option<ExitStatus>,
+    dir: Option<tempfile::TempDir>,
+    prompt_re: regex::bytes::Regex,
+    last_prompt: u64,
+    prompt_scan: usize,
+    last_prompt_start: usize,
+    /// Whether the terminal had ISIG on while the shell read its last line (`None`: unknown).
+    prompt_isig: Option<bool>,
+    mark: usize,
+    torn_down: bool,
+    declared: Vec<i32>,
+    /// A typed line whose echo has not been seen yet: (output offset when typed, needle).
+    pending_echo: Option<(usize, Vec<u8>)>,
+    /// A failure report was already built (the Drop of a panicking test need not repeat it).
+    reported: std::cell::Cell<bool>,
+}
+
+fn fail_io(what: &str, e: impl std::fmt::Display) -> Failure {
+    Failure {
+        message: format!("{what}: {e}"),
+        report: String::new(),
+    }
+}
+
+impl Session {
+    /// Spawn `adapter`'s shell with default options.
+    pub fn spawn(adapter: &Adapter) -> Result<Session> {
+        Session::spawn_with(adapter, Options::default())
+    }
+
+    /// Spawn `adapter`'s shell.
+    pub fn spawn_with(adapter: &Adapter, opts: Options) -> Result<Session> {
+        teardown::sweep_once();
+        let program = adapter
+            .find_program()
+            .ok_or_else(|| fail_io("shell not installed", &adapter.program))?;
+        let tag = teardown::new_tag();
+        // Named after the tag, so the sweep can remove it when its creator died without Drop.
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{}{tag}-", teardown::DIR_PREFIX))
+            .tempdir()
+            .map_err(|e| fail_io("tempdir", e))?;
+        let home = dir.path().join("home");
+        let tmp = dir.path().join("tmp");
+        let runtime = dir.path().join("runtime");
+        for d in [&home, &tmp, &runtime] {
+            std::fs::create_dir_all(d).map_err(|e| fail_io("mkdir", e))?;
+        }
+        let expand = |s: &str| s.replace("{home}", &home.to_string_lossy());
+        for (name, content) in &adapter.files {
+            let path = home.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| fail_io("mkdir", e))?;
+            }
+            std::fs::write(path, expand(content)).map_err(|e| fail_io("write", e))?;
+        }
+        let mut pty = Pty::open(opts.rows, opts.cols).map_err(|e| fail_io("open pty", e))?;
+        let slave = pty.take_slave().expect("slave");
+        let mut cmd = Command::new(&program);
+        cmd.args(adapter.args.iter().map(|a| expand(a)));
+        cmd.env_clear();
+        let mut path: Vec<PathBuf> = opts.path_prepend.clone();
+        if let Some(p) = std::env::var_os("PATH") {
+            path.extend(std::env::split_paths(&p));
+        }
+        let path = std::env::join_paths(path).map_err(|e| fail_io("PATH", e))?;
+        cmd.env("PATH", path)
+            .env("HOME", &home)
+            .env("TMPDIR", &tmp)
+            .env("MARSH_RUNTIME_DIR", &runtime)
+            .env("LANG", "C.UTF-8")
+            .env("TERM", &adapter.term)
+            .env("COLUMNS", opts.cols.to_string())
+            .env("LINES", opts.rows.to_string())
+            .env(SESSION_VAR, &tag);
+        for (k, v) in &adapter.env {
+            cmd.env(k, expand(v));
+        }
+        for (k, v) in &opts.env {
+            cmd.env(k, v);
+        }
+        cmd.current_dir(&home);
+        let clone = |f: &std::fs::File| f.try_clone().map(Stdio::from);
+        cmd.stdin(clone(&slave).map_err(|e| fail_io("dup", e))?);
+        cmd.stdout(clone(&slave).map_err(|e| fail_io("dup", e))?);
+        cmd.stderr(Stdio::from(slave));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // Every signal, real-time ones included: dispositions ignored by the test
+                // process would survive exec. The raw system call, because glibc refuses
+                // its internal signals (32, 33), which were seen ignored here.
+                let dfl = [0u64; 4]; // kernel sigaction: SIG_DFL, no flags, empty mask
+                for sig in 1..65 {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        libc::syscall(
+                            libc::SYS_rt_sigaction,
+                            sig,
+                            dfl.as_ptr(),
+                            std::ptr::null_mut::<u64>(),
+                            8usize,
+                        );
+                    }
+                }
+                Ok(())
+            });
+        }
+        let started = Instant::now();
+        let child = cmd.spawn().map_err(|e| fail_io("spawn shell", e))?;
+        // `cmd` still holds the parent's slave copies: drop them now.
+        drop(cmd);
+        let shell_pid = child.id() as i32;
+        let master = Arc::new(pty.into_master());
+        let (wake_r, wake_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| fail_io("pipe", e))?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                output: Vec::new(),
+                events: Vec::new(),
+                screen: Screen::new(opts.rows, opts.cols),
+                eof: false,
+                start: started,
+            }),
+            cond: Condvar::new(),
+        });
+        shared.lock().push(
+            Kind::Note,
+            format!("spawned {} pid {shell_pid} tag {tag}", program.display()).into_bytes(),
+        );
+        let (s2, m2) = (shared.clone(), master.clone());
+        let reader = std::thread::Builder::new()
+            .name("jobcheck-reader".into())
+            .spawn(move || reader::run(s2, m2, wake_r))
+            .map_err(|e| fail_io("reader thread", e))?;
+        Ok(Session {
+            prompt_re: adapter.prompt_regex(),
+            adapter: adapter.clone(),
+            opts,
+            tag,
+            shared,
+            master: Some(master),
+            wake: Some(wake_w),
+            reader: Some(reader),
+            child,
+            shell_pid,
+            status: None,
+            dir: Some(dir),
+            last_prompt: 0,
+            prompt_scan: 0,
+            last_prompt_start: 0,
+            prompt_isig: None,
+            mark: 0,
+            torn_down: false,
+            declared: Vec::new(),
+            pending_echo: None,
+            reported: std::cell::Cell::new(false),
+        })
+    }
+
+    /// The adapter.
+    pub fn adapter(&self) -> &Adapter {
+        &self.adapter
+    }
+    /// The shell's pid (also its pgid and sid).
+    pub fn shell_pid(&self) -> i32 {
+        self.shell_pid
+    }
+    /// The `JOBCHECK_SESSION` tag.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+    /// The session's isolated directory (`home`, `tmp`, `runtime` inside).
+    pub fn dir(&self) -> &Path {
+        self.dir.as_ref().expect("dir").path()
+    }
+    /// Number of the last prompt waited for.
+    pub fn last_prompt(&self) -> u64 {
+        self.last_prompt
+    }
+
+    /// Time since the session started (the transcript's clock).
+    pub fn elapsed(&self) -> Duration {
+        self.shared.lock().start.elapsed()
+    }
+
+    /// Transcript time at which the output byte at `offset` was read (`None` if not yet).
+    pub fn output_time(&self, offset: usize) -> Option<Duration> {
+        let st = self.shared.lock();
+        let mut pos = 0;
+        for e in st.events.iter().filter(|e| e.kind == Kind::Out) {
+            pos += e.bytes.len();
+            if pos > offset {
+                return Some(e.t);
+            }
+        }
+        None
+    }
+
+    /// Output offset just past the last prompt waited for.
+    pub fn prompt_end(&self) -> usize {
+        self.prompt_scan
+    }
+
+    /// Tear down now (idempotent); returns processes that survived (should be empty).
+    pub fn teardown(&mut self) -> Vec<Proc> {
+        if self.torn_down {
+            return Vec::new();
+        }
+        self.torn_down = true;
+        self.hangup();
+        let left = teardown::kill_session(self.shell_pid, &self.tag, Duration::from_secs(5));
+        if self.status.is_none() {
+            let _ = self.child.kill();
+            self.status = self.child.wait().ok();
+        }
+        left
+    }
+
+    /// The shell's exit status as "exit N" / "signal NAME".
+    pub fn describe_status(s: ExitStatus) -> String {
+        match (s.code(), s.signal()) {
+            (Some(c), _) => format!("exit {c}"),
+            (_, Some(sig)) => format!("signal {sig}"),
+            _ => format!("{s:?}"),
+        }
+    }
+
+    /// Raw master descriptor number (for diagnostics).
+    pub fn master_raw(&self) -> Option<i32> {
+        self.master.as_ref().map(|m| m.as_raw_fd())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.torn_down && !self.reported.get() {
+            eprintln!(
+                "jobcheck: session dropped during a panic\n{}",
+                self.report()
+            );
+        }
+        let left = self.teardown();
+        if !left.is_empty() {
+            eprintln!(
+                "jobcheck: teardown left processes:\n{}",
+                procfs::format_table(&left)
+            );
+        }
+    }
+}
