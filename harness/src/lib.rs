@@ -12,7 +12,8 @@
 //! - [`shells`]: shell adapters (built-in and TOML).
 //! - [`scenario`]: scenario files (parse, run one against one shell).
 //! - [`report`]: reports of a suite run (markdown conformance matrix, JUnit XML).
-//! - [`bench`]: ^C→prompt latency, jobcheck vs a raw poll loop.
+//! - [`mod@bench`]: measurements: ^C→prompt overhead against a raw poll loop, interactive
+//!   latencies (`jobcheck latency`), many background jobs (`jobcheck many-jobs`).
 //! - [`probe`]: the `jobprobe` helper program.
 
 pub mod bench;
