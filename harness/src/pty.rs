@@ -8,7 +8,7 @@
 //! - The window size is set on the master before the child starts, so the shell never sees 0x0.
 
 use std::fs::File;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::fcntl::OFlag;
 use nix::pty::{PtyMaster, grantpt, posix_openpt, ptsname_r, unlockpt};
@@ -34,24 +34,15 @@ impl Pty {
         grantpt(&master).map_err(io)?;
         unlockpt(&master).map_err(io)?;
         let slave_path = ptsname_r(&master).map_err(io)?;
-        let raw = master.as_raw_fd();
-        // SAFETY: PtyMaster owns the descriptor; we move ownership into an OwnedFd.
-        let master = unsafe { OwnedFd::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(master)) };
-        debug_assert_eq!(master.as_raw_fd(), raw);
+        let master = OwnedFd::from(master);
         set_winsize(master.as_fd(), rows, cols)?;
-        let path = std::ffi::CString::new(slave_path.clone()).expect("pts path");
-        // SAFETY: plain open(2) with a valid C string.
-        let fd = unsafe {
-            libc::open(
-                path.as_ptr(),
-                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: fd was just returned by open and is owned by nobody else.
-        let slave = unsafe { File::from_raw_fd(fd) };
+        let slave = nix::fcntl::open(
+            slave_path.as_str(),
+            OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(io)?;
+        let slave = File::from(slave);
         Ok(Pty {
             master,
             slave: Some(slave),

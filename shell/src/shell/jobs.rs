@@ -391,6 +391,7 @@ impl Default for Jobs {
 /// ends too, the stop unconsumed, and the foreground wait reports the job stopped.
 fn wait_until_ready(ready: OwnedFd, leader: Pid) {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
     loop {
         let mut fds = [PollFd::new(ready.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, PollTimeout::from(20u8)) {
@@ -404,17 +405,13 @@ fn wait_until_ready(ready: OwnedFd, leader: Pid) {
         }
         // Peek (WNOWAIT) at whether the leader stopped or ended, leaving the status for the
         // job table.
-        // SAFETY: waitid fills `info`, zeroed first, and reports "nothing" as si_pid == 0.
-        let changed = unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            let r = libc::waitid(
-                libc::P_PID,
-                leader.as_raw() as libc::id_t,
-                &mut info,
-                libc::WSTOPPED | libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            );
-            r == 0 && info.si_pid() != 0
-        };
+        let flags = WaitPidFlag::WSTOPPED
+            | WaitPidFlag::WEXITED
+            | WaitPidFlag::WNOHANG
+            | WaitPidFlag::WNOWAIT;
+        // An error (EINTR) counts as no change: the next poll of the pipe decides.
+        let changed =
+            matches!(waitid(Id::Pid(leader), flags), Ok(s) if s != WaitStatus::StillAlive);
         if changed {
             return;
         }
