@@ -15,11 +15,17 @@ Prints one line per case and the wall time of each; exit status 1 if a case fail
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
 
 import pexpect
+
+# A script started in the background (`cmd &`) has SIGINT and SIGQUIT ignored, and the shells
+# spawned here would pass that on to their jobs: ^C would then stop nothing.
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 PROMPT = r"\$ "  # PS1='$ ' ; Oils matches r'.*\$'
 

@@ -108,13 +108,9 @@ pub fn raw(adapter: &Adapter, runs: usize) -> Result<Samples, String> {
     cmd.stdin(Stdio::from(slave.try_clone().map_err(|e| e.to_string())?))
         .stdout(Stdio::from(slave.try_clone().map_err(|e| e.to_string())?))
         .stderr(Stdio::from(slave));
-    // SAFETY: async-signal-safe calls only.
+    // SAFETY: pty::child_setup makes async-signal-safe calls only.
     unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            libc::ioctl(0, libc::TIOCSCTTY, 0);
-            Ok(())
-        });
+        cmd.pre_exec(pty::child_setup);
     }
     let mut child = cmd.spawn().map_err(|e| e.to_string())?;
     drop(cmd);
@@ -141,7 +137,10 @@ pub fn raw(adapter: &Adapter, runs: usize) -> Result<Samples, String> {
                 return Err("raw loop: no prompt".into());
             }
             let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
-            poll(&mut fds, PollTimeout::from(100u16)).map_err(|e| e.to_string())?;
+            // Read only what poll says is there: a blocking read would outlive the deadline.
+            if poll(&mut fds, PollTimeout::from(100u16)).map_err(|e| e.to_string())? == 0 {
+                continue;
+            }
             match nix::unistd::read(master.as_fd(), &mut buf) {
                 Ok(n) => out.extend_from_slice(&buf[..n]),
                 Err(nix::errno::Errno::EAGAIN) => {}

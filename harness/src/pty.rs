@@ -66,6 +66,38 @@ impl Pty {
     }
 }
 
+/// What a shell's child runs between fork and exec (so: async-signal-safe calls only): a
+/// session of its own with the slave, already its fd 0, as controlling terminal; and every
+/// signal at its default disposition, real-time ones included, since a disposition the test
+/// process ignores would survive exec (a harness started with `cmd &` from a script has SIGINT
+/// ignored: the shell's jobs would then ignore ^C). The raw system call, because glibc refuses
+/// its internal signals (32, 33), which were seen ignored here.
+pub fn child_setup() -> std::io::Result<()> {
+    // SAFETY: setsid, ioctl(TIOCSCTTY) and rt_sigaction with a SIG_DFL action we own are
+    // async-signal-safe and touch no memory of the parent.
+    unsafe {
+        if libc::setsid() < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let dfl = [0u64; 4]; // kernel sigaction: SIG_DFL, no flags, empty mask
+        for sig in 1..65 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    sig,
+                    dfl.as_ptr(),
+                    std::ptr::null_mut::<u64>(),
+                    8usize,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Set the window size of the terminal behind `fd`.
 pub fn set_winsize(fd: BorrowedFd<'_>, rows: u16, cols: u16) -> std::io::Result<()> {
     let ws = libc::winsize {

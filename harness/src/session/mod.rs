@@ -216,30 +216,7 @@ impl Session {
         cmd.stderr(Stdio::from(slave));
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // Every signal, real-time ones included: dispositions ignored by the test
-                // process would survive exec. The raw system call, because glibc refuses
-                // its internal signals (32, 33), which were seen ignored here.
-                let dfl = [0u64; 4]; // kernel sigaction: SIG_DFL, no flags, empty mask
-                for sig in 1..65 {
-                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                        libc::syscall(
-                            libc::SYS_rt_sigaction,
-                            sig,
-                            dfl.as_ptr(),
-                            std::ptr::null_mut::<u64>(),
-                            8usize,
-                        );
-                    }
-                }
-                Ok(())
-            });
+            cmd.pre_exec(pty::child_setup);
         }
         let started = Instant::now();
         let child = cmd.spawn().map_err(|e| fail_io("spawn shell", e))?;
