@@ -88,6 +88,7 @@ impl CompiledFn {
 
     /// Applies the function to one item: one parameter receives the whole item, several
     /// receive a tuple's fields (a count mismatch is an error), none ignore the item.
+    #[inline]
     pub fn call(&self, item: &Value) -> Result<Value, EvalError> {
         match self.arity {
             0 => (self.body)(&[]),
