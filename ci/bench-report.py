@@ -479,8 +479,8 @@ if mj:
     w("Many background jobs in one session (`jobcheck many-jobs`): N lines `sleep 1000 &`, then "
       f"`jobs` -> prompt ({mj['runs']} times), `fg %k` -> the job owns the terminal and its ^C -> "
       f"prompt (k = N/2 and the next {mj['runs'] - 1}), then SIGTERM to every job left, sent by "
-      "the harness, and Enter until the prompt follows a `Terminated` notice for each (one sample, "
-      "from the first kill). The session's teardown kills whatever is left. For `fg` the "
+      "the harness; once every `sleep` has ended, Enter -> the prompt that follows a `Terminated` "
+      "notice for each job (more Enters if a shell had shown some already; one sample). The session's teardown kills whatever is left. For `fg` the "
       "harness spins on `tcgetpgrp`. Target: marsh within 1.5 x bash.")
     w("")
     by = {(r["shell"], r["count"]): r for r in mj["results"]}

@@ -380,8 +380,11 @@ pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples
         intr.push(seen(&s, t0)?);
     }
 
+    // The notices: SIGTERM every job left, wait until every sleep has ended (so the figure
+    // does not depend on how the deaths race the keys), then time Enter -> the prompt that
+    // follows a `Terminated` notice for each job (a shell that showed some on its own, between
+    // prompts, has fewer to print; more Enters are pressed until all are seen).
     let left: std::collections::BTreeSet<i32> = sleeps(&s).iter().map(|p| p.pgid).collect();
-    let t0 = s.elapsed();
     let from = s.prompt_end();
     for g in &left {
         let _ = nix::sys::signal::killpg(
@@ -389,6 +392,9 @@ pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples
             nix::sys::signal::Signal::SIGTERM,
         );
     }
+    s.wait_until("every job to end", |s| sleeps(s).is_empty().then_some(()))
+        .map_err(err)?;
+    let t0 = s.elapsed();
     let mut presses = 0;
     loop {
         s.type_line("").map_err(err)?;
@@ -425,7 +431,7 @@ pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples
         Samples::new(
             "notices",
             format!(
-                "{n} jobs: SIGTERM to the {} left -> prompt after all notices ({presses} Enter)",
+                "{n} jobs: the {} left killed, then Enter -> prompt after all notices ({presses} Enter)",
                 left.len()
             ),
             notices,

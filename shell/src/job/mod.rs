@@ -278,6 +278,9 @@ pub struct JobTable {
     previous: Option<JobNumber>,
     /// How many statuses [`JobTable::update`] has recorded: see [`JobTable::statuses_seen`].
     statuses: u64,
+    /// The job of every process in the table, so a status finds its job at once (a scan of
+    /// every job's processes per status was quadratic when many jobs end together).
+    by_pid: std::collections::HashMap<Pid, JobNumber>,
 }
 
 impl JobTable {
@@ -300,6 +303,9 @@ impl JobTable {
     ) -> JobNumber {
         assert!(!processes.is_empty(), "a job has at least one process");
         let number = JobNumber(self.jobs.last().map_or(1, |j| j.number.0 + 1));
+        for (pid, _) in &processes {
+            self.by_pid.insert(*pid, number);
+        }
         self.jobs.push(Job {
             number,
             pgid,
@@ -350,10 +356,7 @@ impl JobTable {
 
     /// The job that has process `pid`.
     pub fn find_pid(&self, pid: Pid) -> Option<JobNumber> {
-        self.jobs
-            .iter()
-            .find(|j| j.processes.iter().any(|p| p.pid == pid))
-            .map(|j| j.number)
+        self.by_pid.get(&pid).copied()
     }
 
     /// The job whose process group is `pgid`.
@@ -504,18 +507,34 @@ impl JobTable {
     /// Takes every unreported stopped or finished job that is not in the foreground, in number
     /// order: finished ones leave the table now, stopped ones are marked reported.
     pub fn take_reports(&mut self) -> Vec<Report> {
-        let due: Vec<JobNumber> = self
-            .jobs
-            .iter()
-            .filter(|j| !j.reported && !j.foreground && j.state != ProcessState::Running)
-            .map(|j| j.number)
-            .collect();
-        let markers: Vec<Marker> = due.iter().map(|n| self.marker(*n)).collect();
-        let reports = due
-            .into_iter()
-            .zip(markers)
-            .filter_map(|(n, marker)| self.take_one(n, marker))
-            .collect();
+        // One pass that keeps the jobs still in the table in order: removing the finished ones
+        // one by one shifted the table each time (quadratic: 1,000 jobs ending at once cost
+        // milliseconds). Markers are read before anything leaves, as the user last saw them.
+        let due = |j: &Job| !j.reported && !j.foreground && j.state != ProcessState::Running;
+        if !self.jobs.iter().any(due) {
+            return Vec::new();
+        }
+        let mut reports = Vec::new();
+        let mut kept = Vec::with_capacity(self.jobs.len());
+        for mut job in std::mem::take(&mut self.jobs) {
+            if !due(&job) {
+                kept.push(job);
+                continue;
+            }
+            let marker = self.marker(job.number);
+            if job.state.is_finished() {
+                self.forget_pids(&job);
+                reports.push(Report { marker, job });
+            } else {
+                job.reported = true;
+                reports.push(Report {
+                    marker,
+                    job: job.clone(),
+                });
+                kept.push(job);
+            }
+        }
+        self.jobs = kept;
         self.after_removal();
         reports
     }
@@ -537,6 +556,7 @@ impl JobTable {
         let i = self.index(n)?;
         if self.jobs[i].state.is_finished() {
             let job = self.jobs.remove(i);
+            self.forget_pids(&job);
             Some(Report { marker, job })
         } else {
             self.jobs[i].reported = true;
@@ -544,6 +564,13 @@ impl JobTable {
                 marker,
                 job: self.jobs[i].clone(),
             })
+        }
+    }
+
+    /// Drops a job that leaves the table from the pid index.
+    fn forget_pids(&mut self, job: &Job) {
+        for p in &job.processes {
+            self.by_pid.remove(&p.pid);
         }
     }
 
@@ -588,6 +615,33 @@ mod tests {
             .map(|j| format!("{}{}", j.number(), t.marker(j.number()).as_char()))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn find_pid_follows_jobs_in_and_out_of_the_table() {
+        let mut t = JobTable::new();
+        let n = t.add(
+            pid(10),
+            vec![(pid(10), "sleep 1".into()), (pid(11), "cat".into())],
+            "sleep 1 | cat",
+            false,
+        );
+        let m = bg(&mut t, 20);
+        assert_eq!(t.find_pid(pid(11)), Some(n), "any member finds its job");
+        assert_eq!(t.find_pid(pid(20)), Some(m));
+        t.update(WaitStatus::Exited(pid(10), 0));
+        t.update(WaitStatus::Exited(pid(11), 0));
+        assert_eq!(
+            t.find_pid(pid(11)),
+            Some(n),
+            "finished but not reported: still there"
+        );
+        t.take_reports();
+        assert_eq!(t.find_pid(pid(10)), None, "reported and gone");
+        assert_eq!(t.find_pid(pid(11)), None);
+        assert_eq!(t.find_pid(pid(20)), Some(m));
+        finish(&mut t, 20);
+        assert_eq!(t.find_pid(pid(20)), None);
     }
 
     #[test]

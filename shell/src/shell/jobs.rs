@@ -365,8 +365,11 @@ impl Jobs {
     pub fn before_prompt(&mut self, vars: &mut Vars) {
         self.reap_if_signalled();
         self.settle(vars);
-        for notice in self.control.notices() {
-            say(&notice);
+        // All notices in one write: stdout is line-buffered, and 1,000 jobs ending at once made
+        // 1,000 writes to the terminal.
+        let notices = self.control.notices();
+        if !notices.is_empty() {
+            say(&notices.join("\n"));
         }
     }
 
