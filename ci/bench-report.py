@@ -501,6 +501,11 @@ if mj:
                 worst = max(worst or 0, r)
             ok = r is not None and r <= 1.5
             why = f"{ms(x['median_ms'])} vs {ms(y['median_ms'])}" if y else "no bash figure"
+            if y and x["key"] == "notices":
+                why += ("; bash reaps its children in its SIGCHLD handler as they die, before "
+                        "the Enter; marsh's handler only sets a flag, and marsh reaps (one wait4 "
+                        "per job, almost all of its system time under strace) when the next line "
+                        "is entered, inside the timed window")
             if y and x["key"] in ("start_bg", "fg"):
                 why += (f", {(x['median_ms'] - y['median_ms']) * 1000:.0f} us more: line editing "
                         "(reedline) and a fork of a larger process than bash; the job table is no "
