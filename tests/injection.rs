@@ -21,7 +21,7 @@ mod tracer;
 
 use std::time::{Duration, Instant};
 
-use jobcheck::{Options, Session};
+use jobcheck::Session;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
@@ -76,19 +76,7 @@ const OLD: u64 = 7;
 const NEW: u64 = 200;
 
 fn session() -> Session {
-    let mut adapter = common::adapter("marsh");
-    adapter.program = common::bin_dir()
-        .join("marsh")
-        .to_string_lossy()
-        .into_owned();
-    let opts = Options {
-        name: "injection@marsh".into(),
-        path_prepend: vec![common::bin_dir()],
-        ..Options::default()
-    };
-    let mut s = Session::spawn_with(&adapter, opts).expect("spawn marsh");
-    s.wait_prompt().expect("first prompt");
-    s
+    common::start("marsh", "injection")
 }
 
 /// `x`'s item count from `env` (`None`: unset), and `STATUS`.

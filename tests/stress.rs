@@ -11,7 +11,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use jobcheck::{JobState, Key, Options, Session};
+use jobcheck::{JobState, Key, Session};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -36,20 +36,7 @@ fn rng(seed: u64) -> TestRng {
 }
 
 fn marsh(name: &str, env: Vec<(String, String)>) -> Session {
-    let mut adapter = common::adapter("marsh");
-    adapter.program = common::bin_dir()
-        .join("marsh")
-        .to_string_lossy()
-        .into_owned();
-    let opts = Options {
-        name: format!("{name}@marsh"),
-        path_prepend: vec![common::bin_dir()],
-        env,
-        ..Options::default()
-    };
-    let mut s = Session::spawn_with(&adapter, opts).expect("spawn marsh");
-    s.wait_prompt().expect("first prompt");
-    s
+    common::start_with("marsh", name, env)
 }
 
 /// Swallow prompts drawn after the one waited for (a ^C that reached the shell at its prompt

@@ -5,6 +5,8 @@ use marsh::expr::{NoGlobals, compile_function};
 use marsh::syntax::ast::*;
 use proptest::prelude::*;
 
+mod common;
+
 fn leaf() -> impl Strategy<Value = Expr> {
     prop_oneof![
         prop::sample::select(vec![0i64, 1, 2, 3, 7, 63, 64, i64::MAX, 1 << 40]).prop_map(Expr::Int),
@@ -18,48 +20,18 @@ fn leaf() -> impl Strategy<Value = Expr> {
 }
 
 fn expr() -> impl Strategy<Value = Expr> {
-    use BinOp::*;
-    leaf().prop_recursive(5, 48, 3, |inner| {
+    common::expr_tree(leaf(), (5, 48, 3), |inner| {
         let b = |e: Expr| Box::new(e);
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..3).prop_map(Expr::Tuple),
-            prop::collection::vec(inner.clone(), 0..3).prop_map(Expr::List),
-            (
-                prop::sample::select(vec![UnOp::Neg, UnOp::Pos, UnOp::Not]),
-                inner.clone()
-            )
-                .prop_map(move |(op, e)| Expr::Unary(op, b(e))),
-            (
-                prop::sample::select(vec![
-                    Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Eq, Ne, Lt, Le, Gt, Ge, And, Or, In,
-                    NotIn
-                ]),
-                inner.clone(),
-                inner.clone()
-            )
-                .prop_map(move |(op, l, r)| Expr::Binary(op, b(l), b(r))),
-            (inner.clone(), inner.clone(), inner.clone()).prop_map(move |(c, t, o)| {
-                Expr::IfElse {
-                    cond: b(c),
-                    then: b(t),
-                    otherwise: b(o),
-                }
-            }),
-            (inner.clone(), inner.clone()).prop_map(move |(x, i)| Expr::Index(b(x), b(i))),
-            (
-                inner.clone(),
-                prop::option::of(inner.clone()),
-                prop::option::of(inner.clone())
-            )
-                .prop_map(move |(x, lo, hi)| Expr::Slice(b(x), lo.map(b), hi.map(b))),
+        vec![
             (
                 prop::sample::select(vec![
                     "len", "int", "float", "str", "abs", "min", "max", "round", "bool", "sum",
-                    "tuple", "list", "days", "nope"
+                    "tuple", "list", "days", "nope",
                 ]),
-                prop::collection::vec(inner.clone(), 0..3)
+                prop::collection::vec(inner.clone(), 0..3),
             )
-                .prop_map(|(f, args)| Expr::Call(Box::new(Expr::Name(f.into())), args)),
+                .prop_map(|(f, args)| Expr::Call(Box::new(Expr::Name(f.into())), args))
+                .boxed(),
             (
                 inner.clone(),
                 prop::sample::select(vec![
@@ -75,13 +47,15 @@ fn expr() -> impl Strategy<Value = Expr> {
                     "find",
                     "join",
                     "count",
-                    "index"
+                    "index",
                 ]),
-                prop::collection::vec(inner.clone(), 0..3)
+                prop::collection::vec(inner.clone(), 0..3),
             )
-                .prop_map(move |(o, m, args)| Expr::Call(b(Expr::Attr(b(o), m.into())), args)),
+                .prop_map(move |(o, m, args)| Expr::Call(b(Expr::Attr(b(o), m.into())), args))
+                .boxed(),
             (inner, prop::sample::select(vec!["name", "size", "suffix"]))
-                .prop_map(move |(x, n)| Expr::Attr(b(x), n.into())),
+                .prop_map(move |(x, n)| Expr::Attr(b(x), n.into()))
+                .boxed(),
         ]
     })
 }

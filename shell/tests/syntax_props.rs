@@ -4,6 +4,8 @@ use marsh::syntax::ast::*;
 use marsh::syntax::{KEYWORDS, parse};
 use proptest::prelude::*;
 
+mod common;
+
 fn ident() -> impl Strategy<Value = String> {
     "[a-z_][a-z0-9_]{0,5}".prop_filter("not a keyword", |s| !KEYWORDS.contains(&s.as_str()))
 }
@@ -22,46 +24,15 @@ fn leaf() -> impl Strategy<Value = Expr> {
     ]
 }
 
-fn binop() -> impl Strategy<Value = BinOp> {
-    use BinOp::*;
-    prop::sample::select(vec![
-        Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Eq, Ne, Lt, Le, Gt, Ge, And, Or, In, NotIn,
-    ])
-}
-
 fn expr() -> impl Strategy<Value = Expr> {
-    leaf().prop_recursive(5, 40, 4, |inner| {
-        let b = |e: Expr| Box::new(e);
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..3).prop_map(Expr::Tuple),
-            prop::collection::vec(inner.clone(), 0..3).prop_map(Expr::List),
-            (
-                prop::sample::select(vec![UnOp::Neg, UnOp::Pos, UnOp::Not]),
-                inner.clone()
-            )
-                .prop_map(move |(op, e)| Expr::Unary(op, b(e))),
-            (binop(), inner.clone(), inner.clone()).prop_map(move |(op, l, r)| Expr::Binary(
-                op,
-                b(l),
-                b(r)
-            )),
-            (inner.clone(), inner.clone(), inner.clone()).prop_map(move |(c, t, o)| {
-                Expr::IfElse {
-                    cond: b(c),
-                    then: b(t),
-                    otherwise: b(o),
-                }
-            }),
-            (inner.clone(), inner.clone()).prop_map(move |(x, i)| Expr::Index(b(x), b(i))),
-            (
-                inner.clone(),
-                prop::option::of(inner.clone()),
-                prop::option::of(inner.clone())
-            )
-                .prop_map(move |(x, lo, hi)| Expr::Slice(b(x), lo.map(b), hi.map(b))),
-            (inner.clone(), ident()).prop_map(move |(x, n)| Expr::Attr(b(x), n)),
+    common::expr_tree(leaf(), (5, 40, 4), |inner| {
+        vec![
+            (inner.clone(), ident())
+                .prop_map(|(x, n)| Expr::Attr(Box::new(x), n))
+                .boxed(),
             (inner.clone(), prop::collection::vec(inner, 0..3))
-                .prop_map(move |(f, args)| Expr::Call(b(f), args)),
+                .prop_map(|(f, args)| Expr::Call(Box::new(f), args))
+                .boxed(),
         ]
     })
 }

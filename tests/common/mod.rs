@@ -89,9 +89,15 @@ pub fn bin_dir() -> PathBuf {
 
 /// Spawn `shell` with jobprobe on PATH and wait for its first prompt.
 pub fn start(shell: &str, name: &str) -> Session {
+    start_with(shell, name, Vec::new())
+}
+
+/// [`start`] with extra environment variables for the shell.
+pub fn start_with(shell: &str, name: &str, env: Vec<(String, String)>) -> Session {
     let opts = Options {
         name: format!("{name}@{shell}"),
         path_prepend: vec![bin_dir()],
+        env,
         ..Options::default()
     };
     let mut s = Session::spawn_with(&adapter(shell), opts).expect("spawn");
