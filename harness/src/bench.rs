@@ -260,22 +260,18 @@ pub fn interactive(
                 s.key(Key::CtrlC).map_err(err)?;
                 s.wait_prompt().map_err(err)?;
                 let prompt = seen(&s, t0)?;
-                let dir = s.dir().join("runtime");
-                let files = || -> Vec<String> {
-                    let mut v = Vec::new();
-                    for d in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                        for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
-                            v.push(f.file_name().to_string_lossy().into_owned());
-                        }
-                    }
-                    v
+                let names = |s: &Session| -> Vec<String> {
+                    s.reservoir_files()
+                        .iter()
+                        .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+                        .collect()
                 };
                 let clean = s
                     .wait_until("no temporary reservoir file", |s| {
-                        (!files().iter().any(|f| f.ends_with(".tmp"))).then(|| s.elapsed())
+                        (!names(s).iter().any(|f| f.ends_with(".tmp"))).then(|| s.elapsed())
                     })
                     .map_err(err)?;
-                if files()
+                if names(&s)
                     .iter()
                     .any(|f| f.starts_with("x.") && f.ends_with(".rsv"))
                 {
@@ -312,12 +308,11 @@ pub fn interactive(
     Ok((out, failure))
 }
 
-/// Many background jobs in one session: for each count N, start N `sleep 1000 &` jobs (one line
-/// each), then time `jobs` → next prompt, `fg %k` → the job owns the terminal and ^C → prompt
-/// (k = N/2 and the next four), and the notices: every remaining job is sent SIGTERM (by
-/// process group, from the harness), and Enter is pressed until the prompt follows a
-/// "Terminated" notice for each, timed from the first kill. The session's teardown kills
-/// whatever is left.
+/// Many background jobs in one session: start `n` `sleep 1000 &` jobs (one line each), then time
+/// `jobs` → next prompt (`runs` times), `fg %k` → the job owns the terminal and ^C → prompt
+/// (k = n/2 and the next `runs - 1`), and the notices: every remaining job is sent SIGTERM (by
+/// process group, from the harness), and once all have ended, Enter → the prompt that follows
+/// a "Terminated" notice for each. The session's teardown kills whatever is left.
 pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples>, String> {
     let err = |e: crate::session::Failure| e.to_string();
     let opts = crate::session::Options {

@@ -177,25 +177,13 @@ pub fn is_input_syscall(nr: i64) -> bool {
 /// Whether `pid` is blocked in a system call that waits for input (read, select, poll…), from
 /// `/proc/PID/syscall`; `None` if that file can't be read (then nobody can tell).
 pub fn blocked_waiting_for_input(pid: i32) -> Option<bool> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
-    let first = text.split_whitespace().next()?;
-    if first == "running" {
-        return Some(false);
-    }
-    let nr: i64 = first.parse().ok()?;
-    Some(input_syscalls().contains(&nr))
+    Some(blocked_syscall(pid)?.is_some_and(is_input_syscall))
 }
 
 /// Whether `pid` is blocked waiting for a child to change state (wait4, waitid), from
 /// `/proc/PID/syscall`; `None` if that file can't be read.
 pub fn blocked_waiting_for_child(pid: i32) -> Option<bool> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
-    let first = text.split_whitespace().next()?;
-    if first == "running" {
-        return Some(false);
-    }
-    let nr: i64 = first.parse().ok()?;
-    Some(nr == libc::SYS_wait4 || nr == libc::SYS_waitid)
+    Some(blocked_syscall(pid)?.is_some_and(|nr| nr == libc::SYS_wait4 || nr == libc::SYS_waitid))
 }
 
 /// Render a process table for people.

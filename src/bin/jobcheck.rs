@@ -101,14 +101,25 @@ fn adapter(name: &str) -> Result<Adapter, String> {
 }
 
 /// Write `doc` to `path` (pretty JSON), creating the directory.
-fn write_json(path: &std::path::Path, doc: &serde_json::Value) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(
-        path,
-        serde_json::to_string_pretty(doc).unwrap_or_default() + "\n",
-    )
+/// Writes `doc` to the `--json` file, if one was asked for; a failure is reported here and
+/// becomes exit status 2.
+fn write_json(path: Option<&std::path::Path>, doc: serde_json::Value) -> Result<(), ExitCode> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let write = || -> std::io::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n",
+        )
+    };
+    write().map_err(|e| {
+        eprintln!("jobcheck: {}: {e}", path.display());
+        ExitCode::from(2)
+    })
 }
 
 /// Run one pair once: the scenario, then its snapshot (if any) against the accepted one.
@@ -244,12 +255,11 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            if let Some(path) = &json {
-                let doc = serde_json::json!({ "runs": runs, "shells": machine });
-                if let Err(e) = write_json(path, &doc) {
-                    eprintln!("jobcheck: {}: {e}", path.display());
-                    return ExitCode::from(2);
-                }
+            if let Err(code) = write_json(
+                json.as_deref(),
+                serde_json::json!({ "runs": runs, "shells": machine }),
+            ) {
+                return code;
             }
             let base = table.last().map(|(n, s)| {
                 let medians: Vec<(String, std::time::Duration)> =
@@ -326,12 +336,11 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            if let Some(path) = &json {
-                let doc = serde_json::json!({ "runs": runs, "results": machine });
-                if let Err(e) = write_json(path, &doc) {
-                    eprintln!("jobcheck: {}: {e}", path.display());
-                    return ExitCode::from(2);
-                }
+            if let Err(code) = write_json(
+                json.as_deref(),
+                serde_json::json!({ "runs": runs, "results": machine }),
+            ) {
+                return code;
             }
             if failed {
                 ExitCode::FAILURE
@@ -376,12 +385,11 @@ fn main() -> ExitCode {
                 }
                 Err(e) => println!("  jobcheck failed: {e}"),
             }
-            if let Some(path) = &json {
-                let doc = serde_json::json!({ "shell": a.name, "runs": runs, "samples": machine });
-                if let Err(e) = write_json(path, &doc) {
-                    eprintln!("jobcheck: {}: {e}", path.display());
-                    return ExitCode::from(2);
-                }
+            if let Err(code) = write_json(
+                json.as_deref(),
+                serde_json::json!({ "shell": a.name, "runs": runs, "samples": machine }),
+            ) {
+                return code;
             }
             ExitCode::SUCCESS
         }

@@ -67,19 +67,15 @@ impl Session {
                 want.insert(canon(Path::new(f)));
             }
         }
-        let runtime = self.dir().join("runtime");
-        let sessions: Vec<PathBuf> = std::fs::read_dir(&runtime)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
+        let sessions = self.runtime_entries();
         if sessions.len() != 1 || !sessions[0].is_dir() {
             return Some(format!(
                 "expected one session directory in {}, found {sessions:?}",
-                runtime.display()
+                self.runtime_dir().display()
             ));
         }
-        let have: std::collections::BTreeSet<PathBuf> = std::fs::read_dir(&sessions[0])
-            .map(|d| d.filter_map(|e| e.ok().map(|e| canon(&e.path()))).collect())
-            .unwrap_or_default();
+        let have: std::collections::BTreeSet<PathBuf> =
+            entries(&sessions[0]).iter().map(|p| canon(p)).collect();
         if want == have {
             return None;
         }
@@ -93,22 +89,46 @@ impl Session {
     /// After a marsh shell has ended (other than by SIGKILL, which leaves its directory for the
     /// next marsh to reap), no session directory is left in its runtime directory.
     pub fn check_runtime_removed(&mut self) -> Result<()> {
-        let runtime = self.dir().join("runtime");
-        let left: Vec<PathBuf> = std::fs::read_dir(&runtime)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
+        let left = self.runtime_entries();
         if left.is_empty() {
             Ok(())
         } else {
             Err(self.failure(&format!(
                 "the shell ended but left {left:?} in {}",
-                runtime.display()
+                self.runtime_dir().display()
             )))
         }
+    }
+
+    /// marsh's runtime directory for this session (`MARSH_RUNTIME_DIR`): it holds one session
+    /// directory per live marsh.
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir().join("runtime")
+    }
+
+    /// What the runtime directory holds (session directories, normally one).
+    pub fn runtime_entries(&self) -> Vec<PathBuf> {
+        entries(&self.runtime_dir())
+    }
+
+    /// Every file in the session directories under the runtime directory: reservoir segments
+    /// and any temporary file of a store in progress.
+    pub fn reservoir_files(&self) -> Vec<PathBuf> {
+        self.runtime_entries()
+            .iter()
+            .flat_map(|d| entries(d))
+            .collect()
     }
 
     /// The terminal belongs to the shell (call at a prompt).
     pub fn check_terminal_owned_by_shell(&mut self) -> Result<()> {
         self.wait_shell_foreground()
     }
+}
+
+/// The entries of directory `dir` (none if it cannot be read).
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
 }
