@@ -83,6 +83,8 @@ pub enum Action {
     ExpectSurvivors(Vec<String>),
     Snapshot,
     CheckClean,
+    /// No process of the job last waited for is left, zombie or not, whatever its parent.
+    CheckReaped,
     CheckTty,
     CheckReservoirs,
 }

@@ -163,6 +163,23 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
                     .join("\n"),
             ),
             Action::CheckClean => s.check_clean(&[]).map_err(|f| prefix(f, &at))?,
+            Action::CheckReaped => {
+                let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;
+                let left = crate::procfs::procs_in_pgid(g);
+                if !left.is_empty() {
+                    let list: Vec<String> = left
+                        .iter()
+                        .map(|p| format!("{} {} ({}, parent {})", p.pid, p.comm, p.state, p.ppid))
+                        .collect();
+                    return Err(fail(
+                        &s,
+                        format!(
+                            "the job's group {g} still has processes at the prompt: {}",
+                            list.join("; ")
+                        ),
+                    ));
+                }
+            }
             Action::CheckTty => s
                 .check_terminal_owned_by_shell()
                 .map_err(|f| prefix(f, &at))?,

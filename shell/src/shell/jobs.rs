@@ -44,7 +44,7 @@
 use super::signals;
 use super::streams::{self, StoreSink};
 use super::vars::Vars;
-use crate::exec::host::{self, HostCommand};
+use crate::exec::host::HostCommand;
 use crate::exec::{self, Output, Piece};
 use crate::job::system::{ChildSetup, ChildTask};
 use crate::job::{JobControl, Launch, Pgid, Pid, RealSystem, Signal, Started, System, child_setup};
@@ -444,7 +444,7 @@ fn run_leader<S: System>(sys: &S, shell: Pid, work: LeaderWork, done: S::PipeWri
         work.pieces,
         output,
         &work.reporter,
-        Some(host::die_with_spawner()),
+        exec::Runner::Leader,
     );
     if outcome.completed {
         let _ = sys.write_byte(&done, b'c');

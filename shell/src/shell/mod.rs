@@ -224,7 +224,7 @@ impl Shell {
                 (Output::Sink(Box::new(sink)), Some((pending, *append)))
             }
         };
-        let mut outcome = exec::run(source, pieces, output, &reporter, None);
+        let mut outcome = exec::run(source, pieces, output, &reporter, exec::Runner::Shell);
         if let Some((pending, append)) = pending {
             if outcome.completed {
                 if let Err(e) = streams::commit(&mut self.vars, pending, append) {

@@ -39,7 +39,7 @@ impl RealSystem {
 /// started by marsh reacts to ctrl-c and ctrl-z like one started by any shell. Ignored
 /// dispositions survive exec (caught ones do not, but a forked job process that runs no
 /// program must not run the shell's handlers either); `std::process::Command` resets only
-/// SIGPIPE. Async-signal-safe.
+/// SIGPIPE. The signal mask is emptied too. Async-signal-safe.
 pub fn reset_signals() {
     use nix::sys::signal::{SigHandler, signal};
     for sig in [
@@ -62,6 +62,13 @@ pub fn reset_signals() {
             let _ = signal(sig, SigHandler::SigDfl);
         }
     }
+    // The mask survives exec too, and a job's leader blocks the signals it takes on its
+    // reaper thread (`exec::reaper`): a program must not inherit that.
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&nix::sys::signal::SigSet::empty()),
+        None,
+    );
 }
 
 impl System for RealSystem {
