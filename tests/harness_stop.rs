@@ -3,7 +3,7 @@
 
 mod common;
 
-use jobcheck::{JobState, Key};
+use jobcheck::{JobState, Key, ProcState};
 
 fn stop_pipeline(shell: &str) {
     let mut s = common::start(shell, "stop-pipeline");
@@ -11,7 +11,7 @@ fn stop_pipeline(shell: &str) {
     let pgid = s.wait_foreground_job(&["sleep", "cat", "cat"]).unwrap();
     s.key(Key::CtrlZ).unwrap();
     let members = s
-        .wait_group_state(pgid, 3, "stopped (T)", |c| c == 'T')
+        .wait_group_state(pgid, 3, "stopped (T)", |c| c == ProcState::Stopped)
         .unwrap();
     assert!(members.iter().all(|p| p.is_stopped()));
     s.wait_prompt().unwrap();
@@ -24,8 +24,10 @@ fn stop_pipeline(shell: &str) {
     assert!(jobs[0].command.contains("sleep 30"), "{jobs:?}");
 
     s.type_line("fg").unwrap();
-    s.wait_group_state(pgid, 3, "running (S/R)", |c| c == 'S' || c == 'R')
-        .unwrap();
+    s.wait_group_state(pgid, 3, "running (S/R)", |c| {
+        matches!(c, ProcState::Sleeping | ProcState::Running)
+    })
+    .unwrap();
     s.wait_until("the job to own the terminal again", |s| {
         (s.foreground() == Some(pgid)).then_some(())
     })
@@ -55,7 +57,7 @@ fn probe_reports(shell: &str) {
     let pgid = s.wait_foreground_job(&["jobprobe"]).unwrap();
     s.key(Key::CtrlZ).unwrap();
     s.wait_output("got SIGTSTP").unwrap();
-    s.wait_group_state(pgid, 1, "stopped", |c| c == 'T')
+    s.wait_group_state(pgid, 1, "stopped", |c| c == ProcState::Stopped)
         .unwrap();
     s.wait_prompt().unwrap();
     s.type_line("fg").unwrap();

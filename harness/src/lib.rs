@@ -5,6 +5,7 @@
 //! - [`reader`]: the always-running reader thread (event-driven, answers cursor queries).
 //! - [`screen`]: the terminal model and the cursor-query detector.
 //! - [`transcript`]: timestamped exact bytes, escaping, asciicast v2.
+//! - [`pid`]: process and process-group ids as types.
 //! - [`procfs`]: the process table from `/proc`.
 //! - [`wait`]: deadlines and bounded polling.
 //! - [`teardown`]: session tags, kill-by-group teardown, sweep of orphaned sessions.
@@ -17,6 +18,7 @@
 //! - [`probe`]: the `jobprobe` helper program.
 
 pub mod bench;
+pub mod pid;
 pub mod probe;
 pub mod procfs;
 pub mod pty;
@@ -30,5 +32,7 @@ pub mod teardown;
 pub mod transcript;
 pub mod wait;
 
+pub use pid::{Pgid, Pid};
+pub use procfs::{Proc, ProcState};
 pub use session::{Failure, Key, Options, Session};
 pub use shells::{Adapter, JobEntry, JobState};

@@ -116,8 +116,8 @@ pub fn set_winsize(fd: BorrowedFd<'_>, rows: u16, cols: u16) -> std::io::Result<
 }
 
 /// The terminal's foreground process group, asked of the master.
-pub fn foreground_pgrp(master: BorrowedFd<'_>) -> Option<i32> {
-    nix::unistd::tcgetpgrp(master).ok().map(|p| p.as_raw())
+pub fn foreground_pgrp(master: BorrowedFd<'_>) -> Option<crate::Pgid> {
+    crate::Pgid::new(nix::unistd::tcgetpgrp(master).ok()?.as_raw())
 }
 
 /// Whether the terminal generates signals from keys (`ISIG` in its local modes); `None` if the

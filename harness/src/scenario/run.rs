@@ -1,6 +1,7 @@
 //! Running one scenario against one shell: every step in order, then the universal checks.
 
 use super::{Action, Scenario, Target, snapshot_name};
+use crate::procfs::ProcState;
 use crate::session::{Failure, Options, Session};
 use crate::shells::{Adapter, JobState};
 
@@ -19,7 +20,7 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
     let mut s = Session::spawn_with(adapter, opts)?;
     s.wait_prompt()?;
     let mut cmd_start = s.output().len();
-    let mut job: Option<i32> = None;
+    let mut job: Option<crate::Pgid> = None;
     let mut snaps: Vec<String> = Vec::new();
     let shell = adapter.name.clone();
     for step in scn.steps.iter().filter(|st| st.applies(&shell)) {
@@ -72,9 +73,11 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
             Action::WaitJob { stopped, count } => {
                 let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;
                 if *stopped {
-                    s.wait_group_state(g, *count, "stopped", |c| c == 'T')
+                    s.wait_group_state(g, *count, "stopped", |c| c == ProcState::Stopped)
                 } else {
-                    s.wait_group_state(g, *count, "running", |c| c == 'S' || c == 'R')
+                    s.wait_group_state(g, *count, "running", |c| {
+                        matches!(c, ProcState::Sleeping | ProcState::Running)
+                    })
                 }
                 .map_err(|f| prefix(f, &at))?;
             }
@@ -148,10 +151,7 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
                     ));
                 }
                 for p in others(&s) {
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(p.pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
+                    let _ = nix::sys::signal::kill(p.pid.into(), nix::sys::signal::Signal::SIGKILL);
                 }
             }
             // Trailing blanks of a row depend on whether an editor cleared it with spaces.

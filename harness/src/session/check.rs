@@ -5,33 +5,39 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{Result, Session};
+use crate::pid::Pgid;
 use crate::procfs::{self, Proc};
 
 impl Session {
-    /// Wait (with the default deadline) until no live process is left but the shell and the
-    /// declared ones (and `also`).
-    pub fn check_clean(&mut self, also: &[i32]) -> Result<()> {
-        self.check_clean_within(self.opts.timeout, also)
+    /// Wait (with the default deadline) until no live process is left but the shell, the
+    /// declared ones ([`Session::declare`]) and the members of the process groups `except`
+    /// (jobs meant to be alive, e.g. a stopped one).
+    pub fn check_clean(&mut self, except: &[Pgid]) -> Result<()> {
+        self.check_clean_within(self.opts.timeout, except)
     }
 
     /// [`Session::check_clean`] with an explicit deadline.
-    pub fn check_clean_within(&mut self, timeout: Duration, also: &[i32]) -> Result<()> {
+    pub fn check_clean_within(&mut self, timeout: Duration, except: &[Pgid]) -> Result<()> {
         let saved = self.opts.timeout;
         self.opts.timeout = timeout;
-        let r = self.check_clean_inner(also);
+        let r = self.check_clean_inner(except);
         self.opts.timeout = saved;
         r
     }
 
-    fn check_clean_inner(&mut self, also: &[i32]) -> Result<()> {
-        let allowed: Vec<i32> = self.declared.iter().chain(also).copied().collect();
+    fn check_clean_inner(&mut self, except: &[Pgid]) -> Result<()> {
+        let declared = self.declared.clone();
         let shell = self.shell_pid;
         let shell_alive = self.status.is_none();
         self.wait_until("no leftover processes", |s| {
             let extra: Vec<Proc> = s
                 .processes()
                 .into_iter()
-                .filter(|p| !(allowed.contains(&p.pid) || (shell_alive && p.pid == shell)))
+                .filter(|p| {
+                    !(declared.contains(&p.pid)
+                        || except.contains(&p.pgid)
+                        || (shell_alive && p.pid == shell))
+                })
                 .collect();
             extra.is_empty().then_some(())
         })

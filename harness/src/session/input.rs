@@ -5,9 +5,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
 use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::Pid;
 
 use super::{Key, Result, Session, strip_ansi, strip_ansi_mapped};
+use crate::pid::Pgid;
 use crate::pty;
 use crate::shells::JobEntry;
 use crate::transcript::Kind;
@@ -41,7 +41,7 @@ impl Session {
     /// key sent in between is read as a character (seen with ksh93's line editor). At a prompt
     /// (the shell owns the terminal) the line editor may keep ISIG off on purpose.
     fn wait_signal_keys_on(&mut self) -> Result<()> {
-        if self.foreground() == Some(self.shell_pid) {
+        if self.foreground() == Some(self.shell_pgid()) {
             return Ok(());
         }
         let m = self.master_fd()?.clone();
@@ -95,7 +95,7 @@ impl Session {
     }
 
     /// Send a signal to the terminal's foreground process group.
-    pub fn signal_foreground(&mut self, sig: Signal) -> Result<i32> {
+    pub fn signal_foreground(&mut self, sig: Signal) -> Result<Pgid> {
         let g = self
             .foreground()
             .ok_or_else(|| self.failure("no foreground group"))?;
@@ -106,16 +106,16 @@ impl Session {
     /// Send a signal to the shell.
     pub fn signal_shell(&mut self, sig: Signal) -> Result<()> {
         self.note(format!("kill {sig:?} {}", self.shell_pid));
-        kill(Pid::from_raw(self.shell_pid), sig).map_err(|e| self.failure(&format!("kill: {e}")))
+        kill(self.shell_pid.into(), sig).map_err(|e| self.failure(&format!("kill: {e}")))
     }
 
     /// Send a signal to a process group (must be one of this session's).
-    pub fn signal_pgid(&mut self, pgid: i32, sig: Signal) -> Result<()> {
-        if pgid <= 1 || !self.processes().iter().any(|p| p.pgid == pgid) {
+    pub fn signal_pgid(&mut self, pgid: Pgid, sig: Signal) -> Result<()> {
+        if pgid.as_raw() <= 1 || !self.processes().iter().any(|p| p.pgid == pgid) {
             return Err(self.failure(&format!("pgid {pgid} is not in this session")));
         }
         self.note(format!("killpg {sig:?} {pgid}"));
-        killpg(Pid::from_raw(pgid), sig).map_err(|e| self.failure(&format!("killpg: {e}")))
+        killpg(pgid.into(), sig).map_err(|e| self.failure(&format!("killpg: {e}")))
     }
 
     /// Hang up: stop the reader and close the master.

@@ -26,6 +26,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::pid::{Pgid, Pid};
 use crate::procfs::{self, Proc, SESSION_VAR};
 use crate::pty::{self, Pty};
 use crate::reader::{self, Shared, State};
@@ -127,7 +128,7 @@ pub struct Session {
     wake: Option<OwnedFd>,
     reader: Option<JoinHandle<()>>,
     child: Child,
-    shell_pid: i32,
+    shell_pid: Pid,
     status: Option<ExitStatus>,
     dir: Option<tempfile::TempDir>,
     prompt_re: regex::bytes::Regex,
@@ -138,7 +139,7 @@ pub struct Session {
     prompt_isig: Option<bool>,
     mark: usize,
     torn_down: bool,
-    declared: Vec<i32>,
+    declared: Vec<Pid>,
     /// A typed line whose echo has not been seen yet: (output offset when typed, needle).
     pending_echo: Option<(usize, Vec<u8>)>,
     /// A failure report was already built (the Drop of a panicking test need not repeat it).
@@ -222,7 +223,7 @@ impl Session {
         let child = cmd.spawn().map_err(|e| fail_io("spawn shell", e))?;
         // `cmd` still holds the parent's slave copies: drop them now.
         drop(cmd);
-        let shell_pid = child.id() as i32;
+        let shell_pid = Pid::new(child.id() as i32).expect("a child's pid is positive");
         let master = Arc::new(pty.into_master());
         let (wake_r, wake_w) =
             nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| fail_io("pipe", e))?;
@@ -274,9 +275,13 @@ impl Session {
     pub fn adapter(&self) -> &Adapter {
         &self.adapter
     }
-    /// The shell's pid (also its pgid and sid).
-    pub fn shell_pid(&self) -> i32 {
+    /// The shell's pid (also its session's id: the shell is the session leader).
+    pub fn shell_pid(&self) -> Pid {
         self.shell_pid
+    }
+    /// The shell's process group (it leads it: the same number as its pid).
+    pub fn shell_pgid(&self) -> Pgid {
+        self.shell_pid.led_group()
     }
     /// The `JOBCHECK_SESSION` tag.
     pub fn tag(&self) -> &str {

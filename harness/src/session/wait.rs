@@ -6,6 +6,7 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 use super::{Result, Session, strip_ansi_mapped};
+use crate::pid::Pgid;
 use crate::procfs::{self, Proc};
 use crate::pty;
 use crate::wait::{Deadline, poll_until};
@@ -189,10 +190,10 @@ impl Session {
     /// exactly the commands `comms` (in any order), i.e. the job has exec'd its programs, the
     /// terminal turns ^C/^Z into signals (ISIG), and the shell is blocked waiting (see
     /// [`Session::wait_busy`]). Returns the job's pgid.
-    pub fn wait_foreground_job(&mut self, comms: &[&str]) -> Result<i32> {
+    pub fn wait_foreground_job(&mut self, comms: &[&str]) -> Result<Pgid> {
         let mut want: Vec<String> = comms.iter().map(|s| s.to_string()).collect();
         want.sort();
-        let shell = self.shell_pid;
+        let shell = self.shell_pgid();
         self.wait_until(&format!("a foreground job running {comms:?}"), |s| {
             let g = s.foreground()?;
             if g == shell {
@@ -219,14 +220,14 @@ impl Session {
     /// foreground group has live processes with the commands `comms`, others allowed (exec'd:
     /// a signal sent earlier could reach a child still running shell code, with the shell's
     /// dispositions). Returns its pgid.
-    pub fn wait_background_job(&mut self, comms: &[&str]) -> Result<i32> {
+    pub fn wait_background_job(&mut self, comms: &[&str]) -> Result<Pgid> {
         let mut want: Vec<String> = comms.iter().map(|s| s.to_string()).collect();
         want.sort();
-        let shell = self.shell_pid;
+        let (sid, shell) = (self.shell_pid, self.shell_pgid());
         self.wait_until(&format!("a background job running {comms:?}"), |s| {
             let fg = s.foreground();
-            let mut groups: std::collections::BTreeMap<i32, Vec<String>> = Default::default();
-            for p in procfs::procs_in_sid(shell) {
+            let mut groups: std::collections::BTreeMap<Pgid, Vec<String>> = Default::default();
+            for p in procfs::procs_in_sid(sid) {
                 if !p.is_dead() && p.pgid != shell && Some(p.pgid) != fg {
                     groups.entry(p.pgid).or_default().push(p.comm);
                 }
@@ -247,10 +248,10 @@ impl Session {
     /// are `count` of them. Returns them.
     pub fn wait_group_state(
         &mut self,
-        pgid: i32,
+        pgid: Pgid,
         count: usize,
         what: &str,
-        ok: impl Fn(char) -> bool,
+        ok: impl Fn(crate::ProcState) -> bool,
     ) -> Result<Vec<Proc>> {
         self.wait_until(
             &format!("{count} process(es) of group {pgid} {what}"),
@@ -263,7 +264,7 @@ impl Session {
 
     /// Wait until the terminal belongs to the shell again.
     pub fn wait_shell_foreground(&mut self) -> Result<()> {
-        let shell = self.shell_pid;
+        let shell = self.shell_pgid();
         self.wait_until("the terminal to return to the shell", |s| {
             (s.foreground() == Some(shell)).then_some(())
         })
