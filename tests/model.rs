@@ -35,7 +35,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jobcheck::{JobEntry, JobState, Key, Options, Pgid, ProcState, Session};
+use jobcheck::{GroupState, JobEntry, JobState, Key, Options, Pgid, Session};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
@@ -669,7 +669,7 @@ impl Run<'_> {
                 let job = self.m.job(n).unwrap().clone();
                 let count = self.s.group(job.pgid).len();
                 self.s
-                    .wait_group_state(job.pgid, count, "running", |c| c != ProcState::Stopped)
+                    .wait_group_state(job.pgid, count, GroupState::Running)
                     .map_err(f)?;
                 self.m.jobs.iter_mut().find(|j| j.number == n).unwrap().st = St::Running;
                 // bash: a job no longer stopped makes the shell choose its current job again.

@@ -239,7 +239,7 @@ pub fn interactive(
             let job = s.wait_foreground_job(&["jobprobe"]).map_err(err)?;
             s.wait_output("jobprobe: ready").map_err(err)?;
             s.key(Key::CtrlZ).map_err(err)?;
-            s.wait_group_state(job, 1, "stopped", |c| c == crate::ProcState::Stopped)
+            s.wait_group_state(job, 1, crate::GroupState::Stopped)
                 .map_err(err)?;
             s.wait_prompt().map_err(err)?;
             let t0 = s.elapsed();

@@ -34,5 +34,5 @@ pub mod wait;
 
 pub use pid::{Pgid, Pid};
 pub use procfs::{Proc, ProcState};
-pub use session::{Failure, Key, Options, Session};
+pub use session::{Failure, GroupState, Key, Options, Session};
 pub use shells::{Adapter, JobEntry, JobState};

@@ -1,7 +1,7 @@
 //! Running one scenario against one shell: every step in order, then the universal checks.
 
 use super::{Action, Scenario, Target, snapshot_name};
-use crate::procfs::ProcState;
+use crate::session::GroupState;
 use crate::session::{Failure, Options, Session};
 use crate::shells::{Adapter, JobState};
 
@@ -72,14 +72,13 @@ pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outco
             }
             Action::WaitJob { stopped, count } => {
                 let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;
-                if *stopped {
-                    s.wait_group_state(g, *count, "stopped", |c| c == ProcState::Stopped)
+                let state = if *stopped {
+                    GroupState::Stopped
                 } else {
-                    s.wait_group_state(g, *count, "running", |c| {
-                        matches!(c, ProcState::Sleeping | ProcState::Running)
-                    })
-                }
-                .map_err(|f| prefix(f, &at))?;
+                    GroupState::Running
+                };
+                s.wait_group_state(g, *count, state)
+                    .map_err(|f| prefix(f, &at))?;
             }
             Action::WaitJobGone => {
                 let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;

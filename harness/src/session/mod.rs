@@ -45,6 +45,7 @@ mod wait;
 
 pub use ansi::{strip_ansi, strip_ansi_mapped};
 pub use failure::artifacts_dir;
+pub use wait::GroupState;
 
 /// A failed wait or check, with everything needed to understand it.
 pub struct Failure {

@@ -7,7 +7,38 @@ use std::time::Duration;
 
 use super::{Result, Session, strip_ansi_mapped};
 use crate::pid::Pgid;
-use crate::procfs::{self, Proc};
+use crate::procfs::{self, Proc, ProcState};
+
+/// What every live member of a process group is doing, for [`Session::wait_group_state`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupState {
+    /// Stopped by a signal (state `T`).
+    Stopped,
+    /// Not stopped: running, or sleeping in a system call (`R`, `S`, `D`).
+    Running,
+}
+
+impl GroupState {
+    /// Whether a process in `state` is in this group state.
+    pub fn holds(self, state: ProcState) -> bool {
+        match self {
+            GroupState::Stopped => state == ProcState::Stopped,
+            GroupState::Running => matches!(
+                state,
+                ProcState::Running | ProcState::Sleeping | ProcState::DiskSleep
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for GroupState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GroupState::Stopped => "stopped",
+            GroupState::Running => "running",
+        })
+    }
+}
 use crate::pty;
 use crate::wait::{Deadline, poll_until};
 
@@ -244,22 +275,18 @@ impl Session {
         })
     }
 
-    /// Wait until every live process of group `pgid` is in a state accepted by `ok`, and there
-    /// are `count` of them. Returns them.
+    /// Wait until group `pgid` has exactly `count` live processes, all in `state`. Returns them.
     pub fn wait_group_state(
         &mut self,
         pgid: Pgid,
         count: usize,
-        what: &str,
-        ok: impl Fn(crate::ProcState) -> bool,
+        state: GroupState,
     ) -> Result<Vec<Proc>> {
-        self.wait_until(
-            &format!("{count} process(es) of group {pgid} {what}"),
-            |s| {
-                let g = s.group(pgid);
-                (g.len() == count && g.iter().all(|p| ok(p.state))).then_some(g)
-            },
-        )
+        let what = format!("{count} process(es) of group {pgid} to be {state}");
+        self.wait_until(&what, |s| {
+            let g = s.group(pgid);
+            (g.len() == count && g.iter().all(|p| state.holds(p.state))).then_some(g)
+        })
     }
 
     /// Wait until the terminal belongs to the shell again.
