@@ -18,7 +18,9 @@ pub const DEFAULT_ROWS: u16 = 24;
 /// Window size of every session's terminal unless the caller asks otherwise.
 pub const DEFAULT_COLS: u16 = 80;
 
-/// A master with its (not yet handed over) slave.
+/// A master with its (not yet handed over) slave. Dropping it closes the master, which hangs
+/// the terminal up.
+#[must_use = "dropping a Pty closes its master at once"]
 pub struct Pty {
     master: OwnedFd,
     slave: Option<File>,

@@ -98,6 +98,7 @@ pub fn kill_procs(procs: &[Proc]) {
 ///
 /// A process that is exiting loses its environment (and so its tag) before it is a zombie: every
 /// process killed is therefore followed by pid and start time until it is dead or gone.
+#[must_use = "survivors of a teardown are a leak to report"]
 pub fn kill_session(sid: Pid, tag: &str, timeout: Duration) -> Vec<Proc> {
     let deadline = Deadline::after(timeout);
     let mut killed: BTreeMap<Pid, u64> = BTreeMap::new();
@@ -175,6 +176,7 @@ pub fn sweep_dirs() -> Vec<std::path::PathBuf> {
 
 /// Kill every tagged process whose creator is gone, and remove such sessions' directories;
 /// returns the processes.
+#[must_use = "what a sweep killed is worth reporting"]
 pub fn sweep() -> Vec<Proc> {
     let me = Pid::this_process();
     let mut victims = Vec::new();

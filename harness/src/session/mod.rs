@@ -119,7 +119,9 @@ impl Key {
     }
 }
 
-/// A running shell session.
+/// A running shell session. It is a guard: dropping it tears the shell and every process of
+/// its session down.
+#[must_use = "dropping a Session at once tears its shell down"]
 pub struct Session {
     adapter: Adapter,
     opts: Options,
@@ -321,6 +323,7 @@ impl Session {
     }
 
     /// Tear down now (idempotent); returns processes that survived (should be empty).
+    #[must_use = "survivors of a teardown are a leak to report"]
     pub fn teardown(&mut self) -> Vec<Proc> {
         if self.torn_down {
             return Vec::new();
