@@ -1,6 +1,8 @@
-//! jobcheck: drive shells under a pseudo-terminal and check their job control.
+#![doc = include_str!("../README.md")]
 //!
-//! Modules, one concept each:
+//! ## Modules
+//!
+//! One concept each:
 //! - [`pty`]: the pty pair (close-on-exec master, window size, foreground group).
 //! - [`reader`]: the always-running reader thread (event-driven, answers cursor queries).
 //! - [`screen`]: the terminal model and the cursor-query detector.
