@@ -22,7 +22,9 @@ use crate::wait::{Deadline, poll_until};
 pub struct Samples {
     /// Stable identifier for machine output (e.g. `ctrl_c`).
     pub key: String,
+    /// What was timed, for people.
     pub what: String,
+    /// Every sample, in the order taken.
     pub samples: Vec<Duration>,
 }
 

@@ -20,6 +20,7 @@ use crate::scenario::Verdict;
 /// A shell as the run saw it.
 #[derive(Clone, Debug)]
 pub struct ShellInfo {
+    /// The adapter's name.
     pub name: String,
     /// `Ok(version)` if usable, `Err(reason)` if not.
     pub version: Result<String, String>,
@@ -28,7 +29,9 @@ pub struct ShellInfo {
 /// One run of a pair.
 #[derive(Clone, Debug)]
 pub struct RunResult {
+    /// Whether it passed.
     pub passed: bool,
+    /// How long it took.
     pub millis: f64,
     /// The failure report (first line is the message).
     pub failure: Option<String>,
@@ -37,23 +40,42 @@ pub struct RunResult {
 /// Everything recorded about one (scenario, shell) pair.
 #[derive(Clone, Debug)]
 pub struct Pair {
+    /// The scenario's name.
     pub scenario: String,
+    /// The shell's name.
     pub shell: String,
     /// Annotation of the scenario for this shell, with its reason.
     pub verdict: Option<(Verdict, String)>,
     /// Why the pair was not run (`None`: it ran).
     pub skipped: Option<String>,
+    /// Every run, in order.
     pub runs: Vec<RunResult>,
 }
 
 /// The class of a matrix cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cell {
+    /// Every run passed.
     Pass,
+    /// Every run passed, with an annotated expected difference.
     Ok,
-    Bug { passed: usize, total: usize },
+    /// A known bug (annotated), whatever happened.
+    Bug {
+        /// Runs that passed anyway.
+        passed: usize,
+        /// Runs.
+        total: usize,
+    },
+    /// Not run: N-I, shell missing, scenario meant for other shells.
     NotApplicable,
-    Flaky { passed: usize, total: usize },
+    /// Some runs passed, some failed.
+    Flaky {
+        /// Runs that passed.
+        passed: usize,
+        /// Runs.
+        total: usize,
+    },
+    /// Every run failed.
     Fail,
 }
 
@@ -111,11 +133,17 @@ impl Cell {
 /// Per-shell counts of cell classes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// [`Cell::Pass`] cells.
     pub pass: usize,
+    /// [`Cell::Ok`] cells.
     pub ok: usize,
+    /// [`Cell::Bug`] cells.
     pub bug: usize,
+    /// [`Cell::NotApplicable`] cells.
     pub na: usize,
+    /// [`Cell::Flaky`] cells.
     pub flaky: usize,
+    /// [`Cell::Fail`] cells.
     pub fail: usize,
 }
 
@@ -142,7 +170,9 @@ fn md_escape(s: &str) -> String {
 /// A scenario as the report lists it.
 #[derive(Clone, Debug)]
 pub struct ScenarioInfo {
+    /// Its name.
     pub name: String,
+    /// Its title.
     pub title: String,
     /// Catalogue group (`A. Foreground Ctrl-C`); rows are grouped by it, in file order.
     pub group: Option<String>,

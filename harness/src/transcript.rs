@@ -20,8 +20,11 @@ pub enum Kind {
 /// One event.
 #[derive(Clone, Debug)]
 pub struct Event {
+    /// Time since the session started.
     pub t: Duration,
+    /// Direction (or a note).
     pub kind: Kind,
+    /// The bytes (a note's text for [`Kind::Note`]).
     pub bytes: Vec<u8>,
 }
 

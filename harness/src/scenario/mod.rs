@@ -39,61 +39,94 @@ pub enum Verdict {
 /// An annotation with its reason.
 #[derive(Clone, Debug)]
 pub struct Annotation {
+    /// OK, BUG or N-I.
     pub verdict: Verdict,
+    /// What was observed, in the annotation's words.
     pub reason: String,
 }
 
 /// Whom a signal goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
+    /// The terminal's foreground process group (`fg`).
     Foreground,
+    /// The shell process (`shell`).
     Shell,
+    /// The process group of the last `wait fg` / `wait bg` (`job`).
     Job,
 }
 
 /// One action.
 #[derive(Clone, Debug)]
 pub enum Action {
+    /// `type LINE`: the line and Enter.
     Type(String),
+    /// `key K` / `send HEX…`: raw bytes to the master.
     Key(Vec<u8>),
+    /// `signal SIG TARGET`.
     Signal(Signal, Target),
+    /// `pause 250ms`.
     Pause(Duration),
+    /// `hangup`: close the master.
     Hangup,
+    /// `wait prompt`: the next numbered prompt.
     WaitPrompt,
+    /// `wait output REGEX`.
     WaitOutput(String),
+    /// `wait fg CMD…`: a foreground job running exactly these commands.
     WaitFg(Vec<String>),
+    /// `wait bg CMD…`: a background group running these commands.
     WaitBg(Vec<String>),
+    /// `wait process CMD`: a process of the session runs CMD.
     WaitProcess(String),
+    /// `wait busy`: the shell runs the typed line, keys are signals.
     WaitBusy,
+    /// `wait idle`: the shell is blocked reading input.
     WaitIdle,
+    /// `wait stopped N` / `wait running N`: the job's N processes are in that state.
     WaitJob {
+        /// Stopped (else running).
         stopped: bool,
+        /// How many processes the job has.
         count: usize,
     },
+    /// `wait gone`: no process of the job is left.
     WaitJobGone,
+    /// `wait exit`: the shell has exited.
     WaitExit,
     /// The shell is blocked waiting for a child (its `wait` builtin, say).
     WaitShellWaiting,
+    /// `expect output REGEX`: the output since the last typed line matches.
     ExpectOutput(String),
+    /// `expect no-output REGEX`: it does not.
     ExpectNoOutput(String),
+    /// `expect status N`: the adapter's status command shows N.
     ExpectStatus(String),
+    /// `expect jobs STATE…`: `jobs` lists exactly these states, in order.
     ExpectJobs(Vec<JobState>),
     /// The session's processes other than a living shell are exactly these commands (empty:
     /// none); they are then killed, so the final checks see a clean session.
     ExpectSurvivors(Vec<String>),
+    /// `snapshot`: add the rendered screen to the pair's snapshot.
     Snapshot,
+    /// `check clean`: no process left but the shell.
     CheckClean,
+    /// `check tty`: the terminal belongs to the shell.
     CheckTty,
+    /// `check reservoirs`: marsh's session directory agrees with `env`.
     CheckReservoirs,
 }
 
 /// A step with its shell restriction.
 #[derive(Clone, Debug)]
 pub struct Step {
+    /// Line in the scenario file.
     pub line: usize,
-    /// `Some(list)`: only these shells; prefixed `!` entries exclude.
+    /// `Some(list)`: only these shells (`type[fish] …`).
     pub only: Option<Vec<String>>,
+    /// Shells this step is not for (`type[!fish] …`).
     pub except: Vec<String>,
+    /// What it does.
     pub action: Action,
 }
 
@@ -114,13 +147,17 @@ impl Step {
 pub struct Scenario {
     /// Path under `fixtures/` without extension, e.g. `posix/stop-pipeline-one-job`.
     pub name: String,
+    /// One line saying what it shows.
     pub title: String,
     /// Group of the catalogue (`group: A. Foreground Ctrl-C`), for reports.
     pub group: Option<String>,
+    /// The file it was read from.
     pub path: PathBuf,
     /// Shells the scenario is meant for (`None`: all).
     pub shells: Option<Vec<String>>,
+    /// Per-shell annotations (OK, BUG, N-I).
     pub annotations: BTreeMap<String, Annotation>,
+    /// The steps, in file order, with their shell restrictions.
     pub steps: Vec<Step>,
     /// Deadline of every wait (`timeout: 3s`; default the session's).
     pub timeout: Option<Duration>,

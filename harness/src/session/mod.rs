@@ -49,7 +49,9 @@ pub use wait::GroupState;
 
 /// A failed wait or check, with everything needed to understand it.
 pub struct Failure {
+    /// What went wrong, in one line.
     pub message: String,
+    /// The transcript tail, the screen and the process table.
     pub report: String,
 }
 
@@ -71,7 +73,9 @@ pub type Result<T, E = Failure> = std::result::Result<T, E>;
 /// Options for a session.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// Terminal height.
     pub rows: u16,
+    /// Terminal width.
     pub cols: u16,
     /// Default deadline of waits.
     pub timeout: Duration,
@@ -99,10 +103,15 @@ impl Default for Options {
 /// Keys the line discipline turns into signals or EOF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Key {
+    /// ^C: VINTR, SIGINT to the foreground group.
     CtrlC,
+    /// ^Z: VSUSP, SIGTSTP to the foreground group.
     CtrlZ,
+    /// ^\\: VQUIT, SIGQUIT to the foreground group.
     CtrlBackslash,
+    /// ^D: VEOF (end of input on an empty line).
     CtrlD,
+    /// Enter (carriage return).
     Enter,
 }
 

@@ -40,19 +40,29 @@ pub enum JobsStyle {
 /// A shell adapter.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Adapter {
+    /// Name in test names, `--shell` and annotations.
     pub name: String,
+    /// Executable, looked up in `PATH` unless it contains `/`.
     pub program: String,
+    /// Arguments that start it interactive and without user configuration (`{home}` expands
+    /// to the session's HOME).
     #[serde(default)]
     pub args: Vec<String>,
+    /// `TERM` of the session.
     #[serde(default = "default_term")]
     pub term: String,
+    /// The prompt as displayed, `{n}` standing for the counter.
     pub prompt: String,
+    /// Arguments that print the version on the first line (empty: unknown).
     #[serde(default)]
     pub version_args: Vec<String>,
+    /// How its `jobs` prints.
     #[serde(default)]
     pub jobs_style: JobsStyle,
+    /// Extra environment (`{home}` expands).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Files written into HOME before start (name to content; `{home}` expands).
     #[serde(default)]
     pub files: BTreeMap<String, String>,
     /// A line that prints the last command's exit status (`None`: the shell has none known,
@@ -76,22 +86,30 @@ fn default_term() -> String {
 /// Normalised job state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobState {
+    /// Running (`Running`, zsh `running`, `continued`).
     Running,
+    /// Stopped (`Stopped`, `Stopped (tty input)`, zsh `suspended`).
     Stopped,
+    /// Ended normally (`Done`, `Done(3)`, `Exit 3`).
     Done,
+    /// Ended by a signal (`Terminated`, `Killed`, `Interrupt`, `Hangup`).
     Terminated,
+    /// Any other state word, as printed.
     Other(String),
 }
 
 /// One line of `jobs`, in common terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobEntry {
+    /// The job number (`[1]`).
     pub number: u32,
     /// `+` current, `-` previous, `None` otherwise.
     pub mark: Option<char>,
+    /// The state, normalised.
     pub state: JobState,
     /// The state as printed.
     pub state_text: String,
+    /// The command as printed (pipeline members joined).
     pub command: String,
 }
 
