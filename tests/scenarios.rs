@@ -3,7 +3,9 @@
 //! with the reason printed (libtest-mimic carries no reason text). Expected text lives in insta
 //! snapshots named `<scenario>@<shell>` under `fixtures/snapshots/`.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use jobcheck::scenario::{self, Scenario, Verdict};
 use jobcheck::{Adapter, Options};
@@ -57,10 +59,7 @@ fn main() {
     let args = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixtures = root.join("fixtures");
-    let bin_dir = PathBuf::from(env!("CARGO_BIN_EXE_jobprobe"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let bin_dir = common::bin_dir();
     // The built binaries (marsh, jobprobe) come first on PATH, for adapters and scenarios.
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut dirs = vec![bin_dir];
@@ -68,7 +67,9 @@ fn main() {
     // SAFETY: still single-threaded; nothing else reads the environment concurrently.
     unsafe { std::env::set_var("PATH", std::env::join_paths(dirs).unwrap()) };
 
-    let scenarios = scenario::load_dir(&fixtures).unwrap_or_else(|e| panic!("fixtures: {e}"));
+    let catalogue = jobcheck::catalogue::Catalogue::from_dir(&fixtures)
+        .unwrap_or_else(|e| panic!("fixtures: {e}"));
+    let scenarios = catalogue.scenarios();
     let adapters: Vec<(Adapter, Result<String, String>)> = jobcheck::shells::builtin()
         .into_iter()
         .map(|a| {
@@ -78,7 +79,7 @@ fn main() {
         .collect();
     let mut trials = Vec::new();
     let mut ignored = Vec::new();
-    for scn in &scenarios {
+    for scn in scenarios {
         for (adapter, avail) in &adapters {
             let name = format!("{}::{}", scn.name, adapter.name);
             if let Some(reason) = scenario::skip_reason(scn, adapter, avail) {

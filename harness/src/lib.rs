@@ -14,6 +14,7 @@
 //! - [`teardown`]: session tags, kill-by-group teardown, sweep of orphaned sessions.
 //! - [`session`]: a shell under a pty (input, waits, observation, checks, failure reports).
 //! - [`shells`]: shell adapters (built-in and TOML).
+//! - [`catalogue`]: the scenarios and snapshots, compiled in or from a directory.
 //! - [`scenario`]: scenario files (parse, run one against one shell).
 //! - [`report`]: reports of a suite run (markdown conformance matrix, JUnit XML).
 //! - [`mod@bench`]: measurements: ^C→prompt overhead against a raw poll loop, interactive
@@ -21,6 +22,7 @@
 //! - [`probe`]: the `jobprobe` helper program.
 
 pub mod bench;
+pub mod catalogue;
 pub mod pid;
 pub mod probe;
 pub mod procfs;

@@ -14,16 +14,19 @@ mod run;
 mod snapshot;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
 use crate::shells::{Adapter, JobState};
 
+pub use crate::catalogue::EXT;
 pub use parse::parse;
 pub use run::{Outcome, run};
-pub use snapshot::{SNAPSHOT_FILTERS, filter_snapshot, read_snapshot, snapshot_name};
+pub use snapshot::{
+    SNAPSHOT_FILTERS, filter_snapshot, read_snapshot, snapshot_body, snapshot_name,
+};
 
 /// Oils-style annotation of a shell's behaviour in a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,37 +166,6 @@ pub struct Scenario {
     pub timeout: Option<Duration>,
 }
 
-/// Scenario file extension.
-pub const EXT: &str = "jc";
-/// Load every scenario under `dir` (recursively), sorted by name.
-pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, String> {
-    let mut files = Vec::new();
-    collect(dir, &mut files).map_err(|e| format!("{}: {e}", dir.display()))?;
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        let rel = f.strip_prefix(dir).unwrap_or(&f).with_extension("");
-        let name = rel.to_string_lossy().replace('\\', "/");
-        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-        out.push(parse(&name, &f, &text)?);
-    }
-    Ok(out)
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "snapshots") {
-                collect(&p, out)?;
-            }
-        } else if p.extension().is_some_and(|x| x == EXT) {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
-
 /// Why a (scenario, shell) pair is not run, if it is not; `availability` is
 /// [`Adapter::availability`] (computed once per shell by the caller).
 pub fn skip_reason(
@@ -227,6 +199,7 @@ pub fn skip_reason(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn parses_steps_and_annotations() {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use jobcheck::catalogue::Catalogue;
 use jobcheck::report::{self, Pair, RunInfo, RunResult, ScenarioInfo, ShellInfo};
 use jobcheck::scenario::{self, Verdict};
 use jobcheck::{Adapter, Options};
@@ -30,9 +31,9 @@ enum Cmd {
         /// Run each pair N times (flakiness check).
         #[arg(long, default_value_t = 1)]
         repeat: u32,
-        /// Directory of scenario files.
-        #[arg(long, default_value = "fixtures")]
-        fixtures: PathBuf,
+        /// Directory of scenario files (default: the catalogue compiled into jobcheck).
+        #[arg(long, value_name = "DIR")]
+        fixtures: Option<PathBuf>,
         /// Where to write the markdown conformance matrix (default: ARTIFACTS/conformance.md).
         #[arg(long, value_name = "FILE")]
         markdown: Option<PathBuf>,
@@ -127,11 +128,11 @@ fn run_one(
     scn: &scenario::Scenario,
     a: &Adapter,
     opts: Options,
-    snap_dir: &std::path::Path,
+    catalogue: &Catalogue,
 ) -> Result<(), jobcheck::Failure> {
     let o = scenario::run(scn, a, opts)?;
     let name = scenario::snapshot_name(scn, &a.name);
-    match (o.snapshot, scenario::read_snapshot(snap_dir, &name)) {
+    match (o.snapshot, catalogue.accepted_snapshot(&name)) {
         (Some(got), Some(want)) => {
             let got = scenario::filter_snapshot(&got);
             if got.trim_end() != want.trim_end() {
@@ -164,28 +165,40 @@ fn command_line() -> String {
         .join(" ")
 }
 
-/// Under `cargo run --bin jobcheck`, cargo builds only jobcheck: build its siblings (`marsh`,
-/// `jobprobe`, which scenarios run) with the same profile when they are missing, so that the
-/// README's one command runs the whole suite on a fresh clone.
+/// Under `cargo run --bin jobcheck` in this workspace cargo builds only jobcheck: build what
+/// scenarios run beside it (`marsh` of the root package, `jobprobe`) with the same profile, so
+/// that the README's first command runs the whole suite on a fresh clone, and never a marsh
+/// older than its sources. Installed elsewhere (no cargo, no workspace), this does nothing.
 fn build_siblings(dir: &std::path::Path) {
-    let missing = ["marsh", "jobprobe"].iter().any(|b| !dir.join(b).is_file());
+    let Some(cargo) = std::env::var_os("CARGO") else {
+        return;
+    };
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     let in_target = dir.ancestors().any(|a| a.join("CACHEDIR.TAG").is_file());
-    if !missing || !in_target {
+    if !in_target || !workspace.is_file() {
         return;
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
     let mut cmd = std::process::Command::new(cargo);
-    cmd.args(["build", "--locked", "--bins", "--manifest-path"])
-        .arg(&manifest);
-    if dir.file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
+    cmd.args([
+        "build", "--quiet", "--locked", "--bin", "marsh", "--bin", "jobprobe",
+    ])
+    .arg("--manifest-path")
+    .arg(&workspace);
+    match dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => {}
+        Some("release") => {
+            cmd.arg("--release");
+        }
+        Some(profile) => {
+            cmd.args(["--profile", profile]);
+        }
     }
-    eprintln!("jobcheck: building marsh and jobprobe next to jobcheck: {cmd:?}");
     match cmd.status() {
         Ok(s) if s.success() => {}
-        Ok(s) => eprintln!("jobcheck: the build failed ({s}); scenarios may fail"),
-        Err(e) => eprintln!("jobcheck: cannot run cargo: {e}"),
+        Ok(s) => {
+            eprintln!("jobcheck: building marsh and jobprobe failed ({s}); scenarios may fail")
+        }
+        Err(e) => eprintln!("jobcheck: cannot run cargo to build marsh and jobprobe: {e}"),
     }
 }
 
@@ -409,21 +422,23 @@ fn main() -> ExitCode {
             let out_dir = jobcheck::session::artifacts_dir();
             let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
             let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
-            let all = match scenario::load_dir(&fixtures) {
-                Ok(s) => s,
+            let catalogue = match &fixtures {
+                Some(dir) => Catalogue::from_dir(dir),
+                None => Catalogue::builtin(),
+            };
+            let catalogue = match catalogue {
+                Ok(c) => c,
                 Err(e) => {
                     eprintln!("jobcheck: {e}");
                     return ExitCode::from(2);
                 }
             };
-            let chosen: Vec<_> = all
-                .into_iter()
+            let chosen: Vec<_> = catalogue
+                .scenarios()
+                .iter()
                 .filter(|s| scenarios.is_empty() || scenarios.iter().any(|n| n == &s.name))
+                .cloned()
                 .collect();
-            if chosen.is_empty() {
-                eprintln!("jobcheck: no scenario under {}", fixtures.display());
-                return ExitCode::from(2);
-            }
             for n in &scenarios {
                 if !chosen.iter().any(|s| &s.name == n) {
                     eprintln!("jobcheck: no scenario named {n}");
@@ -443,7 +458,6 @@ fn main() -> ExitCode {
                 }
             };
             let started = Instant::now();
-            let snap_dir = fixtures.join("snapshots");
             let mut infos = Vec::new();
             let mut pairs = Vec::new();
             for a in &adapters {
@@ -476,7 +490,7 @@ fn main() -> ExitCode {
                             path_prepend: path_prepend.clone(),
                             ..Options::default()
                         };
-                        let r = run_one(scn, a, opts, &snap_dir);
+                        let r = run_one(scn, a, opts, &catalogue);
                         let run = if repeat > 1 {
                             format!(" #{}", i + 1)
                         } else {
