@@ -13,7 +13,7 @@ use crate::pid::{Pgid, Pid};
 pub const SESSION_VAR: &str = "JOBCHECK_SESSION";
 
 /// A process's state letter from `/proc/PID/stat`, by meaning.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum ProcState {
     /// `R`: running or runnable.
     Running,
@@ -68,7 +68,7 @@ impl ProcState {
 }
 
 /// One line of the process table.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Proc {
     /// The process.
     pub pid: Pid,

@@ -136,6 +136,22 @@ pub fn isig(fd: BorrowedFd<'_>) -> Option<bool> {
     Some(on && cc[Cc::VINTR as usize] == 3 && cc[Cc::VSUSP as usize] == 0x1a)
 }
 
+/// How many bytes typed into the terminal its reader has not read yet (`FIONREAD` on the slave
+/// `slave_path`, opened for the question only; in canonical mode, the complete lines). `None`
+/// if the slave cannot be opened (hung up).
+pub fn input_queue_len(slave_path: &str) -> Option<usize> {
+    let fd = nix::fcntl::open(
+        slave_path,
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ok()?;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int we own.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) };
+    (rc == 0).then_some(n.max(0) as usize)
+}
+
 /// Write all of `bytes` to the master (retrying on EINTR/EAGAIN).
 pub fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> std::io::Result<()> {
     while !bytes.is_empty() {

@@ -136,15 +136,27 @@ fn run_one(
         (Some(got), Some(want)) => {
             let got = scenario::filter_snapshot(&got);
             if got.trim_end() != want.trim_end() {
-                return Err(jobcheck::Failure {
-                    message: format!("snapshot {name} differs"),
-                    report: format!("--- expected:\n{want}\n--- got:\n{got}"),
-                });
+                return Err(jobcheck::Failure::plain(format!(
+                    "expected the screens to match the accepted snapshot {name}, but they differ"
+                ))
+                .with_detail(snapshot_diff(&want, &got)));
             }
             Ok(())
         }
         _ => Ok(()),
     }
+}
+
+/// The differences between the accepted snapshot and the one taken, as a unified diff.
+fn snapshot_diff(want: &str, got: &str) -> String {
+    let (want, got) = (
+        format!("{}\n", want.trim_end()),
+        format!("{}\n", got.trim_end()),
+    );
+    similar::TextDiff::from_lines(&want, &got)
+        .unified_diff()
+        .header("accepted", "taken")
+        .to_string()
 }
 
 /// `jobcheck run …` as typed (program name without its directory), for the report header.

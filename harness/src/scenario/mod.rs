@@ -23,7 +23,7 @@ use crate::shells::{Adapter, JobState};
 
 pub use crate::catalogue::EXT;
 pub use parse::parse;
-pub use run::{Outcome, run};
+pub use run::{Outcome, run, run_steps};
 pub use snapshot::{
     SNAPSHOT_FILTERS, filter_snapshot, read_snapshot, snapshot_body, snapshot_name,
 };
@@ -125,6 +125,10 @@ pub enum Action {
 pub struct Step {
     /// Line in the scenario file.
     pub line: usize,
+    /// The step as written (`wait[!fish] prompt`), for messages.
+    pub text: String,
+    /// The file the step comes from when it is not the scenario's own (an overlay's).
+    pub file: Option<PathBuf>,
     /// `Some(list)`: only these shells (`type[fish] …`).
     pub only: Option<Vec<String>>,
     /// Shells this step is not for (`type[!fish] …`).
@@ -134,6 +138,15 @@ pub struct Step {
 }
 
 impl Step {
+    /// Where the step is, for a failure: its file (`scenario`'s unless an overlay's), line, text.
+    pub fn location(&self, scenario: &Scenario) -> crate::session::StepRef {
+        crate::session::StepRef {
+            file: self.file.clone().unwrap_or_else(|| scenario.path.clone()),
+            line: self.line,
+            text: self.text.clone(),
+        }
+    }
+
     /// Whether this step runs for `shell`.
     pub fn applies(&self, shell: &str) -> bool {
         if self.except.iter().any(|s| s == shell) {
@@ -142,6 +155,17 @@ impl Step {
         self.only
             .as_ref()
             .is_none_or(|o| o.iter().any(|s| s == shell))
+    }
+}
+
+impl Scenario {
+    /// The steps that run for `shell`, in order.
+    pub fn steps_for(&self, shell: &str) -> Vec<Step> {
+        self.steps
+            .iter()
+            .filter(|s| s.applies(shell))
+            .cloned()
+            .collect()
     }
 }
 

@@ -193,6 +193,8 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, String> {
         };
         scn.steps.push(Step {
             line: line_no,
+            text: line.to_string(),
+            file: None,
             only,
             except,
             action,

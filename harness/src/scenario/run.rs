@@ -5,7 +5,9 @@
 
 use super::{Action, Scenario, Step, Target, snapshot_name};
 use crate::pid::Pgid;
-use crate::session::{Failure, GroupState, Options, Session};
+use crate::session::{
+    Failure, GroupState, Options, Session, StepRef, describe_procs, quote_output,
+};
 use crate::shells::{Adapter, JobState};
 
 /// What a run produced.
@@ -15,22 +17,44 @@ pub struct Outcome {
     pub snapshot: Option<String>,
 }
 
-/// Run one scenario against one shell.
+/// Run one scenario against one shell: its steps for that shell, the session named after the
+/// pair's snapshot (`<scenario>@<shell>`).
 pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outcome, Failure> {
     opts.name = snapshot_name(scn, &adapter.name);
+    run_steps(scn, &scn.steps_for(&adapter.name), adapter, opts)
+}
+
+/// Run `steps` (the scenario's steps for this shell, perhaps with an overlay's in place of
+/// some) against the shell, then the universal checks. A failure says which step failed.
+pub fn run_steps(
+    scn: &Scenario,
+    steps: &[Step],
+    adapter: &Adapter,
+    mut opts: Options,
+) -> Result<Outcome, Failure> {
     if let Some(t) = scn.timeout {
         opts.timeout = t;
     }
-    let mut r = Runner::start(adapter, opts)?;
-    for step in scn.steps.iter().filter(|st| st.applies(&adapter.name)) {
-        let at = format!("{}:{}", scn.path.display(), step.line);
-        r.step(step).map_err(|f| prefix(f, &at))?;
+    let at = |text: &str| StepRef {
+        file: scn.path.clone(),
+        line: 0,
+        text: text.to_string(),
+    };
+    let mut r = Runner::start(adapter, opts).map_err(|f| f.at(at(FIRST_PROMPT)))?;
+    for step in steps {
+        r.step(step).map_err(|f| f.at(step.location(scn)))?;
     }
-    r.final_checks().map_err(|f| prefix(f, "final check"))?;
+    r.final_checks().map_err(|f| f.at(at(FINAL_CHECKS)))?;
     Ok(Outcome {
         snapshot: r.snapshot_text(),
     })
 }
+
+/// Where a failure before the first step is located.
+pub const FIRST_PROMPT: &str = "before the first step: the shell's first prompt";
+/// Where a failure of the universal checks is located.
+pub const FINAL_CHECKS: &str =
+    "after the last step: the terminal back with the shell, no process left";
 
 /// A scenario being played.
 struct Runner<'a> {
@@ -40,6 +64,8 @@ struct Runner<'a> {
     job: Option<Pgid>,
     /// Output offset where the last typed line starts (for `expect output`).
     cmd_start: usize,
+    /// The last typed line (for sentences).
+    last_typed: Option<String>,
     /// Screens taken by `snapshot` steps.
     snaps: Vec<String>,
 }
@@ -55,6 +81,7 @@ impl<'a> Runner<'a> {
             s,
             job: None,
             cmd_start,
+            last_typed: None,
             snaps: Vec::new(),
         })
     }
@@ -64,6 +91,7 @@ impl<'a> Runner<'a> {
         match &step.action {
             Action::Type(line) => {
                 self.cmd_start = self.s.output().len();
+                self.last_typed = Some(line.clone());
                 self.s.type_line(line)
             }
             Action::Key(bytes) => self.s.send(bytes),
@@ -112,8 +140,10 @@ impl<'a> Runner<'a> {
 
     /// The job of the last `wait fg` / `wait bg`.
     fn job(&self) -> Result<Pgid, Failure> {
-        self.job
-            .ok_or_else(|| self.s.failure("no job waited for yet"))
+        self.job.ok_or_else(|| {
+            self.s
+                .failure("the step needs a job, but no `wait fg` or `wait bg` step came before it")
+        })
     }
 
     fn signal(&mut self, sig: nix::sys::signal::Signal, to: Target) -> Result<(), Failure> {
@@ -129,12 +159,15 @@ impl<'a> Runner<'a> {
 
     fn wait_process(&mut self, cmd: &str) -> Result<(), Failure> {
         let shell_pid = self.s.shell_pid();
-        self.s.wait_until(&format!("a process running {cmd}"), |s| {
-            s.processes()
-                .iter()
-                .any(|p| p.pid != shell_pid && p.comm == cmd)
-                .then_some(())
-        })
+        let others = move |s: &Session| -> Vec<crate::procfs::Proc> {
+            let all = s.processes().into_iter();
+            all.filter(|p| p.pid != shell_pid).collect()
+        };
+        self.s.wait_until_seen(
+            &format!("a process of the session running {cmd}"),
+            |s| others(s).iter().any(|p| p.comm == cmd).then_some(()),
+            |s| format!("the shell's processes are {}", describe_procs(&others(s))),
+        )
     }
 
     fn wait_job(&mut self, stopped: bool, count: usize) -> Result<(), Failure> {
@@ -149,21 +182,48 @@ impl<'a> Runner<'a> {
 
     fn wait_job_gone(&mut self) -> Result<(), Failure> {
         let g = self.job()?;
-        self.s.wait_until("the job to be gone", |s| {
-            s.group(g).is_empty().then_some(())
-        })
+        self.s.wait_until_seen(
+            &format!("the job (group {g}) to be gone"),
+            |s| s.group(g).is_empty().then_some(()),
+            |s| format!("it still holds {}", describe_procs(&s.group(g))),
+        )
+    }
+
+    /// `since \`LINE\`` for a sentence: the output that `expect` steps look at.
+    fn since(&self) -> String {
+        match &self.last_typed {
+            Some(l) => format!("since `{l}` was typed"),
+            None => "since the first prompt".into(),
+        }
     }
 
     fn expect_output(&mut self, re: &str, want: bool) -> Result<(), Failure> {
-        let r = regex::Regex::new(re).map_err(|e| self.s.failure(&format!("bad regex: {e}")))?;
+        let r = regex::Regex::new(re).map_err(|e| {
+            self.s
+                .failure(&format!("the pattern /{re}/ is not a regex: {e}"))
+        })?;
         let out = crate::session::strip_ansi(&self.s.output()[self.cmd_start..]);
-        if r.is_match(&out) == want {
+        let found = r.find(&out);
+        if found.is_some() == want {
             return Ok(());
         }
-        let verb = if want { "no" } else { "unexpected" };
-        Err(self.s.failure(&format!(
-            "{verb} output matching /{re}/ since the last typed line"
-        )))
+        let sentence = match found {
+            None => format!(
+                "expected output matching /{re}/ {}, but the shell printed {}",
+                self.since(),
+                quote_output(&out)
+            ),
+            Some(m) => {
+                let line_start = out[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+                let line_end = out[m.end()..].find('\n').map_or(out.len(), |i| m.end() + i);
+                format!(
+                    "expected no output matching /{re}/ {}, but the shell printed `{}`",
+                    self.since(),
+                    out[line_start..line_end].trim_end()
+                )
+            }
+        };
+        Err(self.s.failure(&sentence))
     }
 
     fn expect_status(&mut self, want: &str) -> Result<(), Failure> {
@@ -177,20 +237,32 @@ impl<'a> Runner<'a> {
         if status.map(|n| n.to_string()).as_deref() == Some(want) {
             return Ok(());
         }
-        Err(self
-            .s
-            .failure(&format!("status {status:?} in {got:?}, expected {want}")))
+        let seen = match status {
+            Some(n) => format!("it printed status {n}"),
+            None => format!("it printed {}, which holds no status", quote_output(&got)),
+        };
+        Err(self.s.failure(&format!(
+            "expected `{cmd}` to show status {want}, but {seen}"
+        )))
     }
 
     fn expect_jobs(&mut self, want: &[JobState]) -> Result<(), Failure> {
-        let got = self.s.jobs()?;
+        let text = self.s.run("jobs")?;
+        let got = self.adapter.parse_jobs(&text);
         let states: Vec<JobState> = got.iter().map(|j| j.state.clone()).collect();
         if states == want {
             return Ok(());
         }
-        Err(self
-            .s
-            .failure(&format!("jobs {got:?}, expected states {want:?}")))
+        let wanted = if want.is_empty() {
+            "no job".to_string()
+        } else {
+            let w: Vec<String> = want.iter().map(JobState::to_string).collect();
+            format!("jobs in the states {}", w.join(", "))
+        };
+        Err(self.s.failure(&format!(
+            "expected `jobs` to list {wanted}, but it printed {}",
+            quote_output(&text)
+        )))
     }
 
     /// The session's processes other than a living shell are exactly `want`; then kill them.
@@ -204,18 +276,26 @@ impl<'a> Runner<'a> {
                 .filter(|p| p.pid != shell_pid)
                 .collect()
         };
-        let found = self.s.wait_until("the expected survivors", |s| {
-            let mut got: Vec<String> = others(s).into_iter().map(|p| p.comm).collect();
-            got.sort();
-            (got == want).then_some(())
-        });
-        if let Err(f) = found {
-            let table = crate::procfs::format_table(&self.s.processes());
-            return Err(prefix(
-                f,
-                &format!("survivors are not exactly {want:?}:\n{table}"),
-            ));
-        }
+        let what = if want.is_empty() {
+            "no process of the session to survive but the shell".to_string()
+        } else {
+            format!(
+                "the session's processes but the shell to be exactly: {}",
+                want.join(", ")
+            )
+        };
+        self.s.wait_until_seen(
+            &what,
+            |s| {
+                let mut got: Vec<String> = others(s).into_iter().map(|p| p.comm).collect();
+                got.sort();
+                (got == want).then_some(())
+            },
+            |s| match others(s) {
+                o if o.is_empty() => "there are none".into(),
+                o => format!("they are {}", describe_procs(&o)),
+            },
+        )?;
         for p in others(&self.s) {
             let _ = nix::sys::signal::kill(p.pid.into(), nix::sys::signal::Signal::SIGKILL);
         }
@@ -270,9 +350,4 @@ impl<'a> Runner<'a> {
         }
         Some(text)
     }
-}
-
-fn prefix(mut f: Failure, at: &str) -> Failure {
-    f.message = format!("{at}: {}", f.message);
-    f
 }

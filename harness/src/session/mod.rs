@@ -44,20 +44,34 @@ mod observe;
 mod wait;
 
 pub use ansi::{strip_ansi, strip_ansi_mapped};
-pub use failure::artifacts_dir;
-pub use wait::GroupState;
+pub use failure::{Evidence, StepRef, artifacts_dir, describe_exit, file_safe};
+pub use wait::{GroupState, clip, describe_procs, quote_output, secs, state_word};
 
-/// A failed wait or check, with everything needed to understand it.
+/// A failed wait or check, with everything needed to understand it (see [`failure`]).
+#[derive(Clone, serde::Serialize)]
 pub struct Failure {
-    /// What went wrong, in one line.
-    pub message: String,
-    /// The transcript tail, the screen and the process table.
-    pub report: String,
+    /// What was expected and what was seen, in one sentence.
+    pub sentence: String,
+    /// Where in a scenario it happened (set by the scenario runner).
+    pub step: Option<Box<StepRef>>,
+    /// The session's state at that moment (`None`: no session, e.g. the shell did not start).
+    pub evidence: Option<Box<Evidence>>,
+    /// Evidence that is not the session's (a snapshot's differences), shown before it.
+    pub detail: Option<String>,
+    /// The asciicast written for it, if any.
+    pub recording: Option<PathBuf>,
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}\n{}", self.message, self.report)
+        writeln!(f, "{}", self.sentence)?;
+        if let Some(step) = &self.step {
+            writeln!(f, "  at {step}")?;
+        }
+        if let Some(d) = &self.detail {
+            writeln!(f, "{}", d.trim_end())?;
+        }
+        f.write_str(&self.details())
     }
 }
 impl std::fmt::Debug for Failure {
@@ -85,6 +99,9 @@ pub struct Options {
     pub path_prepend: Vec<PathBuf>,
     /// Name used for the asciicast file and in reports.
     pub name: String,
+    /// Whether a failure writes the session's asciicast to `<artifacts>/<name>.cast` (the
+    /// default); the suite runner writes its own, marked with the verdict.
+    pub record_failures: bool,
 }
 
 impl Default for Options {
@@ -96,6 +113,7 @@ impl Default for Options {
             env: Vec::new(),
             path_prepend: Vec::new(),
             name: String::from("session"),
+            record_failures: true,
         }
     }
 }
@@ -141,6 +159,8 @@ pub struct Session {
     reader: Option<JoinHandle<()>>,
     child: Child,
     shell_pid: Pid,
+    /// Path of the terminal's slave (`/dev/pts/N`).
+    slave_path: String,
     status: Option<ExitStatus>,
     dir: Option<tempfile::TempDir>,
     prompt_re: regex::bytes::Regex,
@@ -159,10 +179,7 @@ pub struct Session {
 }
 
 fn fail_io(what: &str, e: impl std::fmt::Display) -> Failure {
-    Failure {
-        message: format!("{what}: {e}"),
-        report: String::new(),
-    }
+    Failure::plain(format!("could not start the session: {what}: {e}"))
 }
 
 impl Session {
@@ -174,9 +191,12 @@ impl Session {
     /// Spawn `adapter`'s shell.
     pub fn spawn_with(adapter: &Adapter, opts: Options) -> Result<Session> {
         teardown::sweep_once();
-        let program = adapter
-            .find_program()
-            .ok_or_else(|| fail_io("shell not installed", &adapter.program))?;
+        let program = adapter.find_program().ok_or_else(|| {
+            Failure::plain(format!(
+                "the shell {} is not installed ({} is not in PATH)",
+                adapter.name, adapter.program
+            ))
+        })?;
         let tag = teardown::new_tag();
         // Named after the tag, so the sweep can remove it when its creator died without Drop.
         let dir = tempfile::Builder::new()
@@ -199,6 +219,7 @@ impl Session {
         }
         let mut pty = Pty::open(opts.rows, opts.cols).map_err(|e| fail_io("open pty", e))?;
         let slave = pty.take_slave().expect("slave");
+        let slave_path = pty.slave_path.clone();
         let mut cmd = Command::new(&program);
         cmd.args(adapter.args.iter().map(|a| expand(a)));
         cmd.env_clear();
@@ -269,6 +290,7 @@ impl Session {
             reader: Some(reader),
             child,
             shell_pid,
+            slave_path,
             status: None,
             dir: Some(dir),
             last_prompt: 0,
@@ -347,12 +369,20 @@ impl Session {
         left
     }
 
-    /// The shell's exit status as "exit N" / "signal NAME".
-    pub fn describe_status(s: ExitStatus) -> String {
-        match (s.code(), s.signal()) {
-            (Some(c), _) => format!("exit {c}"),
-            (_, Some(sig)) => format!("signal {sig}"),
-            _ => format!("{s:?}"),
+    /// The shell's exit status if it has exited, without reaping it (`waitid` with
+    /// `WNOWAIT`), so that `&self` methods can tell a dead shell.
+    pub fn exit_peek(&self) -> Option<ExitStatus> {
+        use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+        if let Some(s) = self.status {
+            return Some(s);
+        }
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        match waitid(Id::Pid(self.shell_pid.into()), flags).ok()? {
+            WaitStatus::Exited(_, code) => Some(ExitStatus::from_raw((code & 0xff) << 8)),
+            WaitStatus::Signaled(_, sig, core) => Some(ExitStatus::from_raw(
+                sig as i32 | if core { 0x80 } else { 0 },
+            )),
+            _ => None,
         }
     }
 

@@ -113,6 +113,18 @@ pub struct JobEntry {
     pub command: String,
 }
 
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JobState::Running => "Running",
+            JobState::Stopped => "Stopped",
+            JobState::Done => "Done",
+            JobState::Terminated => "Terminated",
+            JobState::Other(s) => s,
+        })
+    }
+}
+
 fn normalise(state: &str) -> JobState {
     let s = state.to_ascii_lowercase();
     if s.starts_with("running") {
