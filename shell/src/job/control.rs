@@ -21,9 +21,11 @@ use std::io::Write;
 
 use super::fmt;
 use super::id::{self, SpecError};
-use super::system::{Disposition, Errno, Pid, Signal, System, TtyModes, WaitStatus, WaitTarget};
+use super::system::{
+    Disposition, Errno, Pgid, Pid, Signal, System, TtyModes, WaitStatus, WaitTarget,
+};
 use super::tty_handoff::TtyHandoff;
-use super::{JobNumber, JobState, JobTable, ProcessState, Report, status_code};
+use super::{Halt, JobNumber, JobTable, ProcessState, Report};
 
 /// A mistake in a job-control builtin, or a failed system call. Displays as the one line the
 /// shell prints (without the shell's name); the status is [`JobError::status`].
@@ -43,13 +45,17 @@ pub enum JobError {
     Terminated { builtin: &'static str },
     #[error("{builtin}: no job control")]
     NoJobControl { builtin: &'static str },
-    #[error("kill: ({0}) - No such process")]
-    NoSuchProcess(i32),
+    /// `kill` failed for one target: bash's `kill: (4626) - No such process`, with the
+    /// system's reason (`Operation not permitted` for another user's process).
+    #[error("kill: ({target}) - {}", errno.desc())]
+    Kill { target: String, errno: Errno },
     #[error("{builtin}: {arg}: arguments must be process or job IDs")]
     BadTarget { builtin: &'static str, arg: String },
     #[error("wait: pid {0} is not a child of this shell")]
     NotAChild(i32),
-    #[error("{what}: {errno}")]
+    #[error("job {0} is no longer in the table")]
+    Gone(JobNumber),
+    #[error("{what}: {}", errno.desc())]
     Sys { what: &'static str, errno: Errno },
 }
 
@@ -81,8 +87,9 @@ fn sys_err(what: &'static str) -> impl Fn(Errno) -> JobError {
 /// Only async-signal-safe calls are made (a forked child of a threaded parent may call only
 /// those). Other signals the shell handles (SIGCHLD, SIGPIPE, SIGTERM, SIGHUP) are the
 /// executor's to reset (`exec::host::reset_signals`).
-pub fn child_setup<S: System>(sys: &S, pgid: Option<Pid>, foreground: bool) {
-    let _ = sys.setpgid(Pid::from_raw(0), pgid.unwrap_or(Pid::from_raw(0)));
+pub fn child_setup<S: System>(sys: &S, pgid: Option<Pgid>, foreground: bool) {
+    let me = sys.getpid();
+    let _ = sys.setpgid(me, pgid.unwrap_or(Pgid::led_by(me)));
     for sig in [
         Signal::SIGINT,
         Signal::SIGQUIT,
@@ -117,10 +124,11 @@ impl Launch {
 
     /// The group the next member joins: None before the first member (it will lead).
     /// Pass this to [`child_setup`] in the child.
-    pub fn pgid(&self) -> Option<Pid> {
-        self.processes.first().map(|p| p.0)
+    pub fn pgid(&self) -> Option<Pgid> {
+        self.processes.first().map(|p| Pgid::led_by(p.0))
     }
 
+    /// Whether the job runs in the foreground (not started with `&`).
     pub fn is_foreground(&self) -> bool {
         self.foreground
     }
@@ -130,7 +138,7 @@ impl Launch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Started {
     pub number: JobNumber,
-    pub pgid: Pid,
+    pub pgid: Pgid,
     /// The last member's pid (for `$!`).
     pub last_pid: Pid,
     /// For a background job, the line to print: `[1] 4626`.
@@ -141,13 +149,18 @@ pub struct Started {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForegroundOutcome {
     pub number: JobNumber,
-    /// The job's state: stopped, or how it ended.
-    pub state: JobState,
-    /// `STATUS`: exit code, 128 + signal (130 after ctrl-c, 148 after ctrl-z).
-    pub status: i32,
+    /// How the job stopped or ended.
+    pub halt: Halt,
     /// What to print: the stop notice (`[1]+  Stopped  ...`), or a signal's description for a
     /// job killed by something else than SIGINT/SIGPIPE (`Killed`), as bash does.
     pub notice: Option<String>,
+}
+
+impl ForegroundOutcome {
+    /// `STATUS`: exit code, 128 + signal (130 after ctrl-c, 148 after ctrl-z).
+    pub fn status(&self) -> i32 {
+        self.halt.status()
+    }
 }
 
 /// How `wait` ended.
@@ -194,9 +207,9 @@ pub enum StateFilter {
 pub struct JobControl<S: System> {
     sys: S,
     table: JobTable,
-    shell_pgid: Pid,
+    shell_pgid: Pgid,
     /// The group the shell was in when it took the terminal, given back when it leaves.
-    original_pgid: Pid,
+    original_pgid: Pgid,
     shell_modes: Option<TtyModes>,
     has_terminal: bool,
     exit_warned: bool,
@@ -226,7 +239,7 @@ impl<S: System> JobControl<S> {
     }
 
     /// The shell's process group.
-    pub fn shell_pgid(&self) -> Pid {
+    pub fn shell_pgid(&self) -> Pgid {
         self.shell_pgid
     }
 
@@ -265,13 +278,15 @@ impl<S: System> JobControl<S> {
                 .set_disposition(sig, Disposition::Ignore)
                 .map_err(sys_err("sigaction"))?;
         }
-        let pid = self.sys.getpid();
+        let own = Pgid::led_by(self.sys.getpid());
         self.original_pgid = self.sys.getpgrp();
-        if self.original_pgid != pid {
-            self.sys.setpgid(pid, pid).map_err(sys_err("setpgid"))?;
-            self.sys.tcsetpgrp(pid).map_err(sys_err("tcsetpgrp"))?;
+        if self.original_pgid != own {
+            self.sys
+                .setpgid(own.leader(), own)
+                .map_err(sys_err("setpgid"))?;
+            self.sys.tcsetpgrp(own).map_err(sys_err("tcsetpgrp"))?;
         }
-        self.shell_pgid = pid;
+        self.shell_pgid = own;
         self.shell_modes = Some(self.sys.tcgetattr().map_err(sys_err("tcgetattr"))?);
         self.has_terminal = true;
         Ok(())
@@ -288,7 +303,7 @@ impl<S: System> JobControl<S> {
         if self.original_pgid != self.shell_pgid {
             let _ttou = crate::job::tty_handoff::IgnoreTtou::new(&self.sys);
             let _ = self.sys.tcsetpgrp(self.original_pgid);
-            let _ = self.sys.setpgid(Pid::from_raw(0), self.original_pgid);
+            let _ = self.sys.setpgid(self.sys.getpid(), self.original_pgid);
         }
     }
 
@@ -309,7 +324,7 @@ impl<S: System> JobControl<S> {
     /// Don't reap the first member before the last one is added: the group must have a member
     /// for `setpgid` to join it.
     pub fn add_process(&mut self, launch: &mut Launch, pid: Pid, command: &str) {
-        let pgid = launch.pgid().unwrap_or(pid);
+        let pgid = launch.pgid().unwrap_or(Pgid::led_by(pid));
         let _ = self.sys.setpgid(pid, pgid);
         launch.processes.push((pid, command.to_string()));
     }
@@ -345,12 +360,13 @@ impl<S: System> JobControl<S> {
         n: JobNumber,
         resume: bool,
     ) -> Result<ForegroundOutcome, JobError> {
-        let job = self
-            .table
-            .get(n)
-            .ok_or(JobError::Terminated { builtin: "fg" })?;
+        let job = self.table.get(n).ok_or(JobError::Gone(n))?;
         let pgid = job.pgid();
-        let job_modes = if resume { job.tty_modes.clone() } else { None };
+        let job_modes = if resume {
+            job.tty_modes().cloned()
+        } else {
+            None
+        };
         let mut handoff = self
             .has_terminal
             .then(|| TtyHandoff::new(&self.sys, self.shell_pgid, self.shell_modes.as_ref()));
@@ -368,8 +384,7 @@ impl<S: System> JobControl<S> {
             self.table.mark_continued(n, true);
         }
         let result = wait_job(&self.sys, &mut self.table, n, &mut || false);
-        let state = self.table.get(n).map(|j| j.state());
-        let stopped = matches!(state, Some(ProcessState::Stopped(_)));
+        let stopped = self.table.get(n).is_some_and(|j| j.state().is_stopped());
         let saved = handoff.map(|mut h| {
             if stopped {
                 h.job_stopped();
@@ -382,27 +397,27 @@ impl<S: System> JobControl<S> {
             self.table.set_foreground(n, false);
             return Err(e);
         }
-        if stopped && let Some(job) = self.table.get_mut(n) {
-            job.tty_modes = saved.flatten();
+        if stopped {
+            self.table.set_tty_modes(n, saved.flatten());
         }
         let report = self.table.take_report(n);
-        let Some(Report { marker, job }) = report else {
+        let Some((Report { marker, job }, halt)) =
+            report.and_then(|r| r.job.state().halt().map(|h| (r, h)))
+        else {
             // Still running: only possible when the wait was interrupted, which it is not here.
             return Err(JobError::Sys {
                 what: "waitpid",
                 errno: Errno::EINTR,
             });
         };
-        let state = job.state();
         let notice = if stopped {
             Some(fmt::job_line(&job, marker))
         } else {
-            fmt::foreground_signal_notice(state)
+            fmt::foreground_signal_notice(halt)
         };
         Ok(ForegroundOutcome {
             number: n,
-            state,
-            status: status_code(state),
+            halt,
             notice,
         })
     }
@@ -465,7 +480,7 @@ impl<S: System> JobControl<S> {
             let keep = match filter {
                 StateFilter::All => true,
                 StateFilter::Running => job.state() == ProcessState::Running,
-                StateFilter::Stopped => matches!(job.state(), ProcessState::Stopped(_)),
+                StateFilter::Stopped => job.state().is_stopped(),
             };
             if !keep {
                 continue;
@@ -508,7 +523,9 @@ impl<S: System> JobControl<S> {
         }
         let _ = writeln!(out, "{}", job.command());
         let _ = out.flush();
-        self.table.set_current(n);
+        self.table
+            .set_current(n)
+            .expect("a resolved job that has not finished can be current");
         self.run_in_foreground(n, true)
     }
 
@@ -553,10 +570,11 @@ impl<S: System> JobControl<S> {
             })?;
             let job = self.table.get(n).expect("resolved");
             let pgid = job.pgid();
-            let stopped = matches!(job.state(), ProcessState::Stopped(_));
-            self.sys
-                .killpg(pgid, sig)
-                .map_err(|_| JobError::NoSuchProcess(pgid.as_raw()))?;
+            let stopped = job.state().is_stopped();
+            self.sys.killpg(pgid, sig).map_err(|errno| JobError::Kill {
+                target: pgid.to_string(),
+                errno,
+            })?;
             let wake = stopped && matches!(sig, Signal::SIGTERM | Signal::SIGHUP);
             if wake {
                 let _ = self.sys.killpg(pgid, Signal::SIGCONT);
@@ -578,16 +596,20 @@ impl<S: System> JobControl<S> {
             None => (false, target),
         };
         let raw: i32 = digits.parse().map_err(|_| bad())?;
-        if raw <= 0 {
-            return Err(bad());
-        }
-        let pid = Pid::from_raw(raw);
+        let pid = Pid::new(raw).ok_or_else(bad)?;
         let r = if group {
-            self.sys.killpg(pid, sig)
+            self.sys.killpg(Pgid::led_by(pid), sig)
         } else {
             self.sys.kill(pid, sig)
         };
-        r.map_err(|_| JobError::NoSuchProcess(if group { -raw } else { raw }))
+        r.map_err(|errno| JobError::Kill {
+            target: if group {
+                format!("-{raw}")
+            } else {
+                raw.to_string()
+            },
+            errno,
+        })
     }
 
     /// `wait [%spec | pid]`: blocks until the job ends (or stops), returning its status; with
@@ -617,15 +639,13 @@ impl<S: System> JobControl<S> {
                 ]
             }
             Some(t) => {
-                let raw: i32 = t.parse().map_err(|_| JobError::BadTarget {
+                let bad = || JobError::BadTarget {
                     builtin: "wait",
                     arg: t.to_string(),
-                })?;
-                vec![
-                    self.table
-                        .find_pid(Pid::from_raw(raw))
-                        .ok_or(JobError::NotAChild(raw))?,
-                ]
+                };
+                let raw: i32 = t.parse().map_err(|_| bad())?;
+                let pid = Pid::new(raw).ok_or_else(bad)?;
+                vec![self.table.find_pid(pid).ok_or(JobError::NotAChild(raw))?]
             }
         };
         let mut status = 0;
@@ -640,8 +660,10 @@ impl<S: System> JobControl<S> {
                 if state.is_finished() {
                     let _ = self.table.take_report(n);
                 }
-                if target.is_some() {
-                    status = status_code(state);
+                if target.is_some()
+                    && let Some(halt) = state.halt()
+                {
+                    status = halt.status();
                 }
             }
         }
@@ -655,9 +677,10 @@ impl<S: System> JobControl<S> {
         let live = self.table.iter().filter(|j| !j.state().is_finished());
         let (mut stopped, mut running) = (false, false);
         for j in live {
-            match j.state() {
-                ProcessState::Stopped(_) => stopped = true,
-                _ => running = true,
+            if j.state().is_stopped() {
+                stopped = true;
+            } else {
+                running = true;
             }
         }
         if (!stopped && !running) || self.exit_warned {
@@ -718,8 +741,8 @@ fn wait_job<S: System>(
                 let lost: Vec<Pid> = job
                     .processes()
                     .iter()
-                    .filter(|p| p.state == ProcessState::Running)
-                    .map(|p| p.pid)
+                    .filter(|p| p.state() == ProcessState::Running)
+                    .map(|p| p.pid())
                     .collect();
                 for pid in lost {
                     table.update(WaitStatus::Exited(pid, 0));

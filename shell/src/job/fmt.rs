@@ -30,7 +30,7 @@
 //! foreground job killed by a signal other than SIGINT and SIGPIPE, the description alone
 //! (`Killed`), as bash does.
 
-use super::{Job, JobNumber, Marker, Pid, ProcessState, Signal};
+use super::{Halt, Job, JobNumber, Marker, Pgid, ProcessState, Signal};
 
 /// Width of the state column (bash's `LONGEST_SIGNAL_DESC`).
 pub const STATE_WIDTH: usize = 24;
@@ -75,22 +75,24 @@ pub fn signal_description(sig: Signal) -> &'static str {
 
 /// The state word of the `jobs` listing.
 pub fn state_text(state: ProcessState) -> String {
-    match state {
-        ProcessState::Running => "Running".into(),
-        ProcessState::Stopped(Signal::SIGTTIN) => "Stopped(SIGTTIN)".into(),
-        ProcessState::Stopped(Signal::SIGTTOU) => "Stopped(SIGTTOU)".into(),
-        ProcessState::Stopped(_) => "Stopped".into(),
-        ProcessState::Exited(0) => "Done".into(),
-        ProcessState::Exited(n) => format!("Exit {n}"),
-        ProcessState::Signaled { signal, .. } => signal_description(signal).into(),
+    let ProcessState::Halted(halt) = state else {
+        return "Running".into();
+    };
+    match halt {
+        Halt::Stopped(Signal::SIGTTIN) => "Stopped(SIGTTIN)".into(),
+        Halt::Stopped(Signal::SIGTTOU) => "Stopped(SIGTTOU)".into(),
+        Halt::Stopped(_) => "Stopped".into(),
+        Halt::Exited(0) => "Done".into(),
+        Halt::Exited(n) => format!("Exit {n}"),
+        Halt::Signaled { signal, .. } => signal_description(signal).into(),
     }
 }
 
 fn push_state(line: &mut String, state: ProcessState) {
     line.push_str(&format!("{:<STATE_WIDTH$}", state_text(state)));
-    if let ProcessState::Signaled {
+    if let ProcessState::Halted(Halt::Signaled {
         core_dumped: true, ..
-    } = state
+    }) = state
     {
         line.push_str("(core dumped) ");
     }
@@ -118,16 +120,16 @@ pub fn job_lines_long(job: &Job, marker: Marker) -> Vec<String> {
         }
     };
     let procs = job.processes();
-    let first_state = shown(procs[0].state);
+    let first_state = shown(procs[0].state());
     let mut lines = Vec::with_capacity(procs.len());
     for (i, p) in procs.iter().enumerate() {
         let mut line = if i == 0 {
-            let mut l = format!("[{}]{} {:>5} ", job.number(), marker.as_char(), p.pid);
+            let mut l = format!("[{}]{} {:>5} ", job.number(), marker.as_char(), p.pid());
             push_state(&mut l, first_state);
             l
         } else {
-            let mut l = format!("     {:>5} ", p.pid);
-            let state = shown(p.state);
+            let mut l = format!("     {:>5} ", p.pid());
+            let state = shown(p.state());
             if state_text(state) == state_text(first_state) {
                 l.push_str(&" ".repeat(STATE_WIDTH - 2));
             } else {
@@ -136,7 +138,7 @@ pub fn job_lines_long(job: &Job, marker: Marker) -> Vec<String> {
             l.push_str("| ");
             l
         };
-        line.push_str(&p.command);
+        line.push_str(p.command());
         if i + 1 == procs.len() && job.state() == ProcessState::Running {
             line.push_str(" &");
         }
@@ -151,7 +153,7 @@ pub fn job_pgid_line(job: &Job) -> String {
 }
 
 /// The line printed when `&` starts a job: `[1] 4626`.
-pub fn started_line(number: JobNumber, pgid: Pid) -> String {
+pub fn started_line(number: JobNumber, pgid: Pgid) -> String {
     format!("[{number}] {pgid}")
 }
 
@@ -163,9 +165,9 @@ pub fn bg_line(job: &Job, marker: Marker) -> String {
 /// What the shell prints when a foreground job was killed by a signal: the signal's
 /// description, `(core dumped)` added when it did; nothing for SIGINT and SIGPIPE (the user
 /// knows, or the pipeline ended as usual), as bash does.
-pub fn foreground_signal_notice(state: ProcessState) -> Option<String> {
-    match state {
-        ProcessState::Signaled {
+pub fn foreground_signal_notice(halt: Halt) -> Option<String> {
+    match halt {
+        Halt::Signaled {
             signal,
             core_dumped,
         } => match signal {
@@ -180,14 +182,14 @@ pub fn foreground_signal_notice(state: ProcessState) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::{JobTable, WaitStatus};
+    use crate::job::{JobTable, Pid, WaitStatus};
 
     fn pid(n: i32) -> Pid {
         Pid::from_raw(n)
     }
 
     fn one(t: &mut JobTable, p: i32, cmd: &str) -> JobNumber {
-        t.add(pid(p), vec![(pid(p), cmd.into())], cmd, false)
+        t.add(Pgid::from_raw(p), vec![(pid(p), cmd.into())], cmd, false)
     }
 
     fn line(t: &JobTable, n: JobNumber) -> String {
@@ -206,7 +208,7 @@ mod tests {
             bg_line(t.get(a).unwrap(), Marker::Current),
             "[1]+ sleep 30 &"
         );
-        assert_eq!(started_line(b, pid(4700)), "[2] 4700");
+        assert_eq!(started_line(b, Pgid::from_raw(4700)), "[2] 4700");
         assert_eq!(job_pgid_line(t.get(b).unwrap()), "4700");
     }
 
@@ -256,7 +258,7 @@ mod tests {
     fn long_listing_one_line_per_member() {
         let mut t = JobTable::new();
         let n = t.add(
-            pid(4626),
+            Pgid::from_raw(4626),
             vec![(pid(4626), "sleep 40".into()), (pid(4627), "cat".into())],
             "sleep 40 | cat",
             false,
@@ -286,7 +288,7 @@ mod tests {
 
     #[test]
     fn foreground_signal_notices() {
-        let sig = |signal, core_dumped| ProcessState::Signaled {
+        let sig = |signal, core_dumped| Halt::Signaled {
             signal,
             core_dumped,
         };
@@ -300,6 +302,6 @@ mod tests {
             foreground_signal_notice(sig(Signal::SIGSEGV, true)).as_deref(),
             Some("Segmentation fault (core dumped)")
         );
-        assert_eq!(foreground_signal_notice(ProcessState::Exited(1)), None);
+        assert_eq!(foreground_signal_notice(Halt::Exited(1)), None);
     }
 }

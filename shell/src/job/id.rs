@@ -95,13 +95,13 @@ pub fn resolve(table: &JobTable, text: &str) -> Result<JobNumber, SpecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::{Pid, WaitStatus};
+    use crate::job::{Pgid, Pid, WaitStatus};
 
     fn table() -> JobTable {
         let mut t = JobTable::new();
         for (p, cmd) in [(10, "sleep 30"), (20, "sleep 40 | cat"), (30, "vim notes")] {
             let pid = Pid::from_raw(p);
-            t.add(pid, vec![(pid, cmd.into())], cmd, false);
+            t.add(Pgid::led_by(pid), vec![(pid, cmd.into())], cmd, false);
         }
         t
     }
@@ -156,7 +156,7 @@ mod tests {
     fn single_job_is_also_previous() {
         let mut t = JobTable::new();
         let p = Pid::from_raw(5);
-        t.add(p, vec![(p, "x".into())], "x", false);
+        t.add(Pgid::led_by(p), vec![(p, "x".into())], "x", false);
         assert_eq!(n(&t, "%-"), Ok(1));
         t.update(WaitStatus::Exited(p, 0));
         t.take_reports();

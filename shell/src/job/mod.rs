@@ -59,9 +59,9 @@
 //! # Using it from the shell
 //!
 //! ```no_run
-//! use marsh::job::{JobControl, Launch, RealSystem};
+//! use marsh::job::{JobControl, Launch, Pid, RealSystem};
 //!
-//! # fn fork_and_exec(_: &str) -> nix::unistd::Pid { unimplemented!() }
+//! # fn fork_and_exec(_: &str) -> Pid { unimplemented!() }
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Startup, interactive: wait to be in the foreground, own a process group, ignore the
 //! // terminal stop signals, save the shell's terminal modes.
@@ -69,7 +69,7 @@
 //! jc.take_terminal()?;
 //!
 //! // `sleep 30 | cat` in the foreground. In each forked child, before exec or running ops:
-//! //     marsh::job::child_setup(&RealSystem::new(0), pgid_or_zero, /*foreground*/ true);
+//! //     marsh::job::child_setup(&RealSystem::new(0), launch.pgid(), /*foreground*/ true);
 //! let mut launch = Launch::new("sleep 30 | cat", true);
 //! let pid = fork_and_exec("sleep 30");
 //! jc.add_process(&mut launch, pid, "sleep 30");
@@ -80,7 +80,7 @@
 //! if let Some(line) = &outcome.notice {
 //!     eprintln!("{line}"); // "[1]+  Stopped                 sleep 30 | cat" after ctrl-z
 //! }
-//! let _status = outcome.status; // STATUS: 0.., 130 after ctrl-c, 148 after ctrl-z
+//! let _status = outcome.status(); // STATUS: 0.., 130 after ctrl-c, 148 after ctrl-z
 //!
 //! // On SIGCHLD (self-pipe readable) and before each prompt:
 //! jc.reap()?;
@@ -102,23 +102,34 @@ pub use control::{
 };
 pub use id::{JobSpec, SpecError};
 pub use system::{
-    Disposition, Pid, RealSystem, Signal, System, TtyModes, VirtualSystem, WaitStatus, WaitTarget,
+    Disposition, Pgid, Pid, RealSystem, Signal, System, TtyModes, VirtualSystem, WaitStatus,
+    WaitTarget,
 };
 pub use tty_handoff::TtyHandoff;
 
-/// A job's number, as shown in `[1]` and used in `%1`. Always at least 1.
+use std::num::NonZeroU32;
+
+/// A job's number, as shown in `[1]` and used in `%1`. Never 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct JobNumber(u32);
+pub struct JobNumber(NonZeroU32);
 
 impl JobNumber {
-    /// The number, or None for 0.
+    /// The first number, 1.
+    pub const FIRST: JobNumber = JobNumber(NonZeroU32::MIN);
+
+    /// The number `n`, or None for 0.
     pub fn new(n: u32) -> Option<JobNumber> {
-        (n > 0).then_some(JobNumber(n))
+        NonZeroU32::new(n).map(JobNumber)
     }
 
     /// The number as an integer.
     pub fn get(self) -> u32 {
-        self.0
+        self.0.get()
+    }
+
+    /// The number after this one.
+    fn next(self) -> JobNumber {
+        JobNumber(self.0.checked_add(1).expect("fewer than 2^32 jobs"))
     }
 }
 
@@ -128,69 +139,153 @@ impl std::fmt::Display for JobNumber {
     }
 }
 
-/// State of one process of a job.
+/// How a process (or a job) stopped or ended: every state but running, each with the
+/// `STATUS` it stands for. A running process has none, so there is no state to misread as
+/// "exited with 0".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProcessState {
-    Running,
+pub enum Halt {
+    /// Stopped by this signal (ctrl-z: SIGTSTP).
     Stopped(Signal),
+    /// Exited with this code.
     Exited(i32),
+    /// Killed by this signal.
     Signaled { signal: Signal, core_dumped: bool },
 }
 
+impl Halt {
+    /// The `STATUS` this stands for: the exit code, or 128 + the signal that killed or stopped
+    /// the process (130 after ctrl-c, 148 after ctrl-z).
+    pub fn status(self) -> i32 {
+        match self {
+            Halt::Exited(code) => code,
+            Halt::Stopped(sig) | Halt::Signaled { signal: sig, .. } => 128 + sig as i32,
+        }
+    }
+
+    /// Whether the process has ended (not merely stopped).
+    pub fn is_end(self) -> bool {
+        !matches!(self, Halt::Stopped(_))
+    }
+}
+
+/// State of one process of a job: running, or halted (stopped or ended).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessState {
+    Running,
+    Halted(Halt),
+}
+
 impl ProcessState {
+    /// Stopped by `sig`.
+    pub const fn stopped(sig: Signal) -> ProcessState {
+        ProcessState::Halted(Halt::Stopped(sig))
+    }
+
+    /// Exited with `code`.
+    pub const fn exited(code: i32) -> ProcessState {
+        ProcessState::Halted(Halt::Exited(code))
+    }
+
+    /// Killed by `signal`.
+    pub const fn signaled(signal: Signal, core_dumped: bool) -> ProcessState {
+        ProcessState::Halted(Halt::Signaled {
+            signal,
+            core_dumped,
+        })
+    }
+
     /// Whether the process has ended.
     pub fn is_finished(self) -> bool {
-        matches!(
-            self,
-            ProcessState::Exited(_) | ProcessState::Signaled { .. }
-        )
+        matches!(self, ProcessState::Halted(h) if h.is_end())
+    }
+
+    /// Whether the process is stopped.
+    pub fn is_stopped(self) -> bool {
+        matches!(self, ProcessState::Halted(Halt::Stopped(_)))
+    }
+
+    /// The signal it stopped on, if stopped.
+    pub fn stop_signal(self) -> Option<Signal> {
+        match self {
+            ProcessState::Halted(Halt::Stopped(sig)) => Some(sig),
+            _ => None,
+        }
+    }
+
+    /// How it stopped or ended; None while it runs.
+    pub fn halt(self) -> Option<Halt> {
+        match self {
+            ProcessState::Running => None,
+            ProcessState::Halted(h) => Some(h),
+        }
+    }
+
+    /// The state a `waitpid` status reports, if it reports one.
+    fn from_wait(status: WaitStatus) -> Option<ProcessState> {
+        Some(match status {
+            WaitStatus::Exited(_, code) => ProcessState::exited(code),
+            WaitStatus::Signaled(_, signal, core_dumped) => {
+                ProcessState::signaled(signal, core_dumped)
+            }
+            WaitStatus::Stopped(_, sig) => ProcessState::stopped(sig),
+            WaitStatus::Continued(_) => ProcessState::Running,
+            WaitStatus::StillAlive => return None,
+        })
     }
 }
 
 /// State of a whole job; see the module doc for how it follows from its processes.
 pub type JobState = ProcessState;
 
-/// The `STATUS` a job state stands for: the exit code, 128 + the signal that killed or stopped
-/// it (130 after ctrl-c, 148 after ctrl-z), 0 while it runs.
-pub fn status_code(state: JobState) -> i32 {
-    match state {
-        ProcessState::Running => 0,
-        ProcessState::Exited(code) => code,
-        ProcessState::Stopped(sig) | ProcessState::Signaled { signal: sig, .. } => 128 + sig as i32,
-    }
-}
-
 /// One process of a job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Process {
-    pub pid: Pid,
-    /// The text of this pipeline stage, as typed.
-    pub command: String,
-    pub state: ProcessState,
+    pid: Pid,
+    command: String,
+    state: ProcessState,
+}
+
+impl Process {
+    /// The process's pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// The text of this pipeline stage (for a program, with its expanded arguments).
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// Its state, as last reported by `waitpid`.
+    pub fn state(&self) -> ProcessState {
+        self.state
+    }
 }
 
 /// A job: one pipeline in its own process group.
 #[derive(Clone, Debug)]
 pub struct Job {
     number: JobNumber,
-    pgid: Pid,
+    pgid: Pgid,
     processes: Vec<Process>,
     command: String,
     state: JobState,
     /// The job's terminal modes, saved when it stopped in the foreground; restored by `fg`.
-    pub tty_modes: Option<TtyModes>,
+    tty_modes: Option<TtyModes>,
     foreground: bool,
     reported: bool,
 }
 
 impl Job {
+    /// The job's number.
     pub fn number(&self) -> JobNumber {
         self.number
     }
     /// The process group (the first process's pid).
-    pub fn pgid(&self) -> Pid {
+    pub fn pgid(&self) -> Pgid {
         self.pgid
     }
+    /// The members, in pipeline order.
     pub fn processes(&self) -> &[Process] {
         &self.processes
     }
@@ -198,6 +293,7 @@ impl Job {
     pub fn command(&self) -> &str {
         &self.command
     }
+    /// The job's state (module doc: how it follows from the members').
     pub fn state(&self) -> JobState {
         self.state
     }
@@ -209,8 +305,12 @@ impl Job {
     pub fn is_reported(&self) -> bool {
         self.reported
     }
+    /// The terminal modes the job had when it last stopped in the foreground.
+    pub fn tty_modes(&self) -> Option<&TtyModes> {
+        self.tty_modes.as_ref()
+    }
     fn is_stopped(&self) -> bool {
-        matches!(self.state, ProcessState::Stopped(_))
+        self.state.is_stopped()
     }
     /// Running in the background (a candidate for `+`/`-` as a running job).
     fn is_bg_running(&self) -> bool {
@@ -225,15 +325,12 @@ impl Job {
             .any(|p| p.state == ProcessState::Running)
         {
             ProcessState::Running
-        } else if let Some(sig) = self.processes.iter().find_map(|p| match p.state {
-            ProcessState::Stopped(sig) => Some(sig),
-            _ => None,
-        }) {
-            ProcessState::Stopped(sig)
+        } else if let Some(sig) = self.processes.iter().find_map(|p| p.state.stop_signal()) {
+            ProcessState::stopped(sig)
         } else {
             self.processes
                 .last()
-                .map_or(ProcessState::Exited(0), |p| p.state)
+                .map_or(ProcessState::exited(0), |p| p.state)
         };
         self.state = new;
         if new != old {
@@ -269,6 +366,15 @@ pub struct Report {
     pub job: Job,
 }
 
+/// Why [`JobTable::set_current`] refused a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotACandidate {
+    #[error("job {0} is not in the table")]
+    NotInTable(JobNumber),
+    #[error("job {0} runs in the foreground")]
+    InForeground(JobNumber),
+}
+
 /// The jobs of one shell; see the module doc for numbering, `+`/`-` and reporting.
 #[derive(Clone, Debug, Default)]
 pub struct JobTable {
@@ -296,13 +402,16 @@ impl JobTable {
     /// If `processes` is empty.
     pub fn add(
         &mut self,
-        pgid: Pid,
+        pgid: Pgid,
         processes: Vec<(Pid, String)>,
         command: &str,
         foreground: bool,
     ) -> JobNumber {
         assert!(!processes.is_empty(), "a job has at least one process");
-        let number = JobNumber(self.jobs.last().map_or(1, |j| j.number.0 + 1));
+        let number = self
+            .jobs
+            .last()
+            .map_or(JobNumber::FIRST, |j| j.number.next());
         for (pid, _) in &processes {
             self.by_pid.insert(*pid, number);
         }
@@ -346,7 +455,7 @@ impl JobTable {
         self.index(n).map(|i| &self.jobs[i])
     }
 
-    pub(crate) fn get_mut(&mut self, n: JobNumber) -> Option<&mut Job> {
+    fn get_mut(&mut self, n: JobNumber) -> Option<&mut Job> {
         self.index(n).map(|i| &mut self.jobs[i])
     }
 
@@ -360,7 +469,7 @@ impl JobTable {
     }
 
     /// The job whose process group is `pgid`.
-    pub fn find_pgid(&self, pgid: Pid) -> Option<JobNumber> {
+    pub fn find_pgid(&self, pgid: Pgid) -> Option<JobNumber> {
         self.jobs.iter().find(|j| j.pgid == pgid).map(|j| j.number)
     }
 
@@ -397,30 +506,24 @@ impl JobTable {
     /// process no job has is ignored). A job that stops becomes current.
     pub fn update(&mut self, status: WaitStatus) -> Option<JobNumber> {
         let pid = status.pid()?;
+        let state = ProcessState::from_wait(status)?;
         let n = self.find_pid(pid)?;
         self.statuses += 1;
-        let job = self.get_mut(n).expect("found");
-        let proc_ = job
+        let job = self
+            .get_mut(n)
+            .expect("the pid index names jobs in the table");
+        let member = job
             .processes
             .iter_mut()
             .find(|p| p.pid == pid)
-            .expect("found");
-        proc_.state = match status {
-            WaitStatus::Exited(_, code) => ProcessState::Exited(code),
-            WaitStatus::Signaled(_, signal, core_dumped) => ProcessState::Signaled {
-                signal,
-                core_dumped,
-            },
-            WaitStatus::Stopped(_, sig) => ProcessState::Stopped(sig),
-            WaitStatus::Continued(_) => ProcessState::Running,
-            WaitStatus::StillAlive => return None,
-        };
+            .expect("the pid index names members of the job");
+        member.state = state;
         let was_stopped = job.is_stopped();
         job.recompute();
         if job.is_stopped() {
             job.foreground = false;
             if !was_stopped {
-                self.set_current(n);
+                self.make_current(n);
             }
         }
         Some(n)
@@ -431,7 +534,7 @@ impl JobTable {
     pub(crate) fn mark_continued(&mut self, n: JobNumber, foreground: bool) {
         if let Some(job) = self.get_mut(n) {
             for p in &mut job.processes {
-                if let ProcessState::Stopped(_) = p.state {
+                if p.state.is_stopped() {
                     p.state = ProcessState::Running;
                 }
             }
@@ -451,8 +554,31 @@ impl JobTable {
         }
     }
 
-    /// Makes job `n` current (bash `set_current_job`); used by `fg`.
-    pub fn set_current(&mut self, n: JobNumber) {
+    /// Saves the terminal modes of job `n`, which stopped in the foreground, for `fg`.
+    pub(crate) fn set_tty_modes(&mut self, n: JobNumber, modes: Option<TtyModes>) {
+        if let Some(job) = self.get_mut(n) {
+            job.tty_modes = modes;
+        }
+    }
+
+    /// Makes job `n` current (bash `set_current_job`), as `fg` does. Only a job in the table
+    /// that is not running in the foreground can be current (module doc): anything else is
+    /// refused and the marks stay as they were.
+    pub fn set_current(&mut self, n: JobNumber) -> Result<(), NotACandidate> {
+        match self.get(n) {
+            None => Err(NotACandidate::NotInTable(n)),
+            Some(j) if j.foreground && j.state == ProcessState::Running => {
+                Err(NotACandidate::InForeground(n))
+            }
+            Some(_) => {
+                self.make_current(n);
+                Ok(())
+            }
+        }
+    }
+
+    /// [`JobTable::set_current`] for a job known to be a candidate.
+    fn make_current(&mut self, n: JobNumber) {
         if self.current != Some(n) {
             self.previous = self.current;
             self.current = Some(n);
@@ -492,7 +618,7 @@ impl JobTable {
                 .or_else(|| self.newest(Job::is_bg_running))
         };
         match cand {
-            Some(n) => self.set_current(n),
+            Some(n) => self.make_current(n),
             None => {
                 self.current = None;
                 self.previous = None;
@@ -596,9 +722,13 @@ mod tests {
         Pid::from_raw(n)
     }
 
+    fn pgid(n: i32) -> Pgid {
+        Pgid::from_raw(n)
+    }
+
     fn bg(t: &mut JobTable, p: i32) -> JobNumber {
         t.add(
-            pid(p),
+            pgid(p),
             vec![(pid(p), format!("sleep {p}"))],
             &format!("sleep {p}"),
             false,
@@ -621,7 +751,7 @@ mod tests {
     fn find_pid_follows_jobs_in_and_out_of_the_table() {
         let mut t = JobTable::new();
         let n = t.add(
-            pid(10),
+            pgid(10),
             vec![(pid(10), "sleep 1".into()), (pid(11), "cat".into())],
             "sleep 1 | cat",
             false,
@@ -718,7 +848,7 @@ mod tests {
     fn stopped_job_becomes_current_and_stays_over_new_background_jobs() {
         let mut t = JobTable::new();
         let n = t.add(
-            pid(10),
+            pgid(10),
             vec![(pid(10), "sleep 30".into())],
             "sleep 30",
             true,
@@ -769,14 +899,14 @@ mod tests {
             (pid(11), "b".into()),
             (pid(12), "c".into()),
         ];
-        let n = t.add(pid(10), procs, "a | b | c", false);
+        let n = t.add(pgid(10), procs, "a | b | c", false);
         t.update(WaitStatus::Stopped(pid(11), Signal::SIGSTOP));
         assert_eq!(t.get(n).unwrap().state(), ProcessState::Running);
         t.update(WaitStatus::Exited(pid(10), 0));
         t.update(WaitStatus::Stopped(pid(12), Signal::SIGTSTP));
         assert_eq!(
             t.get(n).unwrap().state(),
-            ProcessState::Stopped(Signal::SIGSTOP)
+            ProcessState::stopped(Signal::SIGSTOP)
         );
         t.update(WaitStatus::Continued(pid(11)));
         t.update(WaitStatus::Continued(pid(12)));
@@ -785,21 +915,45 @@ mod tests {
         t.update(WaitStatus::Exited(pid(12), 3));
         assert_eq!(
             t.get(n).unwrap().state(),
-            ProcessState::Exited(3),
+            ProcessState::exited(3),
             "last member's status"
         );
-        assert_eq!(status_code(t.get(n).unwrap().state()), 3);
     }
 
     #[test]
-    fn status_codes() {
-        assert_eq!(status_code(ProcessState::Stopped(Signal::SIGTSTP)), 148);
+    fn statuses_of_halts() {
+        assert_eq!(Halt::Stopped(Signal::SIGTSTP).status(), 148);
         assert_eq!(
-            status_code(ProcessState::Signaled {
+            Halt::Signaled {
                 signal: Signal::SIGINT,
                 core_dumped: false
-            }),
+            }
+            .status(),
             130
         );
+        assert_eq!(Halt::Exited(3).status(), 3);
+        assert_eq!(
+            ProcessState::Running.halt(),
+            None,
+            "a running process has no status"
+        );
+    }
+
+    #[test]
+    fn set_current_refuses_what_cannot_be_current() {
+        let mut t = JobTable::new();
+        let fg = t.add(pgid(10), vec![(pid(10), "vim".into())], "vim", true);
+        let b = bg(&mut t, 20);
+        assert_eq!(marks(&t), "1  2+");
+        assert_eq!(t.set_current(fg), Err(NotACandidate::InForeground(fg)));
+        let missing = JobNumber::new(9).unwrap();
+        assert_eq!(
+            t.set_current(missing),
+            Err(NotACandidate::NotInTable(missing))
+        );
+        assert_eq!(marks(&t), "1  2+", "marks unchanged after a refusal");
+        t.update(WaitStatus::Stopped(pid(10), Signal::SIGTSTP));
+        assert_eq!(t.set_current(b), Ok(()));
+        assert_eq!(marks(&t), "1- 2+");
     }
 }

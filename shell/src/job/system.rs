@@ -22,8 +22,102 @@ use std::os::fd::{BorrowedFd, RawFd};
 
 pub use nix::errno::Errno;
 pub use nix::sys::signal::Signal;
-pub use nix::unistd::Pid;
 pub use r#virtual::VirtualSystem;
+
+/// A process id. Always positive: "the calling process" and "a whole group", which the C API
+/// spells 0 and negative pids, are separate arguments or types here ([`Pgid`],
+/// [`WaitTarget::Group`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pid(i32);
+
+impl Pid {
+    /// The pid `raw`, or None unless it is positive.
+    pub const fn new(raw: i32) -> Option<Pid> {
+        if raw > 0 { Some(Pid(raw)) } else { None }
+    }
+
+    /// The pid `raw`, for values the kernel returned and for literals in tests.
+    ///
+    /// # Panics
+    /// If `raw` is not positive.
+    pub const fn from_raw(raw: i32) -> Pid {
+        assert!(raw > 0, "a pid is positive");
+        Pid(raw)
+    }
+
+    /// The number, as the C API takes it.
+    pub const fn as_raw(self) -> i32 {
+        self.0
+    }
+
+    pub(crate) fn to_nix(self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.0)
+    }
+
+    pub(crate) fn from_nix(pid: nix::unistd::Pid) -> Pid {
+        Pid::from_raw(pid.as_raw())
+    }
+}
+
+impl std::fmt::Display for Pid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A process group id: the pid of the group's first member (its leader), which names the
+/// group even after that process has ended. A job is one group; `killpg`, `tcsetpgrp` and
+/// `waitpid(-pgid)` take a `Pgid`, `kill` and `waitpid(pid)` a [`Pid`], so one cannot be passed
+/// for the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pgid(Pid);
+
+impl Pgid {
+    /// The group that process `leader` leads (or would lead after `setpgid(leader, leader)`).
+    pub const fn led_by(leader: Pid) -> Pgid {
+        Pgid(leader)
+    }
+
+    /// The group `raw`, or None unless it is positive.
+    pub const fn new(raw: i32) -> Option<Pgid> {
+        match Pid::new(raw) {
+            Some(p) => Some(Pgid(p)),
+            None => None,
+        }
+    }
+
+    /// The group `raw`, for values the kernel returned and for literals in tests.
+    ///
+    /// # Panics
+    /// If `raw` is not positive.
+    pub const fn from_raw(raw: i32) -> Pgid {
+        Pgid(Pid::from_raw(raw))
+    }
+
+    /// The pid the group is named after.
+    pub const fn leader(self) -> Pid {
+        self.0
+    }
+
+    /// The number, as the C API takes it.
+    pub const fn as_raw(self) -> i32 {
+        self.0.0
+    }
+
+    pub(crate) fn to_nix(self) -> nix::unistd::Pid {
+        self.0.to_nix()
+    }
+
+    pub(crate) fn from_nix(pgid: nix::unistd::Pid) -> Pgid {
+        Pgid(Pid::from_nix(pgid))
+    }
+}
+
+impl std::fmt::Display for Pgid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// Result of a system call: the error is the OS's `errno`.
 pub type SysResult<T> = Result<T, Errno>;
@@ -65,15 +159,15 @@ pub enum WaitTarget {
     Pid(Pid),
     /// Any child in this process group (`-pgid`): a job's members and nothing else, so the
     /// shell does not swallow statuses of children other code waits for.
-    Group(Pid),
+    Group(Pgid),
 }
 
 impl WaitTarget {
-    fn raw(self) -> Option<Pid> {
+    fn raw(self) -> Option<nix::unistd::Pid> {
         match self {
             WaitTarget::Any => None,
-            WaitTarget::Pid(p) => Some(p),
-            WaitTarget::Group(g) => Some(Pid::from_raw(-g.as_raw())),
+            WaitTarget::Pid(p) => Some(p.to_nix()),
+            WaitTarget::Group(g) => Some(nix::unistd::Pid::from_raw(-g.as_raw())),
         }
     }
 }
@@ -119,20 +213,21 @@ pub trait System {
     /// Pid of the calling process.
     fn getpid(&self) -> Pid;
     /// Process group of the calling process.
-    fn getpgrp(&self) -> Pid;
-    /// `setpgid(pid, pgid)`; a zero pid means the caller, a zero pgid means "same as pid".
-    fn setpgid(&self, pid: Pid, pgid: Pid) -> SysResult<()>;
+    fn getpgrp(&self) -> Pgid;
+    /// `setpgid(pid, pgid)`: moves process `pid` (the caller or one of its children) into
+    /// group `pgid`, which must exist in the caller's session unless it is `pid`'s own.
+    fn setpgid(&self, pid: Pid, pgid: Pgid) -> SysResult<()>;
     /// Foreground process group of the terminal.
-    fn tcgetpgrp(&self) -> SysResult<Pid>;
+    fn tcgetpgrp(&self) -> SysResult<Pgid>;
     /// Makes `pgid` the terminal's foreground group. From a background process this raises
     /// SIGTTOU unless the caller ignores (or blocks) it.
-    fn tcsetpgrp(&self, pgid: Pid) -> SysResult<()>;
+    fn tcsetpgrp(&self, pgid: Pgid) -> SysResult<()>;
     /// Current terminal modes.
     fn tcgetattr(&self) -> SysResult<TtyModes>;
     /// Sets terminal modes (after pending output is written: `TCSADRAIN`).
     fn tcsetattr(&self, modes: &TtyModes) -> SysResult<()>;
     /// Sends `sig` to every process of group `pgid`.
-    fn killpg(&self, pgid: Pid, sig: Signal) -> SysResult<()>;
+    fn killpg(&self, pgid: Pgid, sig: Signal) -> SysResult<()>;
     /// Sends `sig` to process `pid`.
     fn kill(&self, pid: Pid, sig: Signal) -> SysResult<()>;
     /// `waitpid(target, WUNTRACED | WCONTINUED | (WNOHANG unless block))`.
@@ -165,23 +260,23 @@ impl RealSystem {
 
 impl System for RealSystem {
     fn getpid(&self) -> Pid {
-        nix::unistd::getpid()
+        Pid::from_nix(nix::unistd::getpid())
     }
 
-    fn getpgrp(&self) -> Pid {
-        nix::unistd::getpgrp()
+    fn getpgrp(&self) -> Pgid {
+        Pgid::from_nix(nix::unistd::getpgrp())
     }
 
-    fn setpgid(&self, pid: Pid, pgid: Pid) -> SysResult<()> {
-        nix::unistd::setpgid(pid, pgid)
+    fn setpgid(&self, pid: Pid, pgid: Pgid) -> SysResult<()> {
+        nix::unistd::setpgid(pid.to_nix(), pgid.to_nix())
     }
 
-    fn tcgetpgrp(&self) -> SysResult<Pid> {
-        nix::unistd::tcgetpgrp(self.tty())
+    fn tcgetpgrp(&self) -> SysResult<Pgid> {
+        nix::unistd::tcgetpgrp(self.tty()).map(Pgid::from_nix)
     }
 
-    fn tcsetpgrp(&self, pgid: Pid) -> SysResult<()> {
-        nix::unistd::tcsetpgrp(self.tty(), pgid)
+    fn tcsetpgrp(&self, pgid: Pgid) -> SysResult<()> {
+        nix::unistd::tcsetpgrp(self.tty(), pgid.to_nix())
     }
 
     fn tcgetattr(&self) -> SysResult<TtyModes> {
@@ -197,12 +292,12 @@ impl System for RealSystem {
         }
     }
 
-    fn killpg(&self, pgid: Pid, sig: Signal) -> SysResult<()> {
-        nix::sys::signal::killpg(pgid, sig)
+    fn killpg(&self, pgid: Pgid, sig: Signal) -> SysResult<()> {
+        nix::sys::signal::killpg(pgid.to_nix(), sig)
     }
 
     fn kill(&self, pid: Pid, sig: Signal) -> SysResult<()> {
-        nix::sys::signal::kill(pid, sig)
+        nix::sys::signal::kill(pid.to_nix(), sig)
     }
 
     fn waitpid(&self, target: WaitTarget, block: bool) -> SysResult<WaitStatus> {
@@ -214,10 +309,10 @@ impl System for RealSystem {
         }
         loop {
             return Ok(match nix::sys::wait::waitpid(pid, Some(flags))? {
-                W::Exited(p, code) => WaitStatus::Exited(p, code),
-                W::Signaled(p, sig, core) => WaitStatus::Signaled(p, sig, core),
-                W::Stopped(p, sig) => WaitStatus::Stopped(p, sig),
-                W::Continued(p) => WaitStatus::Continued(p),
+                W::Exited(p, code) => WaitStatus::Exited(Pid::from_nix(p), code),
+                W::Signaled(p, sig, core) => WaitStatus::Signaled(Pid::from_nix(p), sig, core),
+                W::Stopped(p, sig) => WaitStatus::Stopped(Pid::from_nix(p), sig),
+                W::Continued(p) => WaitStatus::Continued(Pid::from_nix(p)),
                 W::StillAlive => WaitStatus::StillAlive,
                 // Ptrace events are not asked for; should one come, wait again.
                 #[allow(unreachable_patterns)]

@@ -12,7 +12,7 @@
 //! - the job's modes are read, if it stopped, before the shell's modes are put back;
 //! - the shell's modes are put back only after the shell is the foreground group again.
 
-use super::system::{Disposition, Errno, Pid, Signal, SysResult, System, TtyModes};
+use super::system::{Disposition, Errno, Pgid, Signal, SysResult, System, TtyModes};
 
 /// Ignores SIGTTOU for as long as it lives, then puts the old disposition back.
 ///
@@ -23,12 +23,14 @@ use super::system::{Disposition, Errno, Pid, Signal, SysResult, System, TtyModes
 /// ignores SIGTTOU for good once it knows it is in the foreground (see
 /// [`crate::job::JobControl::take_terminal`]); the guard keeps the handoff correct on its own,
 /// e.g. for a shell that gained job control later.
+#[must_use = "SIGTTOU is ignored only while the guard lives"]
 pub struct IgnoreTtou<'a, S: System> {
     sys: &'a S,
     old: Option<Disposition>,
 }
 
 impl<'a, S: System> IgnoreTtou<'a, S> {
+    /// Ignores SIGTTOU until the guard is dropped.
     pub fn new(sys: &'a S) -> Self {
         let old = sys
             .set_disposition(Signal::SIGTTOU, Disposition::Ignore)
@@ -50,9 +52,10 @@ impl<S: System> Drop for IgnoreTtou<'_, S> {
 }
 
 /// The terminal lent to a job. See the module doc.
+#[must_use = "dropping the handoff takes the terminal back at once"]
 pub struct TtyHandoff<'a, S: System> {
     sys: &'a S,
-    shell_pgid: Pid,
+    shell_pgid: Pgid,
     shell_modes: Option<&'a TtyModes>,
     job_stopped: bool,
     done: bool,
@@ -61,7 +64,7 @@ pub struct TtyHandoff<'a, S: System> {
 impl<'a, S: System> TtyHandoff<'a, S> {
     /// Starts a handoff for a shell whose process group is `shell_pgid` and whose modes (saved
     /// at startup or at the last prompt) are `shell_modes` (None: leave the modes alone).
-    pub fn new(sys: &'a S, shell_pgid: Pid, shell_modes: Option<&'a TtyModes>) -> Self {
+    pub fn new(sys: &'a S, shell_pgid: Pgid, shell_modes: Option<&'a TtyModes>) -> Self {
         TtyHandoff {
             sys,
             shell_pgid,
@@ -82,7 +85,7 @@ impl<'a, S: System> TtyHandoff<'a, S> {
     /// A job that has already ended (and whose group is gone) makes `tcsetpgrp` fail with
     /// EPERM or ESRCH: that is not an error, the wait that follows will see the end. Errors
     /// are returned after both steps were tried.
-    pub fn to_job(&mut self, pgid: Pid, job_modes: Option<&TtyModes>) -> SysResult<()> {
+    pub fn to_job(&mut self, pgid: Pgid, job_modes: Option<&TtyModes>) -> SysResult<()> {
         // Modes first, while the shell still owns the terminal (no SIGTTOU question), and
         // before the job can run: for `fg` the job is continued only after this returns, so it
         // wakes up with the modes it had (an editor in raw mode stays in raw mode).
@@ -147,27 +150,29 @@ impl<S: System> Drop for TtyHandoff<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::job::system::Pgid;
     use crate::job::system::VirtualSystem;
-    use crate::job::system::r#virtual::SHELL_PID;
+    use crate::job::system::r#virtual::SHELL_PGID;
 
     #[test]
     fn handoff_and_reclaim_without_stopping_the_shell() {
         let sys = VirtualSystem::new();
         let child = sys.fork();
-        sys.setpgid(child, child).unwrap();
+        let group = Pgid::led_by(child);
+        sys.setpgid(child, group).unwrap();
         let shell_modes = VirtualSystem::modes_value(1);
-        let mut h = TtyHandoff::new(&sys, SHELL_PID, Some(&shell_modes));
-        h.to_job(child, None).unwrap();
-        assert_eq!(sys.foreground(), child);
+        let mut h = TtyHandoff::new(&sys, SHELL_PGID, Some(&shell_modes));
+        h.to_job(group, None).unwrap();
+        assert_eq!(sys.foreground(), group);
         sys.set_modes(7); // the job changes the modes
         h.job_stopped();
         let saved = h.reclaim();
         assert_eq!(saved, Some(VirtualSystem::modes_value(7)));
-        assert_eq!(sys.foreground(), SHELL_PID);
+        assert_eq!(sys.foreground(), SHELL_PGID);
         assert_eq!(sys.modes(), 1);
         assert_eq!(sys.ttou_violations(), 0);
         assert!(
-            !sys.ignores(SHELL_PID, Signal::SIGTTOU),
+            !sys.ignores(SHELL_PGID.leader(), Signal::SIGTTOU),
             "SIGTTOU disposition put back"
         );
     }
@@ -176,10 +181,10 @@ mod tests {
     fn drop_reclaims_even_when_the_group_is_gone() {
         let sys = VirtualSystem::new();
         let child = sys.fork();
-        sys.setpgid(child, child).unwrap();
+        sys.setpgid(child, Pgid::led_by(child)).unwrap();
         {
-            let mut h = TtyHandoff::new(&sys, SHELL_PID, None);
-            h.to_job(child, Some(&VirtualSystem::modes_value(5)))
+            let mut h = TtyHandoff::new(&sys, SHELL_PGID, None);
+            h.to_job(Pgid::led_by(child), Some(&VirtualSystem::modes_value(5)))
                 .unwrap();
             assert_eq!(sys.modes(), 5);
             sys.happen(crate::job::system::r#virtual::Event::Signal(
@@ -187,7 +192,7 @@ mod tests {
                 Signal::SIGKILL,
             ));
         }
-        assert_eq!(sys.foreground(), SHELL_PID);
+        assert_eq!(sys.foreground(), SHELL_PGID);
         assert_eq!(sys.ttou_violations(), 0);
     }
 }

@@ -94,7 +94,7 @@ pub fn run(shell: &mut Shell, op: &str, args: &[Arg]) -> Result<Done, OpError> {
             if let Some(notice) = &outcome.notice {
                 say(notice);
             }
-            return Ok(Done::Status(outcome.status));
+            return Ok(Done::Status(outcome.status()));
         }
         ("bg", [] | [_]) => {
             let line = shell

@@ -42,7 +42,7 @@ use super::streams::{self, StoreSink};
 use super::vars::Vars;
 use crate::exec::host::{ChildSetup, HostCommand};
 use crate::exec::{self, Output, Piece};
-use crate::job::{JobControl, Launch, Pid, RealSystem, child_setup};
+use crate::job::{JobControl, Launch, Pgid, Pid, RealSystem, child_setup};
 use crate::ops::{OpError, Reporter};
 use crate::reservoir::{PendingWrite, Reservoir, Session};
 use crate::syntax::ast::{Pipeline, Sink as AstSink, Source as AstSource};
@@ -54,7 +54,7 @@ use std::sync::Arc;
 
 /// A store waiting for its job to end.
 struct PendingStore {
-    pgid: Pid,
+    pgid: Pgid,
     pending: PendingWrite,
     append: bool,
     /// When the store started, among all stores of this shell.
@@ -68,9 +68,9 @@ pub struct Jobs {
     pub control: JobControl<RealSystem>,
     stores: Vec<PendingStore>,
     /// Reservoirs a running job reads, kept so their files stay while it reads them.
-    holds: Vec<(Pid, Vec<Reservoir>)>,
+    holds: Vec<(Pgid, Vec<Reservoir>)>,
     /// Groups of jobs not yet settled.
-    live: Vec<Pid>,
+    live: Vec<Pgid>,
     /// The table's [`JobTable::statuses_seen`](crate::job::JobTable::statuses_seen) at the
     /// last settling pass.
     settled_at: Option<u64>,
@@ -164,7 +164,7 @@ impl Jobs {
         if let Some(notice) = &outcome.notice {
             say(notice);
         }
-        Ok(outcome.status)
+        Ok(outcome.status())
     }
 
     /// Spawns a pipeline of programs as the members of one job.
@@ -200,7 +200,10 @@ impl Jobs {
                 Err(e) => {
                     // Members already started are ended and reaped as an ordinary job.
                     if let Some(pgid) = launch.pgid() {
-                        let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+                        let _ = nix::sys::signal::killpg(
+                            nix::unistd::Pid::from_raw(pgid.as_raw()),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
                         let started = self.control.start(launch);
                         let _ = self.control.wait_for_foreground(started.number);
                     }
@@ -279,6 +282,7 @@ impl Jobs {
                 unsafe { libc::_exit(outcome.status & 0xff) }
             }
             Ok(ForkResult::Parent { child }) => {
+                let child = Pid::from_raw(child.as_raw());
                 drop(done_write);
                 drop(ready_write);
                 wait_until_ready(ready_read, child);
@@ -315,13 +319,13 @@ impl Jobs {
         // A job is alive while it is in the table and not finished (the first job of a pgid
         // counts). One pass over the table: looking each job up in it was quadratic, and with
         // 1,000 background jobs every prompt paid for it.
-        let mut alive: std::collections::HashMap<Pid, bool> = std::collections::HashMap::new();
+        let mut alive: std::collections::HashMap<Pgid, bool> = std::collections::HashMap::new();
         for j in self.control.table().iter() {
             alive
                 .entry(j.pgid())
                 .or_insert_with(|| !j.state().is_finished());
         }
-        let (ended, live): (Vec<Pid>, Vec<Pid>) = self
+        let (ended, live): (Vec<Pgid>, Vec<Pgid>) = self
             .live
             .iter()
             .partition(|&&g| !alive.get(&g).copied().unwrap_or(false));
@@ -414,7 +418,7 @@ fn wait_until_ready(ready: OwnedFd, leader: Pid) {
             | WaitPidFlag::WNOWAIT;
         // An error (EINTR) counts as no change: the next poll of the pipe decides.
         let changed =
-            matches!(waitid(Id::Pid(leader), flags), Ok(s) if s != WaitStatus::StillAlive);
+            matches!(waitid(Id::Pid(leader.to_nix()), flags), Ok(s) if s != WaitStatus::StillAlive);
         if changed {
             return;
         }

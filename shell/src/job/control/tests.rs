@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::job::system::VirtualSystem;
-use crate::job::system::r#virtual::{Event, ProcState, SHELL_PID};
+use crate::job::system::r#virtual::{Event, ProcState, SHELL_PGID, SHELL_PID};
 
 fn shell() -> (VirtualSystem, JobControl<VirtualSystem>) {
     let sys = VirtualSystem::new();
@@ -26,7 +26,7 @@ fn spawn(jc: &mut JobControl<VirtualSystem>, cmds: &[&str], fg: bool) -> (Starte
 }
 
 fn assert_shell_has_terminal(sys: &VirtualSystem) {
-    assert_eq!(sys.foreground(), SHELL_PID, "terminal back with the shell");
+    assert_eq!(sys.foreground(), SHELL_PGID, "terminal back with the shell");
     assert_eq!(sys.modes(), 1, "shell's modes back");
     assert_eq!(sys.ttou_violations(), 0, "the shell never got SIGTTOU");
 }
@@ -50,9 +50,9 @@ fn take_terminal_ignores_the_stop_signals() {
 fn started_in_the_background_the_shell_stops_itself_until_foreground() {
     let sys = VirtualSystem::new();
     let outer = Pid::from_raw(50);
-    sys.happen(Event::GiveTerminal(outer));
+    sys.happen(Event::GiveTerminal(Pgid::led_by(outer)));
     sys.script([
-        Event::GiveTerminal(SHELL_PID),
+        Event::GiveTerminal(SHELL_PGID),
         Event::Signal(SHELL_PID, Signal::SIGCONT),
     ]);
     let mut jc = JobControl::new(sys.clone());
@@ -63,20 +63,24 @@ fn started_in_the_background_the_shell_stops_itself_until_foreground() {
         [Signal::SIGTTIN, Signal::SIGCONT],
         "stopped itself, no stealing"
     );
-    assert_eq!(sys.foreground(), SHELL_PID);
+    assert_eq!(sys.foreground(), SHELL_PGID);
 }
 
 #[test]
 fn child_setup_resets_dispositions_and_takes_the_terminal() {
     let (sys, mut jc) = shell();
     let (started, pids) = spawn(&mut jc, &["sleep 30", "cat"], true);
-    assert_eq!(started.pgid, pids[0]);
+    assert_eq!(started.pgid, Pgid::led_by(pids[0]));
     for pid in &pids {
         let p = sys.process(*pid).unwrap();
-        assert_eq!(p.pgid, pids[0], "every member in the leader's group");
+        assert_eq!(
+            p.pgid,
+            Pgid::led_by(pids[0]),
+            "every member in the leader's group"
+        );
         assert!(p.ignored.is_empty(), "dispositions reset: {:?}", p.ignored);
     }
-    assert_eq!(sys.foreground(), pids[0]);
+    assert_eq!(sys.foreground(), Pgid::led_by(pids[0]));
     assert_eq!(sys.ttou_violations(), 0);
 }
 
@@ -87,7 +91,7 @@ fn foreground_job_exits() {
     assert_eq!(s.line, None);
     sys.script([Event::SetModes(9), Event::Exit(pids[0], 3)]);
     let out = jc.wait_for_foreground(s.number).unwrap();
-    assert_eq!(out.status, 3);
+    assert_eq!(out.status(), 3);
     assert_eq!(out.notice, None);
     assert!(
         jc.table().is_empty(),
@@ -103,7 +107,7 @@ fn ctrl_c_interrupts_the_whole_foreground_job_only() {
     let (s, pids) = spawn(&mut jc, &["sleep 30", "cat", "cat"], true);
     sys.script([Event::CtrlC]);
     let out = jc.wait_for_foreground(s.number).unwrap();
-    assert_eq!(out.status, 130);
+    assert_eq!(out.status(), 130);
     assert_eq!(out.notice, None, "bash prints nothing for SIGINT");
     for pid in pids {
         assert_eq!(
@@ -126,7 +130,7 @@ fn foreground_job_killed_prints_the_signal() {
     let (s, pids) = spawn(&mut jc, &["sleep 30"], true);
     sys.script([Event::Signal(pids[0], Signal::SIGKILL)]);
     let out = jc.wait_for_foreground(s.number).unwrap();
-    assert_eq!(out.status, 137);
+    assert_eq!(out.status(), 137);
     assert_eq!(out.notice.as_deref(), Some("Killed"));
     assert_shell_has_terminal(&sys);
 }
@@ -137,7 +141,7 @@ fn ctrl_z_stops_a_pipeline_and_fg_continues_all_members() {
     let (s, pids) = spawn(&mut jc, &["gen", "map", "cat"], true);
     sys.script([Event::SetModes(42), Event::CtrlZ]);
     let out = jc.wait_for_foreground(s.number).unwrap();
-    assert_eq!(out.status, 148);
+    assert_eq!(out.status(), 148);
     assert_eq!(
         out.notice.as_deref(),
         Some("[1]+  Stopped                 gen | map | cat")
@@ -163,8 +167,11 @@ fn ctrl_z_stops_a_pipeline_and_fg_continues_all_members() {
     let mut echo = Vec::new();
     let out = jc.fg(None, &mut echo).unwrap();
     assert_eq!(String::from_utf8(echo).unwrap(), "gen | map | cat\n");
-    assert_eq!(out.status, 0);
-    assert!(sys.killpg_log().contains(&(pids[0], Signal::SIGCONT)));
+    assert_eq!(out.status(), 0);
+    assert!(
+        sys.killpg_log()
+            .contains(&(Pgid::led_by(pids[0]), Signal::SIGCONT))
+    );
     for pid in &pids {
         assert!(sys.process(*pid).is_none(), "continued and then exited");
     }
@@ -183,7 +190,7 @@ fn fg_gives_the_job_its_modes_before_continuing_it() {
     // While the job runs again, the terminal is its own, with its modes.
     sys.script([Event::Snapshot, Event::Exit(pids[0], 0)]);
     jc.fg(Some("%1"), &mut Vec::new()).unwrap();
-    assert_eq!(sys.snapshots(), [(pids[0], 42)]);
+    assert_eq!(sys.snapshots(), [(Pgid::led_by(pids[0]), 42)]);
     assert_shell_has_terminal(&sys);
 }
 
@@ -194,7 +201,7 @@ fn background_job_start_line_and_done_notice() {
     assert_eq!(s.line.as_deref(), Some(format!("[1] {}", pids[0]).as_str()));
     assert_eq!(
         sys.foreground(),
-        SHELL_PID,
+        SHELL_PGID,
         "a background job never gets the terminal"
     );
     jc.reap().unwrap();
@@ -215,7 +222,10 @@ fn kill_a_stopped_job_sends_sigcont_so_it_dies() {
     jc.kill("%1", Signal::SIGTERM).unwrap();
     assert_eq!(
         sys.killpg_log()[sys.killpg_log().len() - 2..],
-        [(pids[0], Signal::SIGTERM), (pids[0], Signal::SIGCONT)]
+        [
+            (Pgid::led_by(pids[0]), Signal::SIGTERM),
+            (Pgid::led_by(pids[0]), Signal::SIGCONT)
+        ]
     );
     jc.reap().unwrap();
     assert_eq!(
@@ -232,7 +242,7 @@ fn kill_stop_and_cont_are_tracked() {
     jc.kill("%1", Signal::SIGSTOP).unwrap();
     assert_eq!(
         sys.killpg_log().last(),
-        Some(&(pids[0], Signal::SIGSTOP)),
+        Some(&(Pgid::led_by(pids[0]), Signal::SIGSTOP)),
         "no SIGCONT after STOP"
     );
     jc.reap().unwrap();
@@ -272,7 +282,7 @@ fn bg_continues_a_stopped_job_and_refuses_a_running_one() {
     jc.wait_for_foreground(s.number).unwrap();
     assert_eq!(jc.bg(None).unwrap(), "[1]+ sleep 30 &");
     assert_eq!(sys.state_of(pids[0]), Some(ProcState::Running));
-    assert_eq!(sys.foreground(), SHELL_PID);
+    assert_eq!(sys.foreground(), SHELL_PGID);
     assert_eq!(
         jc.bg(Some("%1")).unwrap_err().to_string(),
         "bg: job 1 already in background"
@@ -525,13 +535,13 @@ fn a_shell_in_its_parents_group_takes_its_own_and_gives_it_back() {
     let outer = Pid::from_raw(50);
     let mut jc = JobControl::new(sys.clone());
     jc.take_terminal().unwrap();
-    assert_eq!(jc.shell_pgid(), SHELL_PID);
+    assert_eq!(jc.shell_pgid(), SHELL_PGID);
     assert_eq!(
         sys.process(SHELL_PID).unwrap().pgid,
-        SHELL_PID,
+        SHELL_PGID,
         "leads its own group"
     );
-    assert_eq!(sys.foreground(), SHELL_PID);
+    assert_eq!(sys.foreground(), SHELL_PGID);
     let (s, pids) = spawn(&mut jc, &["true"], true);
     sys.script([Event::Exit(pids[0], 0)]);
     jc.wait_for_foreground(s.number).unwrap();
@@ -540,10 +550,10 @@ fn a_shell_in_its_parents_group_takes_its_own_and_gives_it_back() {
     assert!(!jc.has_terminal());
     assert_eq!(
         sys.foreground(),
-        outer,
+        Pgid::led_by(outer),
         "the terminal goes back to the group marsh came from"
     );
-    assert_eq!(sys.process(SHELL_PID).unwrap().pgid, outer);
+    assert_eq!(sys.process(SHELL_PID).unwrap().pgid, Pgid::led_by(outer));
     assert_eq!(sys.ttou_violations(), 0);
 }
 
@@ -575,4 +585,23 @@ fn reap_hands_back_statuses_of_children_that_are_no_job() {
     let other = sys.fork();
     sys.happen(Event::Exit(other, 2));
     assert_eq!(jc.reap().unwrap(), [WaitStatus::Exited(other, 2)]);
+}
+
+#[test]
+fn kill_errors_name_the_system_reason() {
+    let (_, mut jc) = shell();
+    let err = jc.kill("4242", Signal::SIGTERM).unwrap_err();
+    assert_eq!(err.to_string(), "kill: (4242) - No such process");
+    let denied = JobError::Kill {
+        target: "1".into(),
+        errno: Errno::EPERM,
+    };
+    assert_eq!(denied.to_string(), "kill: (1) - Operation not permitted");
+    let err = jc.kill("-4242", Signal::SIGTERM).unwrap_err();
+    assert_eq!(err.to_string(), "kill: (-4242) - No such process");
+    let err = jc.kill("0", Signal::SIGTERM).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "kill: 0: arguments must be process or job IDs"
+    );
 }

@@ -11,23 +11,23 @@
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use super::{Pid, RealSystem, Signal, System, WaitStatus, WaitTarget};
+use super::{Pgid, Pid, RealSystem, Signal, System, WaitStatus, WaitTarget};
 use crate::job::control::{JobControl, Launch, WaitOutcome, child_setup};
 
 /// Kills (SIGKILL) and reaps every process this test started, on drop.
 #[derive(Default)]
 struct Reaper {
-    pgids: Vec<Pid>,
+    pgids: Vec<Pgid>,
     pids: Vec<Pid>,
 }
 
 impl Drop for Reaper {
     fn drop(&mut self) {
         for g in &self.pgids {
-            let _ = nix::sys::signal::killpg(*g, Signal::SIGKILL);
+            let _ = nix::sys::signal::killpg(g.to_nix(), Signal::SIGKILL);
         }
         for p in &self.pids {
-            let _ = nix::sys::wait::waitpid(*p, None);
+            let _ = nix::sys::wait::waitpid(p.to_nix(), None);
         }
     }
 }
@@ -37,7 +37,7 @@ fn sys() -> RealSystem {
 }
 
 /// Starts `argv` in group `pgid` (None: its own group), through [`child_setup`].
-fn spawn(reaper: &mut Reaper, argv: &[&str], pgid: Option<Pid>) -> Pid {
+fn spawn(reaper: &mut Reaper, argv: &[&str], pgid: Option<Pgid>) -> Pid {
     let mut cmd = Command::new(argv[0]);
     cmd.args(&argv[1..]);
     // SAFETY: child_setup makes only async-signal-safe calls (setpgid, sigaction).
@@ -50,11 +50,11 @@ fn spawn(reaper: &mut Reaper, argv: &[&str], pgid: Option<Pid>) -> Pid {
     let child = cmd.spawn().expect("spawn");
     let pid = Pid::from_raw(child.id() as i32);
     // Parent's half of the setpgid pair, as JobControl::add_process does.
-    let group = pgid.unwrap_or(pid);
-    let _ = nix::unistd::setpgid(pid, group);
+    let group = pgid.unwrap_or(Pgid::led_by(pid));
+    let _ = nix::unistd::setpgid(pid.to_nix(), group.to_nix());
     reaper.pids.push(pid);
     if pgid.is_none() {
-        reaper.pgids.push(pid);
+        reaper.pgids.push(group);
     }
     // `child` is dropped without waiting: it is reaped through waitpid only.
     pid
@@ -69,17 +69,18 @@ fn waitpid_decodes_stop_continue_and_signal() {
         s.waitpid(WaitTarget::Pid(pid), false),
         Ok(WaitStatus::StillAlive)
     );
-    s.killpg(pid, Signal::SIGSTOP).unwrap();
+    let group = Pgid::led_by(pid);
+    s.killpg(group, Signal::SIGSTOP).unwrap();
     assert_eq!(
-        s.waitpid(WaitTarget::Group(pid), true),
+        s.waitpid(WaitTarget::Group(group), true),
         Ok(WaitStatus::Stopped(pid, Signal::SIGSTOP))
     );
-    s.killpg(pid, Signal::SIGCONT).unwrap();
+    s.killpg(group, Signal::SIGCONT).unwrap();
     assert_eq!(
         s.waitpid(WaitTarget::Pid(pid), true),
         Ok(WaitStatus::Continued(pid))
     );
-    s.killpg(pid, Signal::SIGTERM).unwrap();
+    s.killpg(group, Signal::SIGTERM).unwrap();
     assert_eq!(
         s.waitpid(WaitTarget::Pid(pid), true),
         Ok(WaitStatus::Signaled(pid, Signal::SIGTERM, false))
@@ -102,16 +103,17 @@ fn killpg_reaches_every_member_of_the_group() {
     let mut r = Reaper::default();
     let s = sys();
     let a = spawn(&mut r, &["sleep", "30"], None);
-    let b = spawn(&mut r, &["sleep", "31"], Some(a));
+    let group = Pgid::led_by(a);
+    let b = spawn(&mut r, &["sleep", "31"], Some(group));
     assert_eq!(
-        nix::unistd::getpgid(Some(b)),
-        Ok(a),
+        nix::unistd::getpgid(Some(b.to_nix())),
+        Ok(group.to_nix()),
         "second member joined the group"
     );
-    s.killpg(a, Signal::SIGKILL).unwrap();
+    s.killpg(group, Signal::SIGKILL).unwrap();
     let mut ended = Vec::new();
     for _ in 0..2 {
-        match s.waitpid(WaitTarget::Group(a), true).unwrap() {
+        match s.waitpid(WaitTarget::Group(group), true).unwrap() {
             WaitStatus::Signaled(p, Signal::SIGKILL, _) => ended.push(p),
             other => panic!("unexpected {other:?}"),
         }
@@ -139,7 +141,7 @@ fn child_setup_resets_ignored_signals_before_exec() {
     }
     let pid = Pid::from_raw(cmd.spawn().unwrap().id() as i32);
     r.pids.push(pid);
-    r.pgids.push(pid);
+    r.pgids.push(Pgid::led_by(pid));
     assert_eq!(
         s.waitpid(WaitTarget::Pid(pid), true),
         Ok(WaitStatus::Signaled(pid, Signal::SIGINT, false)),
@@ -154,10 +156,10 @@ fn job_control_kill_of_a_stopped_job_continues_it_so_it_dies() {
     let mut launch = Launch::new("sleep 30 | sleep 31", false);
     let a = spawn(&mut r, &["sleep", "30"], None);
     jc.add_process(&mut launch, a, "sleep 30");
-    let b = spawn(&mut r, &["sleep", "31"], Some(a));
+    let b = spawn(&mut r, &["sleep", "31"], Some(Pgid::led_by(a)));
     jc.add_process(&mut launch, b, "sleep 31");
     let started = jc.start(launch);
-    assert_eq!(started.pgid, a);
+    assert_eq!(started.pgid, Pgid::led_by(a));
 
     jc.kill("%1", Signal::SIGSTOP).unwrap();
     assert_eq!(

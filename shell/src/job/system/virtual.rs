@@ -24,7 +24,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use super::{
-    Disposition, Errno, ModesRepr, Pid, Signal, SysResult, System, TtyModes, WaitStatus, WaitTarget,
+    Disposition, Errno, ModesRepr, Pgid, Pid, Signal, SysResult, System, TtyModes, WaitStatus,
+    WaitTarget,
 };
 
 /// Run state of a simulated process.
@@ -41,7 +42,7 @@ pub enum ProcState {
 pub struct VProcess {
     pub pid: Pid,
     pub ppid: Pid,
-    pub pgid: Pid,
+    pub pgid: Pgid,
     pub state: ProcState,
     /// Ignored signals (everything else has its default action).
     pub ignored: Vec<Signal>,
@@ -71,20 +72,20 @@ pub enum Event {
     /// Records the terminal's foreground group and modes (see [`VirtualSystem::snapshots`]).
     Snapshot,
     /// Someone else (an outer shell) makes this group the terminal's foreground group.
-    GiveTerminal(Pid),
+    GiveTerminal(Pgid),
 }
 
 #[derive(Debug)]
 struct State {
     procs: BTreeMap<Pid, VProcess>,
     next_pid: i32,
-    fg_pgid: Pid,
+    fg_pgid: Pgid,
     modes: u64,
     script: VecDeque<Event>,
     ttou_violations: usize,
     /// Every `killpg` the system was asked for, in order.
-    killpg_log: Vec<(Pid, Signal)>,
-    snapshots: Vec<(Pid, u64)>,
+    killpg_log: Vec<(Pgid, Signal)>,
+    snapshots: Vec<(Pgid, u64)>,
 }
 
 /// The simulated system. Clones share the same state; each clone acts as one process
@@ -97,6 +98,9 @@ pub struct VirtualSystem {
 
 /// The shell's pid in a new virtual system (it leads its own group, in the foreground).
 pub const SHELL_PID: Pid = Pid::from_raw(100);
+
+/// The shell's group in a new virtual system.
+pub const SHELL_PGID: Pgid = Pgid::led_by(SHELL_PID);
 
 impl Default for VirtualSystem {
     fn default() -> Self {
@@ -111,13 +115,13 @@ impl VirtualSystem {
         let mut procs = BTreeMap::new();
         procs.insert(
             SHELL_PID,
-            new_proc(SHELL_PID, Pid::from_raw(1), SHELL_PID, Vec::new()),
+            new_proc(SHELL_PID, Pid::from_raw(1), SHELL_PGID, Vec::new()),
         );
         VirtualSystem {
             state: Rc::new(RefCell::new(State {
                 procs,
                 next_pid: 101,
-                fg_pgid: SHELL_PID,
+                fg_pgid: SHELL_PGID,
                 modes: 1,
                 script: VecDeque::new(),
                 ttou_violations: 0,
@@ -136,11 +140,14 @@ impl VirtualSystem {
         {
             let mut st = sys.state.borrow_mut();
             let outer = Pid::from_raw(50);
-            st.procs
-                .insert(outer, new_proc(outer, Pid::from_raw(1), outer, Vec::new()));
-            st.procs.get_mut(&SHELL_PID).expect("shell").pgid = outer;
+            let outer_group = Pgid::led_by(outer);
+            st.procs.insert(
+                outer,
+                new_proc(outer, Pid::from_raw(1), outer_group, Vec::new()),
+            );
+            st.procs.get_mut(&SHELL_PID).expect("shell").pgid = outer_group;
             st.procs.get_mut(&SHELL_PID).expect("shell").ppid = outer;
-            st.fg_pgid = outer;
+            st.fg_pgid = outer_group;
         }
         sys
     }
@@ -187,7 +194,7 @@ impl VirtualSystem {
     }
 
     /// The terminal's foreground group.
-    pub fn foreground(&self) -> Pid {
+    pub fn foreground(&self) -> Pgid {
         self.state.borrow().fg_pgid
     }
 
@@ -207,12 +214,12 @@ impl VirtualSystem {
     }
 
     /// Every `killpg` so far.
-    pub fn killpg_log(&self) -> Vec<(Pid, Signal)> {
+    pub fn killpg_log(&self) -> Vec<(Pgid, Signal)> {
         self.state.borrow().killpg_log.clone()
     }
 
     /// The terminal states recorded by [`Event::Snapshot`].
-    pub fn snapshots(&self) -> Vec<(Pid, u64)> {
+    pub fn snapshots(&self) -> Vec<(Pgid, u64)> {
         self.state.borrow().snapshots.clone()
     }
 
@@ -239,7 +246,7 @@ impl VirtualSystem {
     }
 }
 
-fn new_proc(pid: Pid, ppid: Pid, pgid: Pid, ignored: Vec<Signal>) -> VProcess {
+fn new_proc(pid: Pid, ppid: Pid, pgid: Pgid, ignored: Vec<Signal>) -> VProcess {
     VProcess {
         pid,
         ppid,
@@ -302,7 +309,7 @@ impl State {
         p.change = Some(WaitStatus::Signaled(pid, sig, false));
     }
 
-    fn signal_group(&mut self, pgid: Pid, sig: Signal) -> bool {
+    fn signal_group(&mut self, pgid: Pgid, sig: Signal) -> bool {
         let members: Vec<Pid> = self
             .procs
             .values()
@@ -367,30 +374,28 @@ impl System for VirtualSystem {
         self.me
     }
 
-    fn getpgrp(&self) -> Pid {
+    fn getpgrp(&self) -> Pgid {
         self.state.borrow().procs[&self.me].pgid
     }
 
-    fn setpgid(&self, pid: Pid, pgid: Pid) -> SysResult<()> {
+    fn setpgid(&self, pid: Pid, pgid: Pgid) -> SysResult<()> {
         let mut st = self.state.borrow_mut();
-        let pid = if pid.as_raw() == 0 { self.me } else { pid };
-        let pgid = if pgid.as_raw() == 0 { pid } else { pgid };
         let target = st.procs.get(&pid).ok_or(Errno::ESRCH)?;
         if pid != self.me && target.ppid != self.me {
             return Err(Errno::ESRCH);
         }
-        if pgid != pid && !st.procs.values().any(|p| p.pgid == pgid) {
+        if pgid != Pgid::led_by(pid) && !st.procs.values().any(|p| p.pgid == pgid) {
             return Err(Errno::EPERM);
         }
         st.procs.get_mut(&pid).expect("checked").pgid = pgid;
         Ok(())
     }
 
-    fn tcgetpgrp(&self) -> SysResult<Pid> {
+    fn tcgetpgrp(&self) -> SysResult<Pgid> {
         Ok(self.state.borrow().fg_pgid)
     }
 
-    fn tcsetpgrp(&self, pgid: Pid) -> SysResult<()> {
+    fn tcsetpgrp(&self, pgid: Pgid) -> SysResult<()> {
         self.touch_terminal()?;
         let mut st = self.state.borrow_mut();
         if !st.procs.values().any(|p| {
@@ -417,7 +422,7 @@ impl System for VirtualSystem {
         }
     }
 
-    fn killpg(&self, pgid: Pid, sig: Signal) -> SysResult<()> {
+    fn killpg(&self, pgid: Pgid, sig: Signal) -> SysResult<()> {
         let mut st = self.state.borrow_mut();
         st.killpg_log.push((pgid, sig));
         if st.signal_group(pgid, sig) {
@@ -510,15 +515,16 @@ mod tests {
     fn stop_continue_and_pending_term() {
         let sys = VirtualSystem::new();
         let c = sys.fork();
-        sys.setpgid(c, c).unwrap();
-        sys.killpg(c, Signal::SIGTSTP).unwrap();
+        let g = Pgid::led_by(c);
+        sys.setpgid(c, g).unwrap();
+        sys.killpg(g, Signal::SIGTSTP).unwrap();
         assert_eq!(
             sys.waitpid(WaitTarget::Any, false),
             Ok(WaitStatus::Stopped(c, Signal::SIGTSTP))
         );
-        sys.killpg(c, Signal::SIGTERM).unwrap();
+        sys.killpg(g, Signal::SIGTERM).unwrap();
         assert_eq!(sys.state_of(c), Some(ProcState::Stopped(Signal::SIGTSTP)));
-        sys.killpg(c, Signal::SIGCONT).unwrap();
+        sys.killpg(g, Signal::SIGCONT).unwrap();
         assert_eq!(
             sys.waitpid(WaitTarget::Any, false),
             Ok(WaitStatus::Signaled(c, Signal::SIGTERM, false))
@@ -542,13 +548,13 @@ mod tests {
     fn background_tcsetpgrp_without_ignoring_ttou_is_caught() {
         let sys = VirtualSystem::new();
         let c = sys.fork();
-        sys.setpgid(c, c).unwrap();
-        sys.tcsetpgrp(c).unwrap();
-        assert_eq!(sys.tcsetpgrp(SHELL_PID), Err(Errno::EINTR));
+        sys.setpgid(c, Pgid::led_by(c)).unwrap();
+        sys.tcsetpgrp(Pgid::led_by(c)).unwrap();
+        assert_eq!(sys.tcsetpgrp(SHELL_PGID), Err(Errno::EINTR));
         assert_eq!(sys.ttou_violations(), 1);
         sys.set_disposition(Signal::SIGTTOU, Disposition::Ignore)
             .unwrap();
-        sys.tcsetpgrp(SHELL_PID).unwrap();
-        assert_eq!(sys.foreground(), SHELL_PID);
+        sys.tcsetpgrp(SHELL_PGID).unwrap();
+        assert_eq!(sys.foreground(), SHELL_PGID);
     }
 }
