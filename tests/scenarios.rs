@@ -77,6 +77,10 @@ fn main() {
             (a, avail)
         })
         .collect();
+    let known: Vec<String> = adapters.iter().map(|(a, _)| a.name.clone()).collect();
+    catalogue
+        .check_shells(&known)
+        .unwrap_or_else(|e| panic!("fixtures: {e}"));
     let mut trials = Vec::new();
     let mut ignored = Vec::new();
     for scn in scenarios {

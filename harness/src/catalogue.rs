@@ -43,9 +43,9 @@ pub enum CatalogueError {
         /// Why.
         source: std::io::Error,
     },
-    /// A scenario file is malformed (the message names the file and line).
-    #[error("{0}")]
-    Parse(String),
+    /// A scenario file is malformed (the error names the file and line).
+    #[error(transparent)]
+    Parse(#[from] scenario::ParseError),
     /// The directory holds no scenario.
     #[error("no scenario (*.{EXT}) under {}", .0.display())]
     Empty(PathBuf),
@@ -78,7 +78,7 @@ impl Catalogue {
             }
             let name = rel.trim_end_matches(&format!(".{EXT}"));
             let path = source.join(rel);
-            scenarios.push(scenario::parse(name, &path, text).map_err(CatalogueError::Parse)?);
+            scenarios.push(scenario::parse(name, &path, text)?);
         }
         Ok(Catalogue {
             origin: Origin::Builtin,
@@ -103,7 +103,7 @@ impl Catalogue {
             let rel = f.strip_prefix(&root).unwrap_or(&f).with_extension("");
             let name = rel.to_string_lossy().replace('\\', "/");
             let text = std::fs::read_to_string(&f).map_err(io(&f))?;
-            scenarios.push(scenario::parse(&name, &f, &text).map_err(CatalogueError::Parse)?);
+            scenarios.push(scenario::parse(&name, &f, &text)?);
         }
         if scenarios.is_empty() {
             return Err(CatalogueError::Empty(dir));
@@ -123,6 +123,16 @@ impl Catalogue {
     /// The scenarios, sorted by name.
     pub fn scenarios(&self) -> &[Scenario] {
         &self.scenarios
+    }
+
+    /// Every shell name the scenarios use is one of `known` (built-in adapters, `--shell`
+    /// files, names an overlay declares): the first that is not is an error with its file, line
+    /// and the closest known name.
+    pub fn check_shells(&self, known: &[String]) -> Result<(), CatalogueError> {
+        for s in &self.scenarios {
+            s.check_shells(known)?;
+        }
+        Ok(())
     }
 
     /// The scenario named `name`.
@@ -190,6 +200,15 @@ mod tests {
         assert!(c.scenario("posix/stop-external").is_some());
         assert!(c.accepted_snapshot("posix__stop-external@bash").is_some());
         assert_eq!(c.snapshot_dir(), None);
+    }
+
+    #[test]
+    fn the_catalogue_names_only_builtin_shells() {
+        let known: Vec<String> = crate::shells::builtin()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        Catalogue::builtin().unwrap().check_shells(&known).unwrap();
     }
 
     #[test]

@@ -469,6 +469,16 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            let mut known: Vec<String> = jobcheck::shells::builtin()
+                .into_iter()
+                .map(|a| a.name)
+                .collect();
+            known.extend(adapters.iter().map(|a| a.name.clone()));
+            known.dedup();
+            if let Err(e) = catalogue.check_shells(&known) {
+                eprintln!("jobcheck: {e}");
+                return ExitCode::from(2);
+            }
             let started = Instant::now();
             let mut infos = Vec::new();
             let mut pairs = Vec::new();

@@ -104,7 +104,7 @@ pub enum Action {
     /// `expect no-output REGEX`: it does not.
     ExpectNoOutput(String),
     /// `expect status N`: the adapter's status command shows N.
-    ExpectStatus(String),
+    ExpectStatus(i32),
     /// `expect jobs STATE…`: `jobs` lists exactly these states, in order.
     ExpectJobs(Vec<JobState>),
     /// The session's processes other than a living shell are exactly these commands (empty:
@@ -188,6 +188,109 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Deadline of every wait (`timeout: 3s`; default the session's).
     pub timeout: Option<Duration>,
+    /// Every shell name the file uses (annotations, `shells:`, step restrictions), with its line.
+    pub shell_refs: Vec<ShellRef>,
+}
+
+/// A shell name used in a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShellRef {
+    /// The line using it.
+    pub line: usize,
+    /// The name as written.
+    pub name: String,
+}
+
+/// A scenario file that cannot be loaded: where, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {problem}", path.display())]
+pub struct ParseError {
+    /// The file.
+    pub path: PathBuf,
+    /// The line (1-based).
+    pub line: usize,
+    /// What is wrong with it.
+    pub problem: Problem,
+}
+
+/// What is wrong with a line of a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// No step is written so.
+    #[error("unknown step `{0}` (the steps are listed in fixtures/README.md)")]
+    UnknownStep(String),
+    /// A known step whose arguments are wrong.
+    #[error("`{step}`: expected {want}")]
+    BadArguments {
+        /// The line as written.
+        step: String,
+        /// What the step takes.
+        want: &'static str,
+    },
+    /// A pattern that is not a regex.
+    #[error("the pattern /{pattern}/ is not a regex: {reason}")]
+    BadRegex {
+        /// The pattern.
+        pattern: String,
+        /// The regex crate's explanation (one line).
+        reason: String,
+    },
+    /// A shell name that is neither built in nor given with `--shell` nor declared by an
+    /// overlay.
+    #[error("unknown shell `{name}`{}; known shells: {}", did_you_mean(.suggestion), .known.join(", "))]
+    UnknownShell {
+        /// The name as written.
+        name: String,
+        /// The known name closest to it, if one is close.
+        suggestion: Option<String>,
+        /// The known names.
+        known: Vec<String>,
+    },
+}
+
+fn did_you_mean(s: &Option<String>) -> String {
+    s.as_ref()
+        .map_or(String::new(), |s| format!(" (did you mean `{s}`?)"))
+}
+
+/// The candidate closest to `name` if it is close enough to be a slip of the keyboard (at
+/// one edit for a name of up to four letters, two for a longer one; a transposition counts
+/// one); among
+/// equally close ones, the most similar by Jaro-Winkler (which favours a common start:
+/// `fsh` is `fish`, not `zsh`).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let score = |c: &str| {
+        (
+            strsim::damerau_levenshtein(name, c),
+            strsim::jaro_winkler(name, c),
+        )
+    };
+    candidates
+        .into_iter()
+        .map(|c| (score(c), c))
+        .filter(|((d, _), _)| *d <= if name.chars().count() <= 4 { 1 } else { 2 })
+        .min_by(|((d1, j1), _), ((d2, j2), _)| d1.cmp(d2).then(j2.total_cmp(j1)))
+        .map(|(_, c)| c)
+}
+
+impl Scenario {
+    /// Every shell name the file uses is one of `known`: the first that is not is an error
+    /// with its line and the closest known name.
+    pub fn check_shells(&self, known: &[String]) -> Result<(), ParseError> {
+        let Some(bad) = self.shell_refs.iter().find(|r| !known.contains(&r.name)) else {
+            return Ok(());
+        };
+        let suggestion = closest(&bad.name, known.iter().map(String::as_str)).map(String::from);
+        Err(ParseError {
+            path: self.path.clone(),
+            line: bad.line,
+            problem: Problem::UnknownShell {
+                name: bad.name.clone(),
+                suggestion,
+                known: known.to_vec(),
+            },
+        })
+    }
 }
 
 /// Why a (scenario, shell) pair is not run, if it is not; `availability` is
@@ -239,6 +342,74 @@ mod tests {
         assert!(parse("x", Path::new("x"), "frobnicate\n").is_err());
         let s = parse("x", Path::new("x"), "type[!fish] a\n").unwrap();
         assert!(s.steps[0].applies("bash") && !s.steps[0].applies("fish"));
+    }
+
+    fn known() -> Vec<String> {
+        ["bash", "zsh", "fish", "yash"].map(String::from).to_vec()
+    }
+
+    /// The error of loading `text` (parse, then the shell-name check).
+    fn load_error(text: &str) -> ParseError {
+        let p = Path::new("fixtures/x/y.jc");
+        match parse("x/y", p, text) {
+            Err(e) => e,
+            Ok(s) => s.check_shells(&known()).expect_err("loads"),
+        }
+    }
+
+    #[test]
+    fn unknown_shell_names_are_errors_with_line_and_suggestion() {
+        for (text, line, name, want) in [
+            ("title: t\nOK zhs: wording\n", 2, "zhs", Some("zsh")),
+            ("type[fsh] a\n", 1, "fsh", Some("fish")),
+            (
+                "type a\n\nexpect[!yahs] status 0\n",
+                3,
+                "yahs",
+                Some("yash"),
+            ),
+            ("shells: bash tcsh\n", 1, "tcsh", None),
+        ] {
+            let e = load_error(text);
+            assert_eq!(e.line, line, "{e}");
+            let Problem::UnknownShell {
+                name: n,
+                suggestion,
+                ..
+            } = &e.problem
+            else {
+                panic!("{e}");
+            };
+            assert_eq!((n.as_str(), suggestion.as_deref()), (name, want));
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("fixtures/x/y.jc:{line}: ")),
+                "{e}"
+            );
+        }
+        assert!(
+            load_error("OK zhs: w\n")
+                .to_string()
+                .contains("did you mean `zsh`?")
+        );
+    }
+
+    #[test]
+    fn bad_arguments_and_regexes_are_errors_at_load() {
+        for (text, want) in [
+            ("expect status abc\n", "an exit status"),
+            ("wait output [unclosed\n", "is not a regex"),
+            ("expect output a(b\n", "is not a regex"),
+            ("expect no-output *x\n", "is not a regex"),
+            ("expect jobs Stoped\n", "job states"),
+            ("key ctrl-q\n", "a key"),
+        ] {
+            let e = parse("x", Path::new("x.jc"), &format!("type a\n{text}")).unwrap_err();
+            assert_eq!(e.line, 2, "{e}");
+            assert!(e.to_string().contains(want), "{text}: {e}");
+        }
+        let s = parse("x", Path::new("x.jc"), "expect status 258\n").unwrap();
+        assert!(matches!(s.steps[0].action, Action::ExpectStatus(258)));
     }
 
     #[test]

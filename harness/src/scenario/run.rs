@@ -125,7 +125,7 @@ impl<'a> Runner<'a> {
             Action::WaitShellWaiting => self.s.wait_shell_waiting_for_child(),
             Action::ExpectOutput(re) => self.expect_output(re, true),
             Action::ExpectNoOutput(re) => self.expect_output(re, false),
-            Action::ExpectStatus(want) => self.expect_status(want),
+            Action::ExpectStatus(want) => self.expect_status(*want),
             Action::ExpectJobs(want) => self.expect_jobs(want),
             Action::ExpectSurvivors(want) => self.expect_survivors(want),
             Action::Snapshot => {
@@ -226,7 +226,7 @@ impl<'a> Runner<'a> {
         Err(self.s.failure(&sentence))
     }
 
-    fn expect_status(&mut self, want: &str) -> Result<(), Failure> {
+    fn expect_status(&mut self, want: i32) -> Result<(), Failure> {
         let cmd = self
             .adapter
             .status_command
@@ -234,7 +234,7 @@ impl<'a> Runner<'a> {
             .unwrap_or_else(|| "echo $?".into());
         let got = self.s.run(&cmd)?;
         let status = self.adapter.parse_status(&got);
-        if status.map(|n| n.to_string()).as_deref() == Some(want) {
+        if status == Some(want) {
             return Ok(());
         }
         let seen = match status {
