@@ -61,3 +61,39 @@ fn a_bad_step_argument_is_refused_with_its_line() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("x.jc:2: `expect status abc`: expected an exit status"));
 }
+
+#[test]
+fn shells_validates_an_adapter_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let good =
+        "name = 'mybash'\nprogram = 'bash'\nprompt = 'mb {n}$ '\nversion_args = ['--version']\n";
+    write(
+        dir.path(),
+        &[
+            ("good.toml", good),
+            ("bad.toml", "name = 'b'\nprogram = 'bash'\npromt = 'x'\n"),
+        ],
+    );
+    let o = jobcheck(
+        dir.path(),
+        &["shells", "--shell", "good.toml", "--shell", "bash"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("mybash installed  GNU bash"), "{out}");
+    assert_eq!(out.lines().count(), 2, "only the shells asked for: {out}");
+    let o = jobcheck(dir.path(), &["shells", "--shell", "bad.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.toml:3: unknown field `promt` (did you mean `prompt`?)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = jobcheck(dir.path(), &["shells", "--shell", "bsah"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown shell `bsah` (did you mean `bash`?)"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -47,8 +47,13 @@ enum Cmd {
         /// Scenario names (e.g. posix/stop-pipeline-one-job); default: all.
         scenarios: Vec<String>,
     },
-    /// List the shells: installed or not, and their versions.
-    Shells,
+    /// List the shells: installed or not, and their versions. With --shell, only those: an
+    /// adapter file is loaded and checked, so this validates a new adapter.
+    Shells {
+        /// A built-in shell or an adapter TOML file; repeatable. Default: every built-in shell.
+        #[arg(long = "shell", value_name = "NAME")]
+        shells: Vec<String>,
+    },
     /// Interactive latencies side by side: start, /bin/true round trip, ^C and ^Z -> prompt,
     /// fg -> output resumes (and for marsh, ^C of a 10M-item store -> prompt with the rollback
     /// done). Medians; ratios to the last shell named. A shell that fails is reported and
@@ -96,12 +101,30 @@ enum Cmd {
 
 fn adapter(name: &str) -> Result<Adapter, String> {
     if name.ends_with(".toml") {
-        return Adapter::load(std::path::Path::new(name));
+        return Adapter::load(std::path::Path::new(name)).map_err(|e| e.to_string());
     }
-    jobcheck::shells::by_name(name).ok_or_else(|| format!("unknown shell {name}"))
+    jobcheck::shells::by_name(name).ok_or_else(|| {
+        let known: Vec<String> = jobcheck::shells::builtin()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        let hint = jobcheck::scenario::closest(name, known.iter().map(String::as_str))
+            .map_or(String::new(), |c| format!(" (did you mean `{c}`?)"));
+        format!(
+            "unknown shell `{name}`{hint}: give a built-in name ({}) or an adapter file NAME.toml",
+            known.join(", ")
+        )
+    })
 }
 
-/// Write `doc` to `path` (pretty JSON), creating the directory.
+/// The adapters `--shell` names (built-in names or adapter files), or every built-in one.
+fn adapters_named(shells: &[String]) -> Result<Vec<Adapter>, String> {
+    if shells.is_empty() {
+        return Ok(jobcheck::shells::builtin());
+    }
+    shells.iter().map(|s| adapter(s)).collect()
+}
+
 /// Writes `doc` to the `--json` file, if one was asked for; a failure is reported here and
 /// becomes exit status 2.
 fn write_json(path: Option<&std::path::Path>, doc: serde_json::Value) -> Result<(), ExitCode> {
@@ -231,8 +254,15 @@ fn main() -> ExitCode {
         path_prepend.push(dir);
     }
     match cli.cmd {
-        Cmd::Shells => {
-            for a in jobcheck::shells::builtin() {
+        Cmd::Shells { shells } => {
+            let adapters = match adapters_named(&shells) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("jobcheck: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            for a in adapters {
                 match a.availability() {
                     Ok(v) => println!("{:<6} installed  {v}", a.name),
                     Err(why) => println!("{:<6} missing    {why}", a.name),
@@ -457,12 +487,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             }
-            let adapters: Result<Vec<Adapter>, String> = if shells.is_empty() {
-                Ok(jobcheck::shells::builtin())
-            } else {
-                shells.iter().map(|s| adapter(s)).collect()
-            };
-            let adapters = match adapters {
+            let adapters = match adapters_named(&shells) {
                 Ok(a) => a,
                 Err(e) => {
                     eprintln!("jobcheck: {e}");

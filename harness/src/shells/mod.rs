@@ -26,6 +26,10 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+mod load;
+
+pub use load::{AdapterError, AdapterProblem, FIELDS};
+
 /// How a shell prints `jobs`.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +43,7 @@ pub enum JobsStyle {
 
 /// A shell adapter.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Adapter {
     /// Name in test names, `--shell` and annotations.
     pub name: String,
@@ -141,15 +146,9 @@ fn normalise(state: &str) -> JobState {
 }
 
 impl Adapter {
-    /// Parse an adapter from TOML text.
-    pub fn from_toml(text: &str) -> Result<Adapter, toml::de::Error> {
-        toml::from_str(text)
-    }
-
-    /// Load an adapter file.
-    pub fn load(path: &Path) -> Result<Adapter, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Adapter::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    /// Parse an adapter from TOML text (errors name it `adapter.toml`).
+    pub fn from_toml(text: &str) -> Result<Adapter, AdapterError> {
+        Adapter::parse(Path::new("adapter.toml"), text)
     }
 
     /// The line printing the last exit status, if the adapter has one (an empty
