@@ -70,13 +70,18 @@ impl Session {
         });
         let Some((n, start, end)) = found else {
             let want = self.adapter.prompt.replace("{n}", &(last + 1).to_string());
-            return Err(self.failure(&format!(
-                "expected the prompt `{}` (numbered above {last}) within {}, but it did not \
-                 come; the screen ends with {}",
-                want.trim_end(),
-                secs(timeout),
-                self.last_screen_line()
-            )));
+            let want = format!("the prompt `{}` (numbered above {last})", want.trim_end());
+            let screen = self.last_screen_line();
+            return Err(match self.exit_peek() {
+                Some(how) => self.failure(&format!(
+                    "expected {want}, but the shell {}; the screen ends with {screen}",
+                    super::describe_exit(&how)
+                )),
+                None => self.failure(&format!(
+                    "expected {want} within {}, but it did not come; the screen ends with {screen}",
+                    secs(timeout)
+                )),
+            });
         };
         self.last_prompt = n;
         self.last_prompt_start = start;
