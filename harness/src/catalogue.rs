@@ -162,6 +162,54 @@ impl Catalogue {
     }
 }
 
+/// An accepted snapshot could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    /// The built-in catalogue's snapshots are compiled in.
+    #[error(
+        "the built-in catalogue is read-only: run with --fixtures DIR (a copy of the catalogue) \
+         to accept snapshots into DIR/snapshots"
+    )]
+    ReadOnly,
+    /// The file could not be written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl Catalogue {
+    /// Write `body` as the accepted snapshot `name` of `scn` (insta's file format, so `cargo
+    /// insta` and `tests/scenarios.rs` read it); the file written.
+    pub fn accept_snapshot(
+        &self,
+        scn: &Scenario,
+        name: &str,
+        body: &str,
+    ) -> Result<PathBuf, AcceptError> {
+        let dir = self.snapshot_dir().ok_or(AcceptError::ReadOnly)?;
+        let path = dir.join(format!("{name}.snap"));
+        let text = format!(
+            "---\nsource: tests/scenarios.rs\ndescription: {} (fixtures/{}.{EXT})\n---\n{}\n",
+            scn.title,
+            scn.name,
+            body.trim_end()
+        );
+        let write = || {
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(&path, text)
+        };
+        write().map_err(|source| AcceptError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
+    }
+}
+
 fn sorted(mut scenarios: Vec<Scenario>) -> Vec<Scenario> {
     scenarios.sort_by(|a, b| a.name.cmp(&b.name));
     scenarios

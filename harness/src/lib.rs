@@ -16,6 +16,8 @@
 //! - [`shells`]: shell adapters (built-in and TOML).
 //! - [`catalogue`]: the scenarios and snapshots, compiled in or from a directory.
 //! - [`scenario`]: scenario files (parse, run one against one shell).
+//! - [`suite`]: a suite run as a library: plan (pairs, skips), run (typed outcome per run,
+//!   recordings), records for the reports; `jobcheck run` and `tests/scenarios.rs` are thin.
 //! - [`report`]: reports of a suite run (markdown conformance matrix, JUnit XML).
 //! - [`mod@bench`]: measurements: ^C→prompt overhead against a raw poll loop, interactive
 //!   latencies (`jobcheck latency`), many background jobs (`jobcheck many-jobs`).
@@ -33,6 +35,7 @@ pub mod scenario;
 pub mod screen;
 pub mod session;
 pub mod shells;
+pub mod suite;
 pub mod teardown;
 pub mod transcript;
 pub mod wait;

@@ -35,6 +35,8 @@ pub struct RunResult {
     pub millis: f64,
     /// The failure report (first line is the message).
     pub failure: Option<String>,
+    /// The steps passed but no accepted snapshot exists (see [`Cell::NewSnapshot`]).
+    pub new_snapshot: bool,
 }
 
 /// Everything recorded about one (scenario, shell) pair.
@@ -77,6 +79,9 @@ pub enum Cell {
     },
     /// Every run failed.
     Fail,
+    /// The steps passed but the pair has no accepted snapshot (every failed run was so): fails
+    /// the run until the snapshot is accepted (`--accept`).
+    NewSnapshot,
 }
 
 impl Pair {
@@ -95,6 +100,7 @@ impl Pair {
             Some(Verdict::NotImplemented) => Cell::NotApplicable,
             Some(Verdict::Bug) => Cell::Bug { passed, total },
             _ if total == 0 => Cell::NotApplicable,
+            _ if self.only_new_snapshots() => Cell::NewSnapshot,
             _ if passed == total => {
                 if matches!(self.verdict, Some((Verdict::Ok, _))) {
                     Cell::Ok
@@ -107,9 +113,18 @@ impl Pair {
         }
     }
 
+    /// Whether some run failed and every failed run lacked only an accepted snapshot.
+    fn only_new_snapshots(&self) -> bool {
+        let mut failed = self.runs.iter().filter(|r| !r.passed).peekable();
+        failed.peek().is_some() && failed.all(|r| r.new_snapshot)
+    }
+
     /// Whether this pair makes the run fail (a failure or a flaky pass that is not a known bug).
     pub fn is_failure(&self) -> bool {
-        matches!(self.cell(), Cell::Fail | Cell::Flaky { .. })
+        matches!(
+            self.cell(),
+            Cell::Fail | Cell::Flaky { .. } | Cell::NewSnapshot
+        )
     }
 }
 
@@ -126,6 +141,7 @@ impl Cell {
             Cell::NotApplicable => "n/a".into(),
             Cell::Flaky { passed, total } => format!("flaky {passed} of {total}"),
             Cell::Fail => "**FAIL**".into(),
+            Cell::NewSnapshot => "**new snapshot**".into(),
         }
     }
 }
@@ -145,6 +161,8 @@ pub struct Counts {
     pub flaky: usize,
     /// [`Cell::Fail`] cells.
     pub fail: usize,
+    /// [`Cell::NewSnapshot`] cells.
+    pub new: usize,
 }
 
 /// Count the cells of `shell`.
@@ -158,6 +176,7 @@ pub fn counts(pairs: &[Pair], shell: &str) -> Counts {
             Cell::NotApplicable => c.na += 1,
             Cell::Flaky { .. } => c.flaky += 1,
             Cell::Fail => c.fail += 1,
+            Cell::NewSnapshot => c.new += 1,
         }
     }
     c
@@ -265,7 +284,11 @@ pub fn markdown(
         ("n/a", |c| c.na),
         ("flaky", |c| c.flaky),
         ("FAIL", |c| c.fail),
+        ("new snapshot", |c| c.new),
     ] {
+        if label == "new snapshot" && shells.iter().all(|s| counts(pairs, &s.name).new == 0) {
+            continue;
+        }
         let _ = write!(out, "| **{label}** |");
         for s in shells {
             let _ = write!(out, " {} |", pick(&counts(pairs, &s.name)));
@@ -388,7 +411,7 @@ pub fn junit(shells: &[ShellInfo], pairs: &[Pair]) -> String {
                         xml_escape(&why)
                     );
                 }
-                Cell::Fail | Cell::Flaky { .. } => {
+                Cell::Fail | Cell::Flaky { .. } | Cell::NewSnapshot => {
                     let report = p
                         .runs
                         .iter()
@@ -437,6 +460,7 @@ mod tests {
                     passed,
                     millis: 10.0,
                     failure: (!passed).then(|| "x.jc:3: timed out\nmore".into()),
+                    new_snapshot: false,
                 })
                 .collect(),
         }

@@ -97,3 +97,101 @@ fn shells_validates_an_adapter_file() {
         stderr(&o)
     );
 }
+
+/// A catalogue whose one scenario takes a snapshot of bash echoing a word.
+const SNAPSHOT_SCENARIO: &str = "title: echo\ntype echo hello\nwait prompt\nsnapshot\n";
+
+#[test]
+fn a_missing_snapshot_fails_as_new_until_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &[("cat/g/snap.jc", SNAPSHOT_SCENARIO)]);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--fixtures", "cat", "--shell", "bash"];
+        args.extend_from_slice(extra);
+        jobcheck(dir.path(), &args)
+    };
+    let o = run(&[]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("NEW   g/snap::bash  new snapshot g__snap@bash"),
+        "{out}"
+    );
+    let snap = dir.path().join("cat/snapshots/g__snap@bash.snap");
+    assert!(!snap.exists());
+    let o = run(&["--accept"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(
+        text.contains("bash 1$ echo hello\nhello\nbash 2$"),
+        "{text}"
+    );
+    let o = run(&[]);
+    assert!(
+        o.status.success(),
+        "accepted: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn each_failed_repeat_keeps_its_recording_marked_with_the_failed_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = "title: never\ntimeout: 200ms\ntype echo hello\nwait output NEVER-PRINTED\n";
+    write(dir.path(), &[("cat/g/never.jc", scn)]);
+    let args = [
+        "run",
+        "--fixtures",
+        "cat",
+        "--shell",
+        "bash",
+        "--repeat",
+        "2",
+    ];
+    let o = jobcheck(dir.path(), &args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("expected output matching /NEVER-PRINTED/"),
+        "the sentence first: {out}"
+    );
+    for k in [1, 2] {
+        let cast = dir
+            .path()
+            .join(format!("artifacts/g__never@bash.r{k}.cast"));
+        let text =
+            std::fs::read_to_string(&cast).unwrap_or_else(|e| panic!("{}: {e}", cast.display()));
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.contains("FAIL at ") && last.contains("never.jc:4: wait output NEVER-PRINTED"),
+            "{last}"
+        );
+    }
+}
+
+#[test]
+fn a_subdirectory_of_the_catalogue_keeps_its_names() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("cat/posix/x.jc", "title: t\ntype true\nwait prompt\n"),
+            ("cat/snapshots/.keep", ""),
+        ],
+    );
+    let args = [
+        "run",
+        "--fixtures",
+        "cat/posix",
+        "--shell",
+        "bash",
+        "--markdown",
+        "m.md",
+    ];
+    let o = jobcheck(dir.path(), &args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("PASS  posix/x::bash"), "{out}");
+    let md = std::fs::read_to_string(dir.path().join("m.md")).unwrap();
+    assert!(md.contains("[posix/x]("), "{md}");
+}

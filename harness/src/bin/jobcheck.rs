@@ -5,10 +5,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use jobcheck::Adapter;
 use jobcheck::catalogue::Catalogue;
-use jobcheck::report::{self, Pair, RunInfo, RunResult, ScenarioInfo, ShellInfo};
-use jobcheck::scenario::{self, Verdict};
-use jobcheck::{Adapter, Options};
+use jobcheck::report::{self, RunInfo, ScenarioInfo};
+use jobcheck::scenario::Verdict;
+use jobcheck::suite;
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +35,10 @@ enum Cmd {
         /// Directory of scenario files (default: the catalogue compiled into jobcheck).
         #[arg(long, value_name = "DIR")]
         fixtures: Option<PathBuf>,
+        /// Write snapshots that are new or differ as the accepted ones (into the catalogue's
+        /// snapshots/ directory) instead of failing.
+        #[arg(long)]
+        accept: bool,
         /// Where to write the markdown conformance matrix (default: ARTIFACTS/conformance.md).
         #[arg(long, value_name = "FILE")]
         markdown: Option<PathBuf>,
@@ -146,40 +151,65 @@ fn write_json(path: Option<&std::path::Path>, doc: serde_json::Value) -> Result<
     })
 }
 
-/// Run one pair once: the scenario, then its snapshot (if any) against the accepted one.
-fn run_one(
-    scn: &scenario::Scenario,
-    a: &Adapter,
-    opts: Options,
-    catalogue: &Catalogue,
-) -> Result<(), jobcheck::Failure> {
-    let o = scenario::run(scn, a, opts)?;
-    let name = scenario::snapshot_name(scn, &a.name);
-    match (o.snapshot, catalogue.accepted_snapshot(&name)) {
-        (Some(got), Some(want)) => {
-            let got = scenario::filter_snapshot(&got);
-            if got.trim_end() != want.trim_end() {
-                return Err(jobcheck::Failure::plain(format!(
-                    "expected the screens to match the accepted snapshot {name}, but they differ"
-                ))
-                .with_detail(snapshot_diff(&want, &got)));
-            }
-            Ok(())
-        }
-        _ => Ok(()),
+/// The catalogue (`--fixtures DIR` or the built-in one) and the plan of a run.
+fn load_plan(
+    fixtures: Option<&std::path::Path>,
+    shells: &[String],
+    scenarios: &[String],
+) -> Result<(Catalogue, suite::Plan), String> {
+    let catalogue = match fixtures {
+        Some(dir) => Catalogue::from_dir(dir),
+        None => Catalogue::builtin(),
     }
+    .map_err(|e| e.to_string())?;
+    let adapters = adapters_named(shells)?;
+    let plan = suite::plan(&catalogue, adapters, scenarios).map_err(|e| e.to_string())?;
+    Ok((catalogue, plan))
 }
 
-/// The differences between the accepted snapshot and the one taken, as a unified diff.
-fn snapshot_diff(want: &str, got: &str) -> String {
-    let (want, got) = (
-        format!("{}\n", want.trim_end()),
-        format!("{}\n", got.trim_end()),
-    );
-    similar::TextDiff::from_lines(&want, &got)
-        .unified_diff()
-        .header("accepted", "taken")
-        .to_string()
+/// One line per skipped pair and per run (a failure's whole report after its line).
+fn print_event(e: suite::RunEvent<'_>) {
+    use suite::{PairOutcome, RunEvent};
+    let (pair, run, of, outcome, millis) = match e {
+        RunEvent::Skipped { pair, reason } => {
+            println!("SKIP  {}  ({reason})", pair.name);
+            return;
+        }
+        RunEvent::Ran {
+            pair,
+            run,
+            of,
+            outcome,
+            millis,
+        } => (pair, run, of, outcome, millis),
+    };
+    let label = if of > 1 {
+        format!("{} #{run}", pair.name)
+    } else {
+        pair.name.clone()
+    };
+    let bug = pair
+        .annotation
+        .as_ref()
+        .filter(|a| a.verdict == Verdict::Bug);
+    match (outcome, bug) {
+        (PairOutcome::Passed, Some(_)) => {
+            println!("BUG   {label}  {millis:.0} ms (known bug, passed this time)")
+        }
+        (PairOutcome::Passed, None) => println!("PASS  {label}  {millis:.0} ms"),
+        (PairOutcome::Accepted { path }, _) => {
+            println!(
+                "PASS  {label}  {millis:.0} ms (snapshot accepted: {})",
+                path.display()
+            )
+        }
+        (PairOutcome::Failed(_), Some(a)) => println!("BUG   {label}  (known: {})", a.reason),
+        (PairOutcome::Failed(f), None) => println!("FAIL  {label}  {millis:.0} ms\n{f}"),
+        (PairOutcome::NewSnapshot { name, unwritten }, _) => match unwritten {
+            None => println!("NEW   {label}  new snapshot {name} (accept it with --accept)"),
+            Some(why) => println!("NEW   {label}  new snapshot {name}, not written: {why}"),
+        },
+    }
 }
 
 /// `jobcheck run …` as typed (program name without its directory), for the report header.
@@ -452,6 +482,7 @@ fn main() -> ExitCode {
             shells,
             repeat,
             fixtures,
+            accept,
             markdown,
             junit,
             artifacts,
@@ -464,108 +495,24 @@ fn main() -> ExitCode {
             let out_dir = jobcheck::session::artifacts_dir();
             let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
             let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
-            let catalogue = match &fixtures {
-                Some(dir) => Catalogue::from_dir(dir),
-                None => Catalogue::builtin(),
-            };
-            let catalogue = match catalogue {
-                Ok(c) => c,
+            let loaded = load_plan(fixtures.as_deref(), &shells, &scenarios);
+            let (catalogue, plan) = match loaded {
+                Ok(x) => x,
                 Err(e) => {
                     eprintln!("jobcheck: {e}");
                     return ExitCode::from(2);
                 }
             };
-            let chosen: Vec<_> = catalogue
-                .scenarios()
-                .iter()
-                .filter(|s| scenarios.is_empty() || scenarios.iter().any(|n| n == &s.name))
-                .cloned()
-                .collect();
-            for n in &scenarios {
-                if !chosen.iter().any(|s| &s.name == n) {
-                    eprintln!("jobcheck: no scenario named {n}");
-                    return ExitCode::from(2);
-                }
-            }
-            let adapters = match adapters_named(&shells) {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("jobcheck: {e}");
-                    return ExitCode::from(2);
-                }
+            let cfg = suite::Config {
+                repeat,
+                accept,
+                path_prepend: path_prepend.clone(),
+                artifacts: out_dir.clone(),
             };
-            let mut known: Vec<String> = jobcheck::shells::builtin()
-                .into_iter()
-                .map(|a| a.name)
-                .collect();
-            known.extend(adapters.iter().map(|a| a.name.clone()));
-            known.dedup();
-            if let Err(e) = catalogue.check_shells(&known) {
-                eprintln!("jobcheck: {e}");
-                return ExitCode::from(2);
-            }
             let started = Instant::now();
-            let mut infos = Vec::new();
-            let mut pairs = Vec::new();
-            for a in &adapters {
-                let avail = a.availability();
-                infos.push(ShellInfo {
-                    name: a.name.clone(),
-                    version: avail.clone(),
-                });
-                for scn in &chosen {
-                    let label = format!("{}::{}", scn.name, a.name);
-                    let mut pair = Pair {
-                        scenario: scn.name.clone(),
-                        shell: a.name.clone(),
-                        verdict: scn
-                            .annotations
-                            .get(&a.name)
-                            .map(|x| (x.verdict, x.reason.clone())),
-                        skipped: scenario::skip_reason(scn, a, &avail),
-                        runs: Vec::new(),
-                    };
-                    if let Some(why) = &pair.skipped {
-                        println!("SKIP  {label}  ({why})");
-                        pairs.push(pair);
-                        continue;
-                    }
-                    let verdict = pair.verdict.as_ref().map(|v| v.0);
-                    for i in 0..repeat.max(1) {
-                        let t = Instant::now();
-                        let opts = Options {
-                            path_prepend: path_prepend.clone(),
-                            ..Options::default()
-                        };
-                        let r = run_one(scn, a, opts, &catalogue);
-                        let run = if repeat > 1 {
-                            format!(" #{}", i + 1)
-                        } else {
-                            String::new()
-                        };
-                        let ms = t.elapsed().as_secs_f64() * 1000.0;
-                        match (&r, verdict) {
-                            (Ok(()), Some(Verdict::Bug)) => {
-                                println!(
-                                    "BUG   {label}{run}  {ms:.0} ms (known bug, passed this time)"
-                                );
-                            }
-                            (Ok(()), _) => println!("PASS  {label}{run}  {ms:.0} ms"),
-                            (Err(_), Some(Verdict::Bug)) => println!(
-                                "BUG   {label}{run}  (known: {})",
-                                scn.annotations[&a.name].reason
-                            ),
-                            (Err(f), _) => println!("FAIL  {label}{run}  {ms:.0} ms\n{f}"),
-                        }
-                        pair.runs.push(RunResult {
-                            passed: r.is_ok(),
-                            millis: ms,
-                            failure: r.err().map(|f| f.to_string()),
-                        });
-                    }
-                    pairs.push(pair);
-                }
-            }
+            let pairs = suite::run(&plan, &catalogue, &cfg, print_event);
+            let infos = plan.shell_infos();
+            let chosen = &plan.scenarios;
             let seconds = started.elapsed().as_secs_f64();
             let titles: Vec<ScenarioInfo> = chosen
                 .iter()
@@ -595,9 +542,14 @@ fn main() -> ExitCode {
             let mut failing = 0;
             for s in &infos {
                 let c = report::counts(&pairs, &s.name);
-                failing += c.fail + c.flaky;
+                failing += c.fail + c.flaky + c.new;
+                let new = if c.new > 0 {
+                    format!(" {:>3} new snapshot", c.new)
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{:<6} {:>3} pass {:>3} OK {:>3} BUG {:>3} n/a {:>3} flaky {:>3} FAIL",
+                    "{:<6} {:>3} pass {:>3} OK {:>3} BUG {:>3} n/a {:>3} flaky {:>3} FAIL{new}",
                     s.name, c.pass, c.ok, c.bug, c.na, c.flaky, c.fail
                 );
             }
