@@ -19,5 +19,5 @@ fn marsh_stray_file_in_session_dir_is_caught() {
         .path();
     std::fs::write(session.join("stray.rsv"), b"").unwrap();
     let err = s.check_reservoirs().unwrap_err();
-    assert!(err.message.contains("stray.rsv"), "{err}");
+    assert!(err.sentence().contains("stray.rsv"), "{err}");
 }

@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use jobcheck::Session;
 use nix::sys::signal::Signal;
-use nix::unistd::Pid;
 
 use tracer::{Traced, trace_and_inject};
 
@@ -110,7 +109,7 @@ fn prompt_or_hang(s: &mut Session) -> bool {
         let stopped = s
             .processes()
             .iter()
-            .any(|p| p.pid != shell && p.state == 'T');
+            .any(|p| p.pid != shell && p.is_stopped());
         let in_read = std::fs::read_to_string(format!("/proc/{shell}/syscall"))
             .is_ok_and(|t| t.split_whitespace().next() == Some("0"));
         suspect = if stopped && in_read { suspect + 1 } else { 0 };
@@ -139,7 +138,7 @@ fn inject_once(s: &mut Session, case: Case, sig: Signal, k: u64) -> Result<Trace
     };
     let shell = s.shell_pid();
     let (tx, rx) = std::sync::mpsc::channel();
-    let tracer = std::thread::spawn(move || trace_and_inject(Pid::from_raw(shell), k, sig, tx));
+    let tracer = std::thread::spawn(move || trace_and_inject(shell.into(), k, sig, tx));
     rx.recv()
         .map_err(|e| e.to_string())?
         .map_err(|e| ctx(format!("seize: {e}")))?;
@@ -153,10 +152,10 @@ fn inject_once(s: &mut Session, case: Case, sig: Signal, k: u64) -> Result<Trace
         // signal resets, setpgid, taking the terminal, PR_SET_PDEATHSIG) leaves the shell
         // blocked in read(2) on the ready pipe: no prompt ever, and ^C/^Z reach only the
         // stopped leader (or nobody). Continued from outside, it recovers.
-        let stopped: Vec<i32> = s
+        let stopped: Vec<jobcheck::Pgid> = s
             .processes()
             .iter()
-            .filter(|p| p.pid != shell && p.state == 'T')
+            .filter(|p| p.pid != shell && p.is_stopped())
             .map(|p| p.pgid)
             .collect();
         // The shell blocked in read(2) (on the ready pipe; at the prompt it waits in epoll).
@@ -182,7 +181,7 @@ fn inject_once(s: &mut Session, case: Case, sig: Signal, k: u64) -> Result<Trace
         let jobs = s.jobs().map_err(|e| e.to_string())?;
         if !jobs.is_empty() {
             s.run("kill %1").map_err(|e| e.to_string())?;
-            let pgids: Vec<i32> = s
+            let pgids: Vec<jobcheck::Pgid> = s
                 .processes()
                 .iter()
                 .filter(|p| p.pid != shell)

@@ -35,7 +35,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jobcheck::{JobEntry, JobState, Key, Options, Session};
+use jobcheck::{GroupState, JobEntry, JobState, Key, Options, Pgid, Session};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
@@ -194,7 +194,7 @@ enum St {
 #[derive(Clone, Debug)]
 struct MJob {
     number: u32,
-    pgid: i32,
+    pgid: Pgid,
     st: St,
     /// Whether it runs until a signal ends it (fg/bg/kill targets).
     long: bool,
@@ -431,18 +431,18 @@ impl Run<'_> {
     }
 
     /// The pgid of the job a `[n] pid` notice names.
-    fn bg_pgid(&mut self, out: &str) -> R<(u32, i32)> {
+    fn bg_pgid(&mut self, out: &str) -> R<(u32, Pgid)> {
         let re = regex::Regex::new(r"\[(\d+)\] (\d+)").unwrap();
         let c = re
             .captures(out)
             .ok_or_else(|| format!("no `[n] pid` notice in {out:?}"))?;
         let n: u32 = c[1].parse().unwrap();
-        let pid: i32 = c[2].parse().unwrap();
-        let pgid = jobcheck::procfs::read(pid).map(|p| p.pgid).unwrap_or(pid);
+        let pid: jobcheck::Pid = c[2].parse().unwrap();
+        let pgid = jobcheck::procfs::read(pid).map_or(pid.led_group(), |p| p.pgid);
         Ok((n, pgid))
     }
 
-    fn wait_group_gone(&mut self, pgid: i32) -> R {
+    fn wait_group_gone(&mut self, pgid: Pgid) -> R {
         self.s
             .wait_until("the job's processes to be gone", |s| {
                 s.group(pgid).is_empty().then_some(())
@@ -669,7 +669,7 @@ impl Run<'_> {
                 let job = self.m.job(n).unwrap().clone();
                 let count = self.s.group(job.pgid).len();
                 self.s
-                    .wait_group_state(job.pgid, count, "running", |c| c != 'T')
+                    .wait_group_state(job.pgid, count, GroupState::Running)
                     .map_err(f)?;
                 self.m.jobs.iter_mut().find(|j| j.number == n).unwrap().st = St::Running;
                 // bash: a job no longer stopped makes the shell choose its current job again.
@@ -868,7 +868,7 @@ impl Run<'_> {
 
     fn check_procs(&mut self) -> R {
         let shell = self.s.shell_pid();
-        let allowed: Vec<i32> = self.m.jobs.iter().map(|j| j.pgid).collect();
+        let allowed: Vec<Pgid> = self.m.jobs.iter().map(|j| j.pgid).collect();
         let stray = || {
             let p: Vec<_> = self
                 .s
@@ -960,7 +960,7 @@ impl Run<'_> {
 
     /// Kill every job, exit; nothing may survive.
     fn finish(&mut self) -> R {
-        let live: Vec<(u32, i32)> = self.m.live().map(|j| (j.number, j.pgid)).collect();
+        let live: Vec<(u32, Pgid)> = self.m.live().map(|j| (j.number, j.pgid)).collect();
         for (n, pgid) in live {
             self.type_prompt(&format!("kill %{n}"))?;
             self.wait_group_gone(pgid)?;

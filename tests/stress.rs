@@ -138,7 +138,7 @@ fn ctrl_c_at_random_instants_into_stores() {
         let op = if append { ">>$" } else { ">$" };
         s.type_line(&format!("gen {items} {op} x")).unwrap();
         std::thread::sleep(Duration::from_micros(r.random_range(0..150_000)));
-        let pressed = s.foreground() != Some(s.shell_pid());
+        let pressed = s.foreground() != Some(s.shell_pgid());
         if pressed {
             s.key(Key::CtrlC).unwrap();
         }
@@ -174,8 +174,8 @@ enum Where {
 }
 
 /// Until the foreground is a job (Some(pgid)) or the next prompt shows (None).
-fn fg_or_prompt(s: &mut Session) -> Option<i32> {
-    let shell = s.shell_pid();
+fn fg_or_prompt(s: &mut Session) -> Option<jobcheck::Pgid> {
+    let shell = s.shell_pgid();
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Some(g) = s.foreground().filter(|&g| g != shell) {

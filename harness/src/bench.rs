@@ -22,7 +22,9 @@ use crate::wait::{Deadline, poll_until};
 pub struct Samples {
     /// Stable identifier for machine output (e.g. `ctrl_c`).
     pub key: String,
+    /// What was timed, for people.
     pub what: String,
+    /// Every sample, in the order taken.
     pub samples: Vec<Duration>,
 }
 
@@ -115,7 +117,7 @@ pub fn raw(adapter: &Adapter, runs: usize) -> Result<Samples, String> {
     let mut child = cmd.spawn().map_err(|e| e.to_string())?;
     drop(cmd);
     let master = p.into_master();
-    let shell = child.id() as i32;
+    let shell = crate::Pid::new(child.id() as i32).ok_or("no child pid")?;
     let re = adapter.prompt_regex();
     let mut out: Vec<u8> = Vec::new();
     let mut last = 0u64;
@@ -154,7 +156,8 @@ pub fn raw(adapter: &Adapter, runs: usize) -> Result<Samples, String> {
         pty::write_all(master.as_fd(), b"sleep 30\r").map_err(|e| e.to_string())?;
         poll_until(Deadline::after(Duration::from_secs(10)), || {
             let g = pty::foreground_pgrp(master.as_fd())?;
-            (g != shell && procfs::procs_in_pgid(g).iter().any(|p| p.comm == "sleep")).then_some(())
+            (g != shell.led_group() && procfs::procs_in_pgid(g).iter().any(|p| p.comm == "sleep"))
+                .then_some(())
         })
         .ok_or("raw loop: sleep never in the foreground")?;
         // Drain what is there (the echo), then time ^C → prompt.
@@ -168,10 +171,7 @@ pub fn raw(adapter: &Adapter, runs: usize) -> Result<Samples, String> {
                 .then_some(())
         });
     }
-    let _ = nix::sys::signal::killpg(
-        nix::unistd::Pid::from_raw(shell),
-        nix::sys::signal::Signal::SIGKILL,
-    );
+    let _ = nix::sys::signal::killpg(shell.led_group().into(), nix::sys::signal::Signal::SIGKILL);
     drop(master);
     let _ = child.kill();
     let _ = child.wait();
@@ -241,7 +241,7 @@ pub fn interactive(
             let job = s.wait_foreground_job(&["jobprobe"]).map_err(err)?;
             s.wait_output("jobprobe: ready").map_err(err)?;
             s.key(Key::CtrlZ).map_err(err)?;
-            s.wait_group_state(job, 1, "stopped", |c| c == 'T')
+            s.wait_group_state(job, 1, crate::GroupState::Stopped)
                 .map_err(err)?;
             s.wait_prompt().map_err(err)?;
             let t0 = s.elapsed();
@@ -335,7 +335,7 @@ pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples
     let sleeps = |_: &Session| -> Vec<crate::procfs::Proc> {
         procfs::procs_in_sid(shell)
             .into_iter()
-            .filter(|p| p.comm == "sleep" && !p.is_dead() && p.pgid != shell)
+            .filter(|p| p.comm == "sleep" && !p.is_dead() && p.pgid != shell.led_group())
             .collect()
     };
     s.wait_until(&format!("{n} sleeps running"), |s| {
@@ -361,7 +361,7 @@ pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples
         s.type_line(&format!("fg %{k}")).map_err(err)?;
         // Spin on tcgetpgrp (one ioctl) rather than poll every 0.5 ms: the figure is sub-ms.
         let deadline = crate::wait::Deadline::after(Duration::from_secs(10));
-        while s.foreground().is_none_or(|g| g == shell) {
+        while s.foreground().is_none_or(|g| g == shell.led_group()) {
             if deadline.passed() {
                 return Err(s.failure("the job never owned the terminal").to_string());
             }
@@ -379,13 +379,10 @@ pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples
     // does not depend on how the deaths race the keys), then time Enter -> the prompt that
     // follows a `Terminated` notice for each job (a shell that showed some on its own, between
     // prompts, has fewer to print; more Enters are pressed until all are seen).
-    let left: std::collections::BTreeSet<i32> = sleeps(&s).iter().map(|p| p.pgid).collect();
+    let left: std::collections::BTreeSet<crate::Pgid> = sleeps(&s).iter().map(|p| p.pgid).collect();
     let from = s.prompt_end();
     for g in &left {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(*g),
-            nix::sys::signal::Signal::SIGTERM,
-        );
+        let _ = nix::sys::signal::killpg((*g).into(), nix::sys::signal::Signal::SIGTERM);
     }
     s.wait_until("every job to end", |s| sleeps(s).is_empty().then_some(()))
         .map_err(err)?;

@@ -1,22 +1,31 @@
-//! jobcheck: drive shells under a pseudo-terminal and check their job control.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 //!
-//! Modules, one concept each:
+//! ## Modules
+//!
+//! One concept each:
 //! - [`pty`]: the pty pair (close-on-exec master, window size, foreground group).
 //! - [`reader`]: the always-running reader thread (event-driven, answers cursor queries).
 //! - [`screen`]: the terminal model and the cursor-query detector.
 //! - [`transcript`]: timestamped exact bytes, escaping, asciicast v2.
+//! - [`pid`]: process and process-group ids as types.
 //! - [`procfs`]: the process table from `/proc`.
 //! - [`wait`]: deadlines and bounded polling.
 //! - [`teardown`]: session tags, kill-by-group teardown, sweep of orphaned sessions.
 //! - [`session`]: a shell under a pty (input, waits, observation, checks, failure reports).
 //! - [`shells`]: shell adapters (built-in and TOML).
+//! - [`catalogue`]: the scenarios and snapshots, compiled in or from a directory.
 //! - [`scenario`]: scenario files (parse, run one against one shell).
+//! - [`suite`]: a suite run as a library: plan (pairs, skips), run (typed outcome per run,
+//!   recordings), records for the reports; `jobcheck run` and `tests/scenarios.rs` are thin.
 //! - [`report`]: reports of a suite run (markdown conformance matrix, JUnit XML).
 //! - [`mod@bench`]: measurements: ^C→prompt overhead against a raw poll loop, interactive
 //!   latencies (`jobcheck latency`), many background jobs (`jobcheck many-jobs`).
 //! - [`probe`]: the `jobprobe` helper program.
 
 pub mod bench;
+pub mod catalogue;
+pub mod pid;
 pub mod probe;
 pub mod procfs;
 pub mod pty;
@@ -26,9 +35,12 @@ pub mod scenario;
 pub mod screen;
 pub mod session;
 pub mod shells;
+pub mod suite;
 pub mod teardown;
 pub mod transcript;
 pub mod wait;
 
-pub use session::{Failure, Key, Options, Session};
+pub use pid::{Pgid, Pid};
+pub use procfs::{Proc, ProcState};
+pub use session::{Failure, GroupState, Key, Options, Session};
 pub use shells::{Adapter, JobEntry, JobState};

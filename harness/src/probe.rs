@@ -14,6 +14,7 @@ pub const HELP: &str = "\
 jobprobe: a helper program for job-control scenarios.
 
 USAGE: jobprobe [STEP]...     (no steps: info report ready pause)
+       jobprobe --source-id   (fingerprint of the source it was built from)
 
 Steps run in order; every printed line starts with 'jobprobe:'.
   info            print pid ppid pgid sid tpgid (terminal's foreground group) and the
@@ -32,6 +33,22 @@ Steps run in order; every printed line starts with 'jobprobe:'.
   pause           wait for signals forever
   exit N          exit with status N
 ";
+
+/// A fingerprint of the probe's source (this file), printed by `jobprobe --source-id`: a test
+/// that links this library and finds a `jobprobe` binary can tell whether the binary was built
+/// from the same source.
+pub const SOURCE_ID: u64 = fnv1a(include_bytes!("probe.rs"));
+
+const fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
 
 fn say(text: &str) {
     let mut out = std::io::stdout().lock();
@@ -176,6 +193,10 @@ pub fn main(args: Vec<String>) -> i32 {
     let mut args: Vec<String> = args;
     if args.iter().any(|a| a == "--help" || a == "-h") {
         print!("{HELP}");
+        return 0;
+    }
+    if args.first().is_some_and(|a| a == "--source-id") {
+        println!("{SOURCE_ID:016x}");
         return 0;
     }
     if args.is_empty() {

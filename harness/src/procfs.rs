@@ -7,52 +7,116 @@
 
 use std::fmt::Write as _;
 
+use crate::pid::{Pgid, Pid};
+
 /// Name of the environment variable that tags every process of a session.
 pub const SESSION_VAR: &str = "JOBCHECK_SESSION";
 
+/// A process's state letter from `/proc/PID/stat`, by meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum ProcState {
+    /// `R`: running or runnable.
+    Running,
+    /// `S`: sleeping (interruptible), e.g. blocked in `read` or `wait`.
+    Sleeping,
+    /// `D`: uninterruptible sleep (disk).
+    DiskSleep,
+    /// `I`: idle kernel thread.
+    Idle,
+    /// `T`: stopped by a signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU).
+    Stopped,
+    /// `t`: stopped by a tracer.
+    TracingStop,
+    /// `Z`: exited, not yet reaped by its parent.
+    Zombie,
+    /// `X` (or `x`): being torn down.
+    Dead,
+    /// Any other letter (kept as read).
+    Other(char),
+}
+
+impl ProcState {
+    /// The state of a `/proc/PID/stat` state letter.
+    pub fn from_letter(c: char) -> ProcState {
+        match c {
+            'R' => ProcState::Running,
+            'S' => ProcState::Sleeping,
+            'D' => ProcState::DiskSleep,
+            'I' => ProcState::Idle,
+            'T' => ProcState::Stopped,
+            't' => ProcState::TracingStop,
+            'Z' => ProcState::Zombie,
+            'X' | 'x' => ProcState::Dead,
+            c => ProcState::Other(c),
+        }
+    }
+
+    /// The letter `ps` shows.
+    pub fn letter(self) -> char {
+        match self {
+            ProcState::Running => 'R',
+            ProcState::Sleeping => 'S',
+            ProcState::DiskSleep => 'D',
+            ProcState::Idle => 'I',
+            ProcState::Stopped => 'T',
+            ProcState::TracingStop => 't',
+            ProcState::Zombie => 'Z',
+            ProcState::Dead => 'X',
+            ProcState::Other(c) => c,
+        }
+    }
+}
+
 /// One line of the process table.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Proc {
-    pub pid: i32,
-    pub ppid: i32,
-    pub pgid: i32,
-    pub sid: i32,
-    /// Foreground process group of the process's controlling terminal (-1 if none).
-    pub tpgid: i32,
-    /// State letter: R, S, D, T (stopped), t (traced), Z (zombie), X…
-    pub state: char,
+    /// The process.
+    pub pid: Pid,
+    /// Its parent (`None` for a process whose parent is outside this pid namespace: 0).
+    pub ppid: Option<Pid>,
+    /// Its process group.
+    pub pgid: Pgid,
+    /// Its session, named by the session leader's pid.
+    pub sid: Pid,
+    /// Foreground process group of the process's controlling terminal (`None`: no terminal).
+    pub tpgid: Option<Pgid>,
+    /// What it is doing.
+    pub state: ProcState,
     /// Start time in clock ticks since boot (defeats pid reuse).
     pub starttime: u64,
+    /// The command name (`/proc/PID/comm`, at most 15 bytes).
     pub comm: String,
+    /// The command line, arguments joined by spaces (empty for a zombie).
     pub cmdline: String,
 }
 
 impl Proc {
     /// Dead but not reaped (or being torn down): not a live process.
     pub fn is_dead(&self) -> bool {
-        matches!(self.state, 'Z' | 'X' | 'x')
+        matches!(self.state, ProcState::Zombie | ProcState::Dead)
     }
     /// Stopped by a signal.
     pub fn is_stopped(&self) -> bool {
-        self.state == 'T'
+        self.state == ProcState::Stopped
     }
 }
 
 /// Parse the content of `/proc/PID/stat`.
-pub fn parse_stat(pid: i32, text: &str) -> Option<Proc> {
+pub fn parse_stat(pid: Pid, text: &str) -> Option<Proc> {
     let open = text.find('(')?;
     let close = text.rfind(')')?;
     let comm = text[open + 1..close].to_string();
     let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
     // rest[0] = state (field 3), rest[1] = ppid (4), pgrp (5), session (6), tty_nr (7), tpgid (8)
     // starttime is field 22 → rest[19]
+    let num = |i: usize| rest.get(i)?.parse::<i32>().ok();
     Some(Proc {
         pid,
-        state: rest.first()?.chars().next()?,
-        ppid: rest.get(1)?.parse().ok()?,
-        pgid: rest.get(2)?.parse().ok()?,
-        sid: rest.get(3)?.parse().ok()?,
-        tpgid: rest.get(5)?.parse().ok()?,
+        state: ProcState::from_letter(rest.first()?.chars().next()?),
+        ppid: Pid::new(num(1)?),
+        pgid: Pgid::new(num(2)?)?,
+        sid: Pid::new(num(3)?)?,
+        tpgid: Pgid::new(num(5)?),
         starttime: rest.get(19)?.parse().ok()?,
         comm,
         cmdline: String::new(),
@@ -60,7 +124,7 @@ pub fn parse_stat(pid: i32, text: &str) -> Option<Proc> {
 }
 
 /// Read one process (with its command line), `None` if it is gone.
-pub fn read(pid: i32) -> Option<Proc> {
+pub fn read(pid: Pid) -> Option<Proc> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let mut p = parse_stat(pid, &text)?;
     if let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) {
@@ -75,13 +139,13 @@ pub fn read(pid: i32) -> Option<Proc> {
 }
 
 /// Start time (clock ticks since boot) of `pid`, if it exists.
-pub fn start_time(pid: i32) -> Option<u64> {
+pub fn start_time(pid: Pid) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_stat(pid, &text).map(|p| p.starttime)
 }
 
 /// Every pid currently in `/proc`.
-pub fn all_pids() -> Vec<i32> {
+pub fn all_pids() -> Vec<Pid> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -90,7 +154,7 @@ pub fn all_pids() -> Vec<i32> {
 }
 
 /// The value of `key` in the environment of `pid`, if readable.
-pub fn env_var(pid: i32, key: &str) -> Option<String> {
+pub fn env_var(pid: Pid, key: &str) -> Option<String> {
     let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
     let prefix = format!("{key}=");
     raw.split(|b| *b == 0).find_map(|kv| {
@@ -100,8 +164,8 @@ pub fn env_var(pid: i32, key: &str) -> Option<String> {
 }
 
 /// Processes of the session whose leader is `sid`, or tagged with `tag` (live or zombie).
-pub fn session_procs(sid: i32, tag: &str) -> Vec<Proc> {
-    let me = std::process::id() as i32;
+pub fn session_procs(sid: Pid, tag: &str) -> Vec<Proc> {
+    let me = Pid::this_process();
     let mut out = Vec::new();
     for pid in all_pids() {
         if pid == me {
@@ -117,7 +181,7 @@ pub fn session_procs(sid: i32, tag: &str) -> Vec<Proc> {
 }
 
 /// Processes whose session id is `sid` (cheap: reads only `stat` files).
-pub fn procs_in_sid(sid: i32) -> Vec<Proc> {
+pub fn procs_in_sid(sid: Pid) -> Vec<Proc> {
     let mut out: Vec<Proc> = all_pids()
         .into_iter()
         .filter_map(|pid| {
@@ -131,7 +195,7 @@ pub fn procs_in_sid(sid: i32) -> Vec<Proc> {
 }
 
 /// Processes of process group `pgid` (cheap: reads only `stat` files).
-pub fn procs_in_pgid(pgid: i32) -> Vec<Proc> {
+pub fn procs_in_pgid(pgid: Pgid) -> Vec<Proc> {
     let mut out: Vec<Proc> = all_pids()
         .into_iter()
         .filter_map(|pid| {
@@ -160,7 +224,7 @@ fn input_syscalls() -> Vec<i64> {
 
 /// What `pid` is doing, from `/proc/PID/syscall`: `None` if unreadable, `Some(None)` if running
 /// (not in a system call), `Some(Some(nr))` if blocked in system call `nr`.
-pub fn blocked_syscall(pid: i32) -> Option<Option<i64>> {
+pub fn blocked_syscall(pid: Pid) -> Option<Option<i64>> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
     let first = text.split_whitespace().next()?;
     if first == "running" {
@@ -176,13 +240,13 @@ pub fn is_input_syscall(nr: i64) -> bool {
 
 /// Whether `pid` is blocked in a system call that waits for input (read, select, poll…), from
 /// `/proc/PID/syscall`; `None` if that file can't be read (then nobody can tell).
-pub fn blocked_waiting_for_input(pid: i32) -> Option<bool> {
+pub fn blocked_waiting_for_input(pid: Pid) -> Option<bool> {
     Some(blocked_syscall(pid)?.is_some_and(is_input_syscall))
 }
 
 /// Whether `pid` is blocked waiting for a child to change state (wait4, waitid), from
 /// `/proc/PID/syscall`; `None` if that file can't be read.
-pub fn blocked_waiting_for_child(pid: i32) -> Option<bool> {
+pub fn blocked_waiting_for_child(pid: Pid) -> Option<bool> {
     Some(blocked_syscall(pid)?.is_some_and(|nr| nr == libc::SYS_wait4 || nr == libc::SYS_waitid))
 }
 
@@ -195,10 +259,18 @@ pub fn format_table(procs: &[Proc]) -> String {
         } else {
             p.cmdline.clone()
         };
+        let ppid = p.ppid.map_or(0, Pid::as_raw);
+        let tpgid = p.tpgid.map_or(-1, Pgid::as_raw);
         let _ = writeln!(
             s,
             "{:>7} {:>7} {:>7} {:>7} {:>7} {} {}",
-            p.pid, p.ppid, p.pgid, p.sid, p.tpgid, p.state, cmd
+            p.pid,
+            ppid,
+            p.pgid,
+            p.sid,
+            tpgid,
+            p.state.letter(),
+            cmd
         );
     }
     s
@@ -211,19 +283,26 @@ mod tests {
     #[test]
     fn parses_stat_with_parens_in_comm() {
         let line = "42 (a) b) S 1 42 42 34816 42 4194304 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0";
-        let p = parse_stat(42, line).unwrap();
+        let pid = Pid::new(42).unwrap();
+        let p = parse_stat(pid, line).unwrap();
         assert_eq!(p.comm, "a) b");
         assert_eq!(
             (p.state, p.ppid, p.pgid, p.sid, p.tpgid),
-            ('S', 1, 42, 42, 42)
+            (
+                ProcState::Sleeping,
+                Pid::new(1),
+                pid.led_group(),
+                pid,
+                Some(pid.led_group())
+            )
         );
         assert_eq!(p.starttime, 12345);
     }
 
     #[test]
     fn reads_self() {
-        let me = read(std::process::id() as i32).unwrap();
-        assert_eq!(me.pid, std::process::id() as i32);
+        let me = read(Pid::this_process()).unwrap();
+        assert_eq!(me.pid, Pid::this_process());
         assert!(start_time(me.pid).is_some());
     }
 }

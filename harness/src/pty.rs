@@ -18,7 +18,9 @@ pub const DEFAULT_ROWS: u16 = 24;
 /// Window size of every session's terminal unless the caller asks otherwise.
 pub const DEFAULT_COLS: u16 = 80;
 
-/// A master with its (not yet handed over) slave.
+/// A master with its (not yet handed over) slave. Dropping it closes the master, which hangs
+/// the terminal up.
+#[must_use = "dropping a Pty closes its master at once"]
 pub struct Pty {
     master: OwnedFd,
     slave: Option<File>,
@@ -116,8 +118,8 @@ pub fn set_winsize(fd: BorrowedFd<'_>, rows: u16, cols: u16) -> std::io::Result<
 }
 
 /// The terminal's foreground process group, asked of the master.
-pub fn foreground_pgrp(master: BorrowedFd<'_>) -> Option<i32> {
-    nix::unistd::tcgetpgrp(master).ok().map(|p| p.as_raw())
+pub fn foreground_pgrp(master: BorrowedFd<'_>) -> Option<crate::Pgid> {
+    crate::Pgid::new(nix::unistd::tcgetpgrp(master).ok()?.as_raw())
 }
 
 /// Whether the terminal generates signals from keys (`ISIG` in its local modes); `None` if the
@@ -132,6 +134,22 @@ pub fn isig(fd: BorrowedFd<'_>) -> Option<bool> {
     let on = t.local_flags.contains(nix::sys::termios::LocalFlags::ISIG);
     let cc = &t.control_chars;
     Some(on && cc[Cc::VINTR as usize] == 3 && cc[Cc::VSUSP as usize] == 0x1a)
+}
+
+/// How many bytes typed into the terminal its reader has not read yet (`FIONREAD` on the slave
+/// `slave_path`, opened for the question only; in canonical mode, the complete lines). `None`
+/// if the slave cannot be opened (hung up).
+pub fn input_queue_len(slave_path: &str) -> Option<usize> {
+    let fd = nix::fcntl::open(
+        slave_path,
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ok()?;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int we own.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) };
+    (rc == 0).then_some(n.max(0) as usize)
 }
 
 /// Write all of `bytes` to the master (retrying on EINTR/EAGAIN).

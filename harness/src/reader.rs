@@ -44,7 +44,9 @@ impl State {
 
 /// State shared between the reader and the session.
 pub struct Shared {
+    /// What the reader produced so far.
     pub state: Mutex<State>,
+    /// Notified after every chunk of output and at EOF.
     pub cond: Condvar,
 }
 

@@ -20,6 +20,7 @@ use crate::scenario::Verdict;
 /// A shell as the run saw it.
 #[derive(Clone, Debug)]
 pub struct ShellInfo {
+    /// The adapter's name.
     pub name: String,
     /// `Ok(version)` if usable, `Err(reason)` if not.
     pub version: Result<String, String>,
@@ -28,33 +29,59 @@ pub struct ShellInfo {
 /// One run of a pair.
 #[derive(Clone, Debug)]
 pub struct RunResult {
+    /// Whether it passed.
     pub passed: bool,
+    /// How long it took.
     pub millis: f64,
     /// The failure report (first line is the message).
     pub failure: Option<String>,
+    /// The steps passed but no accepted snapshot exists (see [`Cell::NewSnapshot`]).
+    pub new_snapshot: bool,
 }
 
 /// Everything recorded about one (scenario, shell) pair.
 #[derive(Clone, Debug)]
 pub struct Pair {
+    /// The scenario's name.
     pub scenario: String,
+    /// The shell's name.
     pub shell: String,
     /// Annotation of the scenario for this shell, with its reason.
     pub verdict: Option<(Verdict, String)>,
     /// Why the pair was not run (`None`: it ran).
     pub skipped: Option<String>,
+    /// Every run, in order.
     pub runs: Vec<RunResult>,
 }
 
 /// The class of a matrix cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cell {
+    /// Every run passed.
     Pass,
+    /// Every run passed, with an annotated expected difference.
     Ok,
-    Bug { passed: usize, total: usize },
+    /// A known bug (annotated), whatever happened.
+    Bug {
+        /// Runs that passed anyway.
+        passed: usize,
+        /// Runs.
+        total: usize,
+    },
+    /// Not run: N-I, shell missing, scenario meant for other shells.
     NotApplicable,
-    Flaky { passed: usize, total: usize },
+    /// Some runs passed, some failed.
+    Flaky {
+        /// Runs that passed.
+        passed: usize,
+        /// Runs.
+        total: usize,
+    },
+    /// Every run failed.
     Fail,
+    /// The steps passed but the pair has no accepted snapshot (every failed run was so): fails
+    /// the run until the snapshot is accepted (`--accept`).
+    NewSnapshot,
 }
 
 impl Pair {
@@ -73,6 +100,7 @@ impl Pair {
             Some(Verdict::NotImplemented) => Cell::NotApplicable,
             Some(Verdict::Bug) => Cell::Bug { passed, total },
             _ if total == 0 => Cell::NotApplicable,
+            _ if self.only_new_snapshots() => Cell::NewSnapshot,
             _ if passed == total => {
                 if matches!(self.verdict, Some((Verdict::Ok, _))) {
                     Cell::Ok
@@ -85,9 +113,18 @@ impl Pair {
         }
     }
 
+    /// Whether some run failed and every failed run lacked only an accepted snapshot.
+    fn only_new_snapshots(&self) -> bool {
+        let mut failed = self.runs.iter().filter(|r| !r.passed).peekable();
+        failed.peek().is_some() && failed.all(|r| r.new_snapshot)
+    }
+
     /// Whether this pair makes the run fail (a failure or a flaky pass that is not a known bug).
     pub fn is_failure(&self) -> bool {
-        matches!(self.cell(), Cell::Fail | Cell::Flaky { .. })
+        matches!(
+            self.cell(),
+            Cell::Fail | Cell::Flaky { .. } | Cell::NewSnapshot
+        )
     }
 }
 
@@ -104,6 +141,7 @@ impl Cell {
             Cell::NotApplicable => "n/a".into(),
             Cell::Flaky { passed, total } => format!("flaky {passed} of {total}"),
             Cell::Fail => "**FAIL**".into(),
+            Cell::NewSnapshot => "**new snapshot**".into(),
         }
     }
 }
@@ -111,12 +149,20 @@ impl Cell {
 /// Per-shell counts of cell classes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// [`Cell::Pass`] cells.
     pub pass: usize,
+    /// [`Cell::Ok`] cells.
     pub ok: usize,
+    /// [`Cell::Bug`] cells.
     pub bug: usize,
+    /// [`Cell::NotApplicable`] cells.
     pub na: usize,
+    /// [`Cell::Flaky`] cells.
     pub flaky: usize,
+    /// [`Cell::Fail`] cells.
     pub fail: usize,
+    /// [`Cell::NewSnapshot`] cells.
+    pub new: usize,
 }
 
 /// Count the cells of `shell`.
@@ -130,6 +176,7 @@ pub fn counts(pairs: &[Pair], shell: &str) -> Counts {
             Cell::NotApplicable => c.na += 1,
             Cell::Flaky { .. } => c.flaky += 1,
             Cell::Fail => c.fail += 1,
+            Cell::NewSnapshot => c.new += 1,
         }
     }
     c
@@ -142,7 +189,9 @@ fn md_escape(s: &str) -> String {
 /// A scenario as the report lists it.
 #[derive(Clone, Debug)]
 pub struct ScenarioInfo {
+    /// Its name.
     pub name: String,
+    /// Its title.
     pub title: String,
     /// Catalogue group (`A. Foreground Ctrl-C`); rows are grouped by it, in file order.
     pub group: Option<String>,
@@ -235,7 +284,11 @@ pub fn markdown(
         ("n/a", |c| c.na),
         ("flaky", |c| c.flaky),
         ("FAIL", |c| c.fail),
+        ("new snapshot", |c| c.new),
     ] {
+        if label == "new snapshot" && shells.iter().all(|s| counts(pairs, &s.name).new == 0) {
+            continue;
+        }
         let _ = write!(out, "| **{label}** |");
         for s in shells {
             let _ = write!(out, " {} |", pick(&counts(pairs, &s.name)));
@@ -358,7 +411,7 @@ pub fn junit(shells: &[ShellInfo], pairs: &[Pair]) -> String {
                         xml_escape(&why)
                     );
                 }
-                Cell::Fail | Cell::Flaky { .. } => {
+                Cell::Fail | Cell::Flaky { .. } | Cell::NewSnapshot => {
                     let report = p
                         .runs
                         .iter()
@@ -407,6 +460,7 @@ mod tests {
                     passed,
                     millis: 10.0,
                     failure: (!passed).then(|| "x.jc:3: timed out\nmore".into()),
+                    new_snapshot: false,
                 })
                 .collect(),
         }

@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::Pid;
 
+use crate::pid::{Pgid, Pid};
 use crate::procfs::{self, Proc, SESSION_VAR};
 use crate::wait::{Deadline, poll_until};
 
@@ -23,7 +23,7 @@ static SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh tag: `jc-<creator pid>-<creator start time>-<sequence>-<nanos>`.
 pub fn new_tag() -> String {
-    let me = std::process::id() as i32;
+    let me = Pid::this_process();
     let start = procfs::start_time(me).unwrap_or(0);
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
@@ -34,7 +34,7 @@ pub fn new_tag() -> String {
 }
 
 /// The creator (pid, start time) named in a tag.
-pub fn parse_tag(tag: &str) -> Option<(i32, u64)> {
+pub fn parse_tag(tag: &str) -> Option<(Pid, u64)> {
     let mut it = tag.strip_prefix("jc-")?.split('-');
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
@@ -48,8 +48,8 @@ pub fn creator_alive(tag: &str) -> bool {
 }
 
 /// Live processes of a session: same session id (unless tagged for another session), or tagged.
-pub fn live_session_procs(sid: i32, tag: &str) -> Vec<Proc> {
-    let me = std::process::id() as i32;
+pub fn live_session_procs(sid: Pid, tag: &str) -> Vec<Proc> {
+    let me = Pid::this_process();
     let mut out = Vec::new();
     for pid in procfs::all_pids() {
         if pid == me {
@@ -69,26 +69,26 @@ pub fn live_session_procs(sid: i32, tag: &str) -> Vec<Proc> {
     out
 }
 
-fn safe_pgid(pgid: i32) -> bool {
+fn safe_pgid(pgid: Pgid) -> bool {
     let mine = nix::unistd::getpgrp().as_raw();
-    pgid > 1 && pgid != mine
+    pgid.as_raw() > 1 && pgid.as_raw() != mine
 }
 
 /// SIGCONT then SIGKILL to every process group of `procs`, then SIGKILL to each process.
 pub fn kill_procs(procs: &[Proc]) {
-    let me = std::process::id() as i32;
-    let pgids: BTreeSet<i32> = procs
+    let me = Pid::this_process();
+    let pgids: BTreeSet<Pgid> = procs
         .iter()
         .map(|p| p.pgid)
         .filter(|g| safe_pgid(*g))
         .collect();
     for &g in &pgids {
-        let _ = killpg(Pid::from_raw(g), Signal::SIGCONT);
-        let _ = killpg(Pid::from_raw(g), Signal::SIGKILL);
+        let _ = killpg(g.into(), Signal::SIGCONT);
+        let _ = killpg(g.into(), Signal::SIGKILL);
     }
     for p in procs {
-        if p.pid > 1 && p.pid != me {
-            let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
+        if p.pid.as_raw() > 1 && p.pid != me {
+            let _ = kill(p.pid.into(), Signal::SIGKILL);
         }
     }
 }
@@ -98,9 +98,10 @@ pub fn kill_procs(procs: &[Proc]) {
 ///
 /// A process that is exiting loses its environment (and so its tag) before it is a zombie: every
 /// process killed is therefore followed by pid and start time until it is dead or gone.
-pub fn kill_session(sid: i32, tag: &str, timeout: Duration) -> Vec<Proc> {
+#[must_use = "survivors of a teardown are a leak to report"]
+pub fn kill_session(sid: Pid, tag: &str, timeout: Duration) -> Vec<Proc> {
     let deadline = Deadline::after(timeout);
-    let mut killed: BTreeMap<i32, u64> = BTreeMap::new();
+    let mut killed: BTreeMap<Pid, u64> = BTreeMap::new();
     let mut left = Vec::new();
     poll_until(deadline, || {
         left = live_session_procs(sid, tag);
@@ -175,8 +176,9 @@ pub fn sweep_dirs() -> Vec<std::path::PathBuf> {
 
 /// Kill every tagged process whose creator is gone, and remove such sessions' directories;
 /// returns the processes.
+#[must_use = "what a sweep killed is worth reporting"]
 pub fn sweep() -> Vec<Proc> {
-    let me = std::process::id() as i32;
+    let me = Pid::this_process();
     let mut victims = Vec::new();
     for pid in procfs::all_pids() {
         if pid == me {
@@ -206,9 +208,11 @@ mod tests {
     fn tag_names_live_creator() {
         let t = new_tag();
         let (pid, _) = parse_tag(&t).unwrap();
-        assert_eq!(pid, std::process::id() as i32);
+        assert_eq!(pid, Pid::this_process());
         assert!(creator_alive(&t));
         assert!(!creator_alive("jc-999999999-1-0-0"));
-        assert!(!safe_pgid(1) && !safe_pgid(0));
+        assert!(!safe_pgid(Pgid::new(1).unwrap()));
+        let mine = Pgid::new(nix::unistd::getpgrp().as_raw()).unwrap();
+        assert!(!safe_pgid(mine));
     }
 }

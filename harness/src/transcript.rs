@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 /// Direction of an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Read from the master (what the terminal showed).
     Out,
@@ -18,11 +19,24 @@ pub enum Kind {
 }
 
 /// One event.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Event {
+    /// Time since the session started (serialized as seconds).
+    #[serde(serialize_with = "seconds")]
     pub t: Duration,
+    /// Direction (or a note).
     pub kind: Kind,
+    /// The bytes (a note's text for [`Kind::Note`]); serialized escaped, as [`escape`] writes.
+    #[serde(serialize_with = "escaped")]
     pub bytes: Vec<u8>,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+fn escaped<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&escape(b))
 }
 
 /// Escape bytes for a log line: printable ASCII as is, the rest as `\r`, `\n`, `^C`, `\x1b`, …

@@ -18,6 +18,7 @@ pub struct Deadline(Instant);
 
 impl Deadline {
     /// `timeout` from now.
+    #[must_use]
     pub fn after(timeout: Duration) -> Deadline {
         Deadline(Instant::now() + timeout)
     }

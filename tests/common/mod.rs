@@ -79,12 +79,65 @@ pub fn adapter(name: &str) -> Adapter {
     a
 }
 
-/// Directory holding this package's binaries (jobprobe, jobcheck).
+/// Directory holding the built binaries: this package's `marsh`, and `jobprobe` beside it
+/// (checked fresh, see [`ensure_jobprobe`]).
 pub fn bin_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_jobprobe"))
+    let dir = PathBuf::from(env!("CARGO_BIN_EXE_marsh"))
         .parent()
-        .unwrap()
-        .to_path_buf()
+        .expect("a directory")
+        .to_path_buf();
+    static PROBE: std::sync::Once = std::sync::Once::new();
+    PROBE.call_once(|| ensure_jobprobe(&dir));
+    dir
+}
+
+/// `jobprobe` belongs to the `jobcheck` package, so cargo gives this package's tests no
+/// `CARGO_BIN_EXE_jobprobe`. The same target directory holds it: `cargo test` at the workspace
+/// root builds it with everything, but `cargo test --test NAME` builds this package alone. So
+/// check that `DIR/jobprobe` exists and was built from the probe source this test links
+/// (`jobprobe --source-id` equals [`jobcheck::probe::SOURCE_ID`]); if not, build it with cargo
+/// (same profile and target directory), and fail with what to run if that does not help.
+fn ensure_jobprobe(dir: &Path) {
+    let probe = dir.join("jobprobe");
+    let want = format!("{:016x}", jobcheck::probe::SOURCE_ID);
+    let fresh = || {
+        std::process::Command::new(&probe)
+            .arg("--source-id")
+            .output()
+            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == want)
+    };
+    if fresh() {
+        return;
+    }
+    let target = dir.parent().filter(|t| t.join("CACHEDIR.TAG").is_file());
+    if let Some(target) = target {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args([
+            "build", "--quiet", "--locked", "-p", "jobcheck", "--bin", "jobprobe",
+        ])
+        .arg("--manifest-path")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target);
+        match dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                cmd.arg("--release");
+            }
+            Some(profile) => {
+                cmd.args(["--profile", profile]);
+            }
+        }
+        let _ = cmd.status();
+    }
+    assert!(
+        fresh(),
+        "{} is missing or was built from other sources than the jobcheck library these tests \
+         link, and building it did not help: run `cargo build --locked -p jobcheck --bin \
+         jobprobe` (or `cargo test --locked` at the workspace root, which builds it)",
+        probe.display()
+    );
 }
 
 /// Spawn `shell` with jobprobe on PATH and wait for its first prompt.

@@ -1,7 +1,13 @@
 //! Running one scenario against one shell: every step in order, then the universal checks.
+//!
+//! A [`Runner`] owns the session and what the steps leave for later steps: the job of the last
+//! `wait fg`/`wait bg`, where the last typed line's output starts, and the screens taken.
 
-use super::{Action, Scenario, Target, snapshot_name};
-use crate::session::{Failure, Options, Session};
+use super::{Action, Scenario, Step, Target, snapshot_name};
+use crate::pid::Pgid;
+use crate::session::{
+    Failure, GroupState, Options, Session, StepRef, describe_procs, quote_output,
+};
 use crate::shells::{Adapter, JobState};
 
 /// What a run produced.
@@ -10,215 +16,365 @@ pub struct Outcome {
     /// The text to compare with the `<scenario>@<shell>` snapshot (`None`: no snapshot step).
     pub snapshot: Option<String>,
 }
-/// Run one scenario against one shell.
+
+/// Run one scenario against one shell: its steps for that shell, the session named after the
+/// pair's snapshot (`<scenario>@<shell>`).
 pub fn run(scn: &Scenario, adapter: &Adapter, mut opts: Options) -> Result<Outcome, Failure> {
     opts.name = snapshot_name(scn, &adapter.name);
+    run_steps(scn, &scn.steps_for(&adapter.name), adapter, opts)
+}
+
+/// Run `steps` (the scenario's steps for this shell, perhaps with an overlay's in place of
+/// some) against the shell, then the universal checks. A failure says which step failed.
+pub fn run_steps(
+    scn: &Scenario,
+    steps: &[Step],
+    adapter: &Adapter,
+    mut opts: Options,
+) -> Result<Outcome, Failure> {
     if let Some(t) = scn.timeout {
         opts.timeout = t;
     }
-    let mut s = Session::spawn_with(adapter, opts)?;
-    s.wait_prompt()?;
-    let mut cmd_start = s.output().len();
-    let mut job: Option<i32> = None;
-    let mut snaps: Vec<String> = Vec::new();
-    let shell = adapter.name.clone();
-    for step in scn.steps.iter().filter(|st| st.applies(&shell)) {
-        let at = format!("{}:{}", scn.path.display(), step.line);
-        let fail = |s: &Session, m: String| s.failure(&format!("{at}: {m}"));
+    let at = |text: &str| StepRef {
+        file: scn.path.clone(),
+        line: 0,
+        text: text.to_string(),
+    };
+    let mut r = Runner::start(adapter, opts).map_err(|f| f.at(at(FIRST_PROMPT)))?;
+    for step in steps {
+        r.step(step).map_err(|f| f.at(step.location(scn)))?;
+    }
+    r.final_checks().map_err(|f| f.at(at(FINAL_CHECKS)))?;
+    Ok(Outcome {
+        snapshot: r.snapshot_text(),
+    })
+}
+
+/// Where a failure before the first step is located.
+pub const FIRST_PROMPT: &str = "before the first step: the shell's first prompt";
+/// Where a failure of the universal checks is located.
+pub const FINAL_CHECKS: &str =
+    "after the last step: the terminal back with the shell, no process left";
+
+/// A scenario being played.
+struct Runner<'a> {
+    adapter: &'a Adapter,
+    s: Session,
+    /// The job of the last `wait fg` / `wait bg`.
+    job: Option<Pgid>,
+    /// Output offset where the last typed line starts (for `expect output`).
+    cmd_start: usize,
+    /// The last typed line (for sentences).
+    last_typed: Option<String>,
+    /// Screens taken by `snapshot` steps.
+    snaps: Vec<String>,
+}
+
+impl<'a> Runner<'a> {
+    /// Spawn the shell and wait for its first prompt.
+    fn start(adapter: &'a Adapter, opts: Options) -> Result<Runner<'a>, Failure> {
+        let mut s = Session::spawn_with(adapter, opts)?;
+        s.wait_prompt()?;
+        let cmd_start = s.output().len();
+        Ok(Runner {
+            adapter,
+            s,
+            job: None,
+            cmd_start,
+            last_typed: None,
+            snaps: Vec::new(),
+        })
+    }
+
+    /// Play one step.
+    fn step(&mut self, step: &Step) -> Result<(), Failure> {
         match &step.action {
             Action::Type(line) => {
-                cmd_start = s.output().len();
-                s.type_line(line)?;
+                self.cmd_start = self.s.output().len();
+                self.last_typed = Some(line.clone());
+                self.s.type_line(line)
             }
-            Action::Key(bytes) => s.send(bytes)?,
-            Action::Signal(sig, to) => match to {
-                Target::Foreground => {
-                    s.signal_foreground(*sig)?;
-                }
-                Target::Shell => s.signal_shell(*sig)?,
-                Target::Job => {
-                    let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;
-                    s.signal_pgid(g, *sig)?;
-                }
-            },
-            Action::Pause(d) => std::thread::sleep(*d),
-            Action::Hangup => s.hangup(),
-            Action::WaitPrompt => {
-                s.wait_prompt().map_err(|f| prefix(f, &at))?;
+            Action::Key(bytes) => self.s.send(bytes),
+            Action::Signal(sig, to) => self.signal(*sig, *to),
+            Action::Pause(d) => {
+                std::thread::sleep(*d);
+                Ok(())
             }
-            Action::WaitOutput(re) => {
-                s.wait_output(re).map_err(|f| prefix(f, &at))?;
+            Action::Hangup => {
+                self.s.hangup();
+                Ok(())
             }
+            Action::WaitPrompt => self.s.wait_prompt().map(drop),
+            Action::WaitOutput(re) => self.s.wait_output(re).map(drop),
             Action::WaitFg(cmds) => {
                 let c: Vec<&str> = cmds.iter().map(String::as_str).collect();
-                job = Some(s.wait_foreground_job(&c).map_err(|f| prefix(f, &at))?);
+                self.job = Some(self.s.wait_foreground_job(&c)?);
+                Ok(())
             }
             Action::WaitBg(cmds) => {
                 let c: Vec<&str> = cmds.iter().map(String::as_str).collect();
-                job = Some(s.wait_background_job(&c).map_err(|f| prefix(f, &at))?);
+                self.job = Some(self.s.wait_background_job(&c)?);
+                Ok(())
             }
-            Action::WaitBusy => s.wait_busy().map_err(|f| prefix(f, &at))?,
-            Action::WaitIdle => s.wait_idle().map_err(|f| prefix(f, &at))?,
-            Action::WaitProcess(cmd) => {
-                let shell_pid = s.shell_pid();
-                s.wait_until(&format!("a process running {cmd}"), |s| {
-                    s.processes()
-                        .iter()
-                        .any(|p| p.pid != shell_pid && &p.comm == cmd)
-                        .then_some(())
-                })
-                .map_err(|f| prefix(f, &at))?;
+            Action::WaitBusy => self.s.wait_busy(),
+            Action::WaitIdle => self.s.wait_idle(),
+            Action::WaitProcess(cmd) => self.wait_process(cmd),
+            Action::WaitJob { stopped, count } => self.wait_job(*stopped, *count),
+            Action::WaitJobGone => self.wait_job_gone(),
+            Action::WaitExit => self.s.wait_exit().map(drop),
+            Action::WaitShellWaiting => self.s.wait_shell_waiting_for_child(),
+            Action::ExpectOutput(re) => self.expect_output(re, true),
+            Action::ExpectNoOutput(re) => self.expect_output(re, false),
+            Action::ExpectStatus(want) => self.expect_status(*want),
+            Action::ExpectJobs(want) => self.expect_jobs(want),
+            Action::ExpectSurvivors(want) => self.expect_survivors(want),
+            Action::Snapshot => {
+                self.take_snapshot();
+                Ok(())
             }
-            Action::WaitJob { stopped, count } => {
-                let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;
-                if *stopped {
-                    s.wait_group_state(g, *count, "stopped", |c| c == 'T')
-                } else {
-                    s.wait_group_state(g, *count, "running", |c| c == 'S' || c == 'R')
-                }
-                .map_err(|f| prefix(f, &at))?;
+            Action::CheckClean => self.s.check_clean(&[]),
+            Action::CheckReaped => self.check_reaped(),
+            Action::CheckTty => self.s.check_terminal_owned_by_shell(),
+            Action::CheckReservoirs => self.s.check_reservoirs(),
+        }
+    }
+
+    /// `check reaped`: no process of the job's group is left, zombie or not, whatever its
+    /// parent (a zombie handed to init is still in the group until init reaps it).
+    fn check_reaped(&self) -> Result<(), Failure> {
+        let g = self.job()?;
+        let left = crate::procfs::procs_in_pgid(g);
+        if left.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = left
+            .iter()
+            .map(|p| {
+                let parent = p.ppid.map_or("none".to_string(), |pp| pp.to_string());
+                format!(
+                    "{} {} (state {}, parent {parent})",
+                    p.pid,
+                    p.comm,
+                    p.state.letter()
+                )
+            })
+            .collect();
+        Err(self.s.failure(&format!(
+            "expected no process left in the job's group {g}, but it still has {}",
+            list.join("; ")
+        )))
+    }
+
+    /// The job of the last `wait fg` / `wait bg`.
+    fn job(&self) -> Result<Pgid, Failure> {
+        self.job.ok_or_else(|| {
+            self.s
+                .failure("the step needs a job, but no `wait fg` or `wait bg` step came before it")
+        })
+    }
+
+    fn signal(&mut self, sig: nix::sys::signal::Signal, to: Target) -> Result<(), Failure> {
+        match to {
+            Target::Foreground => self.s.signal_foreground(sig).map(drop),
+            Target::Shell => self.s.signal_shell(sig),
+            Target::Job => {
+                let g = self.job()?;
+                self.s.signal_pgid(g, sig)
             }
-            Action::WaitJobGone => {
-                let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;
-                s.wait_until("the job to be gone", |s| {
-                    s.group(g).is_empty().then_some(())
-                })
-                .map_err(|f| prefix(f, &at))?;
-            }
-            Action::WaitExit => {
-                s.wait_exit().map_err(|f| prefix(f, &at))?;
-            }
-            Action::WaitShellWaiting => {
-                s.wait_shell_waiting_for_child()
-                    .map_err(|f| prefix(f, &at))?;
-            }
-            Action::ExpectOutput(re) | Action::ExpectNoOutput(re) => {
-                let want = matches!(step.action, Action::ExpectOutput(_));
-                let r = regex::Regex::new(re).map_err(|e| fail(&s, format!("bad regex: {e}")))?;
-                let out = crate::session::strip_ansi(&s.output()[cmd_start..]);
-                if r.is_match(&out) != want {
-                    let verb = if want { "no" } else { "unexpected" };
-                    return Err(fail(
-                        &s,
-                        format!("{verb} output matching /{re}/ since the last typed line"),
-                    ));
-                }
-            }
-            Action::ExpectStatus(want) => {
-                let cmd = adapter
-                    .status_command
-                    .clone()
-                    .unwrap_or_else(|| "echo $?".into());
-                let got = s.run(&cmd)?;
-                let status = adapter.parse_status(&got);
-                if status.map(|n| n.to_string()).as_deref() != Some(want.as_str()) {
-                    return Err(fail(
-                        &s,
-                        format!("status {status:?} in {got:?}, expected {want}"),
-                    ));
-                }
-            }
-            Action::ExpectJobs(want) => {
-                let got = s.jobs()?;
-                let states: Vec<JobState> = got.iter().map(|j| j.state.clone()).collect();
-                if &states != want {
-                    return Err(fail(&s, format!("jobs {got:?}, expected states {want:?}")));
-                }
-            }
-            Action::ExpectSurvivors(want) => {
-                let mut want = want.clone();
-                want.sort();
-                let shell_pid = s.shell_pid();
-                let others = |s: &Session| -> Vec<crate::procfs::Proc> {
-                    s.processes()
-                        .into_iter()
-                        .filter(|p| p.pid != shell_pid)
-                        .collect()
-                };
-                let found = s.wait_until("the expected survivors", |s| {
-                    let mut got: Vec<String> = others(s).into_iter().map(|p| p.comm).collect();
-                    got.sort();
-                    (got == want).then_some(())
-                });
-                if let Err(f) = found {
-                    let table = crate::procfs::format_table(&s.processes());
-                    return Err(prefix(
-                        f,
-                        &format!("{at}: survivors are not exactly {want:?}:\n{table}"),
-                    ));
-                }
-                for p in others(&s) {
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(p.pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
-            }
-            // Trailing blanks of a row depend on whether an editor cleared it with spaces.
-            Action::Snapshot => snaps.push(
-                s.screen()
-                    .lines()
-                    .map(str::trim_end)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+        }
+    }
+
+    fn wait_process(&mut self, cmd: &str) -> Result<(), Failure> {
+        let shell_pid = self.s.shell_pid();
+        let others = move |s: &Session| -> Vec<crate::procfs::Proc> {
+            let all = s.processes().into_iter();
+            all.filter(|p| p.pid != shell_pid).collect()
+        };
+        self.s.wait_until_seen(
+            &format!("a process of the session running {cmd}"),
+            |s| others(s).iter().any(|p| p.comm == cmd).then_some(()),
+            |s| format!("the shell's processes are {}", describe_procs(&others(s))),
+        )
+    }
+
+    fn wait_job(&mut self, stopped: bool, count: usize) -> Result<(), Failure> {
+        let g = self.job()?;
+        let state = if stopped {
+            GroupState::Stopped
+        } else {
+            GroupState::Running
+        };
+        self.s.wait_group_state(g, count, state).map(drop)
+    }
+
+    fn wait_job_gone(&mut self) -> Result<(), Failure> {
+        let g = self.job()?;
+        self.s.wait_until_seen(
+            &format!("the job (group {g}) to be gone"),
+            |s| s.group(g).is_empty().then_some(()),
+            |s| format!("it still holds {}", describe_procs(&s.group(g))),
+        )
+    }
+
+    /// `since \`LINE\`` for a sentence: the output that `expect` steps look at.
+    fn since(&self) -> String {
+        match &self.last_typed {
+            Some(l) => format!("since `{l}` was typed"),
+            None => "since the first prompt".into(),
+        }
+    }
+
+    fn expect_output(&mut self, re: &str, want: bool) -> Result<(), Failure> {
+        let r = regex::Regex::new(re).map_err(|e| {
+            self.s
+                .failure(&format!("the pattern /{re}/ is not a regex: {e}"))
+        })?;
+        let out = crate::session::strip_ansi(&self.s.output()[self.cmd_start..]);
+        let found = r.find(&out);
+        if found.is_some() == want {
+            return Ok(());
+        }
+        let sentence = match found {
+            None => format!(
+                "expected output matching /{re}/ {}, but the shell printed {}",
+                self.since(),
+                quote_output(&out)
             ),
-            Action::CheckClean => s.check_clean(&[]).map_err(|f| prefix(f, &at))?,
-            Action::CheckReaped => {
-                let g = job.ok_or_else(|| fail(&s, "no job waited for yet".into()))?;
-                let left = crate::procfs::procs_in_pgid(g);
-                if !left.is_empty() {
-                    let list: Vec<String> = left
-                        .iter()
-                        .map(|p| format!("{} {} ({}, parent {})", p.pid, p.comm, p.state, p.ppid))
-                        .collect();
-                    return Err(fail(
-                        &s,
-                        format!(
-                            "the job's group {g} still has processes at the prompt: {}",
-                            list.join("; ")
-                        ),
-                    ));
-                }
+            Some(m) => {
+                let line_start = out[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+                let line_end = out[m.end()..].find('\n').map_or(out.len(), |i| m.end() + i);
+                format!(
+                    "expected no output matching /{re}/ {}, but the shell printed `{}`",
+                    self.since(),
+                    out[line_start..line_end].trim_end()
+                )
             }
-            Action::CheckTty => s
-                .check_terminal_owned_by_shell()
-                .map_err(|f| prefix(f, &at))?,
-            Action::CheckReservoirs => s.check_reservoirs().map_err(|f| prefix(f, &at))?,
+        };
+        Err(self.s.failure(&sentence))
+    }
+
+    fn expect_status(&mut self, want: i32) -> Result<(), Failure> {
+        let cmd = self
+            .adapter
+            .status_command
+            .clone()
+            .unwrap_or_else(|| "echo $?".into());
+        let got = self.s.run(&cmd)?;
+        let status = self.adapter.parse_status(&got);
+        if status == Some(want) {
+            return Ok(());
         }
+        let seen = match status {
+            Some(n) => format!("it printed status {n}"),
+            None => format!("it printed {}, which holds no status", quote_output(&got)),
+        };
+        Err(self.s.failure(&format!(
+            "expected `{cmd}` to show status {want}, but {seen}"
+        )))
     }
-    if s.try_status().is_none() && s.foreground().is_some() {
-        s.check_terminal_owned_by_shell()
-            .map_err(|f| prefix(f, "final check"))?;
+
+    fn expect_jobs(&mut self, want: &[JobState]) -> Result<(), Failure> {
+        let text = self.s.run("jobs")?;
+        let got = self.adapter.parse_jobs(&text);
+        let states: Vec<JobState> = got.iter().map(|j| j.state.clone()).collect();
+        if states == want {
+            return Ok(());
+        }
+        let wanted = if want.is_empty() {
+            "no job".to_string()
+        } else {
+            let w: Vec<String> = want.iter().map(JobState::to_string).collect();
+            format!("jobs in the states {}", w.join(", "))
+        };
+        Err(self.s.failure(&format!(
+            "expected `jobs` to list {wanted}, but it printed {}",
+            quote_output(&text)
+        )))
     }
-    s.check_clean(&[]).map_err(|f| prefix(f, "final check"))?;
-    if s.adapter().name == "marsh" {
-        // marsh's own universal check: its reservoir directory agrees with `env` while it
-        // lives (every job has been reported: the clean check above saw none left), and is gone
-        // once it has ended.
+
+    /// The session's processes other than a living shell are exactly `want`; then kill them.
+    fn expect_survivors(&mut self, want: &[String]) -> Result<(), Failure> {
+        let mut want = want.to_vec();
+        want.sort();
+        let shell_pid = self.s.shell_pid();
+        let others = |s: &Session| -> Vec<crate::procfs::Proc> {
+            s.processes()
+                .into_iter()
+                .filter(|p| p.pid != shell_pid)
+                .collect()
+        };
+        let what = if want.is_empty() {
+            "no process of the session to survive but the shell".to_string()
+        } else {
+            format!(
+                "the session's processes but the shell to be exactly: {}",
+                want.join(", ")
+            )
+        };
+        self.s.wait_until_seen(
+            &what,
+            |s| {
+                let mut got: Vec<String> = others(s).into_iter().map(|p| p.comm).collect();
+                got.sort();
+                (got == want).then_some(())
+            },
+            |s| match others(s) {
+                o if o.is_empty() => "there are none".into(),
+                o => format!("they are {}", describe_procs(&o)),
+            },
+        )?;
+        for p in others(&self.s) {
+            let _ = nix::sys::signal::kill(p.pid.into(), nix::sys::signal::Signal::SIGKILL);
+        }
+        Ok(())
+    }
+
+    /// Keep the rendered screen (trailing blanks of a row depend on whether an editor cleared
+    /// it with spaces, so they are dropped).
+    fn take_snapshot(&mut self) {
+        let screen = self.s.screen();
+        let rows: Vec<&str> = screen.lines().map(str::trim_end).collect();
+        self.snaps.push(rows.join("\n"));
+    }
+
+    /// After the last step: the terminal is the shell's (if it lives and the pty is open), no
+    /// process is left, and marsh's reservoir directory is right.
+    fn final_checks(&mut self) -> Result<(), Failure> {
+        if self.s.try_status().is_none() && self.s.foreground().is_some() {
+            self.s.check_terminal_owned_by_shell()?;
+        }
+        self.s.check_clean(&[])?;
+        if self.adapter.name == "marsh" {
+            self.marsh_reservoirs()?;
+        }
+        Ok(())
+    }
+
+    /// marsh's own universal check: its reservoir directory agrees with `env` while it lives
+    /// (every job has been reported: the clean check saw none left), and is gone once it has
+    /// ended (unless SIGKILL ended it: the next marsh reaps that directory).
+    fn marsh_reservoirs(&mut self) -> Result<(), Failure> {
         use std::os::unix::process::ExitStatusExt;
-        match s.try_status() {
-            None => s.check_reservoirs().map_err(|f| prefix(f, "final check"))?,
-            Some(st) if st.signal() != Some(libc::SIGKILL) => s
-                .check_runtime_removed()
-                .map_err(|f| prefix(f, "final check"))?,
-            Some(_) => {}
+        match self.s.try_status() {
+            None => self.s.check_reservoirs(),
+            Some(st) if st.signal() != Some(libc::SIGKILL) => self.s.check_runtime_removed(),
+            Some(_) => Ok(()),
         }
     }
-    let snapshot = (!snaps.is_empty()).then(|| {
+
+    /// The snapshot text: the screens taken, numbered if more than one.
+    fn snapshot_text(&self) -> Option<String> {
+        if self.snaps.is_empty() {
+            return None;
+        }
         let mut text = String::new();
-        for (i, sn) in snaps.iter().enumerate() {
-            if snaps.len() > 1 {
+        for (i, sn) in self.snaps.iter().enumerate() {
+            if self.snaps.len() > 1 {
                 text.push_str(&format!("--- snapshot {}\n", i + 1));
             }
             text.push_str(sn);
             text.push('\n');
         }
-        text
-    });
-    Ok(Outcome { snapshot })
-}
-
-fn prefix(mut f: Failure, at: &str) -> Failure {
-    f.message = format!("{at}: {}", f.message);
-    f
+        Some(text)
+    }
 }

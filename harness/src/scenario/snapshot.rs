@@ -32,6 +32,11 @@ pub fn filter_snapshot(text: &str) -> String {
 /// The accepted content of an insta snapshot file (`None` if absent).
 pub fn read_snapshot(dir: &Path, name: &str) -> Option<String> {
     let text = std::fs::read_to_string(dir.join(format!("{name}.snap"))).ok()?;
+    snapshot_body(&text)
+}
+
+/// The body of an insta snapshot file's text (after its `---` header).
+pub fn snapshot_body(text: &str) -> Option<String> {
     let body = text.strip_prefix("---")?;
     let end = body.find("\n---\n")?;
     Some(body[end + 5..].to_string())

@@ -4,44 +4,55 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::wait::describe_procs;
 use super::{Result, Session};
-use crate::procfs::{self, Proc};
+use crate::pid::Pgid;
+use crate::procfs::Proc;
 
 impl Session {
-    /// Wait (with the default deadline) until no live process is left but the shell and the
-    /// declared ones (and `also`).
-    pub fn check_clean(&mut self, also: &[i32]) -> Result<()> {
-        self.check_clean_within(self.opts.timeout, also)
+    /// Wait (with the default deadline) until no live process is left but the shell, the
+    /// declared ones ([`Session::declare`]) and the members of the process groups `except`
+    /// (jobs meant to be alive, e.g. a stopped one).
+    pub fn check_clean(&mut self, except: &[Pgid]) -> Result<()> {
+        self.check_clean_within(self.opts.timeout, except)
     }
 
     /// [`Session::check_clean`] with an explicit deadline.
-    pub fn check_clean_within(&mut self, timeout: Duration, also: &[i32]) -> Result<()> {
+    pub fn check_clean_within(&mut self, timeout: Duration, except: &[Pgid]) -> Result<()> {
         let saved = self.opts.timeout;
         self.opts.timeout = timeout;
-        let r = self.check_clean_inner(also);
+        let r = self.check_clean_inner(except);
         self.opts.timeout = saved;
         r
     }
 
-    fn check_clean_inner(&mut self, also: &[i32]) -> Result<()> {
-        let allowed: Vec<i32> = self.declared.iter().chain(also).copied().collect();
+    fn check_clean_inner(&mut self, except: &[Pgid]) -> Result<()> {
+        let declared = self.declared.clone();
         let shell = self.shell_pid;
         let shell_alive = self.status.is_none();
-        self.wait_until("no leftover processes", |s| {
-            let extra: Vec<Proc> = s
-                .processes()
+        let extra = |s: &Session| -> Vec<Proc> {
+            s.processes()
                 .into_iter()
-                .filter(|p| !(allowed.contains(&p.pid) || (shell_alive && p.pid == shell)))
-                .collect();
-            extra.is_empty().then_some(())
-        })
-        .map_err(|mut f| {
-            f.message = format!(
-                "leftover processes:\n{}",
-                procfs::format_table(&self.processes())
-            );
-            f
-        })
+                .filter(|p| {
+                    !(declared.contains(&p.pid)
+                        || except.contains(&p.pgid)
+                        || (shell_alive && p.pid == shell))
+                })
+                .collect()
+        };
+        let but = if shell_alive {
+            "but the shell"
+        } else {
+            "at all"
+        };
+        self.wait_until_seen(
+            &format!("no process of the session left {but}"),
+            |s| extra(s).is_empty().then_some(()),
+            |s| {
+                let left = extra(s);
+                format!("these are left: {}", describe_procs(&left))
+            },
+        )
     }
 
     /// marsh only, at a prompt once every job has been reported: each reservoir variable that
@@ -70,8 +81,9 @@ impl Session {
         let sessions = self.runtime_entries();
         if sessions.len() != 1 || !sessions[0].is_dir() {
             return Some(format!(
-                "expected one session directory in {}, found {sessions:?}",
-                self.runtime_dir().display()
+                "expected one marsh session directory in {}, but it holds {}",
+                self.runtime_dir().display(),
+                names(sessions.iter())
             ));
         }
         let have: std::collections::BTreeSet<PathBuf> =
@@ -82,7 +94,10 @@ impl Session {
         let missing: Vec<_> = want.difference(&have).collect();
         let extra: Vec<_> = have.difference(&want).collect();
         Some(format!(
-            "reservoir files differ from env: missing {missing:?}, not in env {extra:?}\nenv:\n{listing}"
+            "expected the session directory to hold exactly the reservoir files `env` lists, \
+             but {} are missing and {} are not listed",
+            names(missing.into_iter()),
+            names(extra.into_iter())
         ))
     }
 
@@ -94,8 +109,9 @@ impl Session {
             Ok(())
         } else {
             Err(self.failure(&format!(
-                "the shell ended but left {left:?} in {}",
-                self.runtime_dir().display()
+                "expected marsh to remove its session directory when it ended, but {} holds {}",
+                self.runtime_dir().display(),
+                names(left.iter())
             )))
         }
     }
@@ -123,6 +139,23 @@ impl Session {
     /// The terminal belongs to the shell (call at a prompt).
     pub fn check_terminal_owned_by_shell(&mut self) -> Result<()> {
         self.wait_shell_foreground()
+    }
+}
+
+/// File names for a sentence: `x.1.rsv, y.tmp`, or `none`.
+fn names<'a>(paths: impl Iterator<Item = &'a PathBuf>) -> String {
+    let v: Vec<String> = paths
+        .map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
     }
 }
 

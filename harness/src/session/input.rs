@@ -5,9 +5,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
 use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::Pid;
 
 use super::{Key, Result, Session, strip_ansi, strip_ansi_mapped};
+use crate::pid::Pgid;
 use crate::pty;
 use crate::shells::JobEntry;
 use crate::transcript::Kind;
@@ -17,7 +17,7 @@ impl Session {
     fn master_fd(&self) -> Result<&Arc<OwnedFd>> {
         self.master
             .as_ref()
-            .ok_or_else(|| self.failure("the session has hung up"))
+            .ok_or_else(|| self.failure("expected to write to the terminal, but it was hung up"))
     }
 
     /// Write raw bytes to the master.
@@ -33,7 +33,8 @@ impl Session {
         }
         let m = self.master_fd()?.clone();
         self.shared.lock().push(Kind::In, bytes.to_vec());
-        pty::write_all(m.as_fd(), bytes).map_err(|e| self.failure(&format!("write: {e}")))
+        pty::write_all(m.as_fd(), bytes)
+            .map_err(|e| self.failure(&format!("writing to the terminal failed: {e}")))
     }
 
     /// While a job owns the terminal, wait until the line discipline turns ^C/^Z/^\ into
@@ -41,7 +42,7 @@ impl Session {
     /// key sent in between is read as a character (seen with ksh93's line editor). At a prompt
     /// (the shell owns the terminal) the line editor may keep ISIG off on purpose.
     fn wait_signal_keys_on(&mut self) -> Result<()> {
-        if self.foreground() == Some(self.shell_pid) {
+        if self.foreground() == Some(self.shell_pgid()) {
             return Ok(());
         }
         let m = self.master_fd()?.clone();
@@ -66,7 +67,8 @@ impl Session {
         });
         seen.ok_or_else(|| {
             self.failure(&format!(
-                "the echo of the typed line (ending {:?}) never came (terminal echo off?)",
+                "expected the echo of the typed line (ending `{}`), but it never came (is the \
+                 terminal's echo off?)",
                 String::from_utf8_lossy(&needle)
             ))
         })
@@ -95,27 +97,41 @@ impl Session {
     }
 
     /// Send a signal to the terminal's foreground process group.
-    pub fn signal_foreground(&mut self, sig: Signal) -> Result<i32> {
-        let g = self
-            .foreground()
-            .ok_or_else(|| self.failure("no foreground group"))?;
+    pub fn signal_foreground(&mut self, sig: Signal) -> Result<Pgid> {
+        let g = self.foreground().ok_or_else(|| {
+            self.failure("expected a foreground group to signal, but the terminal has none")
+        })?;
         self.signal_pgid(g, sig)?;
         Ok(g)
     }
 
     /// Send a signal to the shell.
     pub fn signal_shell(&mut self, sig: Signal) -> Result<()> {
-        self.note(format!("kill {sig:?} {}", self.shell_pid));
-        kill(Pid::from_raw(self.shell_pid), sig).map_err(|e| self.failure(&format!("kill: {e}")))
+        self.note(format!("kill -{} {}", sig_name(sig), self.shell_pid));
+        kill(self.shell_pid.into(), sig).map_err(|e| {
+            self.failure(&format!(
+                "sending {} to the shell failed: {e}",
+                sig.as_str()
+            ))
+        })
     }
 
     /// Send a signal to a process group (must be one of this session's).
-    pub fn signal_pgid(&mut self, pgid: i32, sig: Signal) -> Result<()> {
-        if pgid <= 1 || !self.processes().iter().any(|p| p.pgid == pgid) {
-            return Err(self.failure(&format!("pgid {pgid} is not in this session")));
+    pub fn signal_pgid(&mut self, pgid: Pgid, sig: Signal) -> Result<()> {
+        if pgid.as_raw() <= 1 || !self.processes().iter().any(|p| p.pgid == pgid) {
+            return Err(self.failure(&format!(
+                "expected process group {pgid} to signal with {}, but no process of the \
+                 session is in it",
+                sig.as_str()
+            )));
         }
-        self.note(format!("killpg {sig:?} {pgid}"));
-        killpg(Pid::from_raw(pgid), sig).map_err(|e| self.failure(&format!("killpg: {e}")))
+        self.note(format!("kill -{} -{pgid}", sig_name(sig)));
+        killpg(pgid.into(), sig).map_err(|e| {
+            self.failure(&format!(
+                "sending {} to group {pgid} failed: {e}",
+                sig.as_str()
+            ))
+        })
     }
 
     /// Hang up: stop the reader and close the master.
@@ -157,4 +173,9 @@ impl Session {
         let text = self.run("jobs")?;
         Ok(self.adapter.parse_jobs(&text))
     }
+}
+
+/// `INT` for SIGINT (as `kill -INT` takes it).
+fn sig_name(sig: Signal) -> &'static str {
+    sig.as_str().trim_start_matches("SIG")
 }

@@ -26,6 +26,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::pid::{Pgid, Pid};
 use crate::procfs::{self, Proc, SESSION_VAR};
 use crate::pty::{self, Pty};
 use crate::reader::{self, Shared, State};
@@ -43,17 +44,34 @@ mod observe;
 mod wait;
 
 pub use ansi::{strip_ansi, strip_ansi_mapped};
-pub use failure::artifacts_dir;
+pub use failure::{Evidence, StepRef, artifacts_dir, describe_exit, file_safe};
+pub use wait::{GroupState, clip, describe_procs, quote_output, secs, state_word};
 
-/// A failed wait or check, with everything needed to understand it.
+/// A failed wait or check, with everything needed to understand it (see [`failure`]).
+#[derive(Clone, serde::Serialize)]
 pub struct Failure {
-    pub message: String,
-    pub report: String,
+    /// What was expected and what was seen, in one sentence.
+    pub sentence: String,
+    /// Where in a scenario it happened (set by the scenario runner).
+    pub step: Option<Box<StepRef>>,
+    /// The session's state at that moment (`None`: no session, e.g. the shell did not start).
+    pub evidence: Option<Box<Evidence>>,
+    /// Evidence that is not the session's (a snapshot's differences), shown before it.
+    pub detail: Option<String>,
+    /// The asciicast written for it, if any.
+    pub recording: Option<PathBuf>,
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}\n{}", self.message, self.report)
+        writeln!(f, "{}", self.sentence)?;
+        if let Some(step) = &self.step {
+            writeln!(f, "  at {step}")?;
+        }
+        if let Some(d) = &self.detail {
+            writeln!(f, "{}", d.trim_end())?;
+        }
+        f.write_str(&self.details())
     }
 }
 impl std::fmt::Debug for Failure {
@@ -69,7 +87,9 @@ pub type Result<T, E = Failure> = std::result::Result<T, E>;
 /// Options for a session.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// Terminal height.
     pub rows: u16,
+    /// Terminal width.
     pub cols: u16,
     /// Default deadline of waits.
     pub timeout: Duration,
@@ -79,6 +99,9 @@ pub struct Options {
     pub path_prepend: Vec<PathBuf>,
     /// Name used for the asciicast file and in reports.
     pub name: String,
+    /// Whether a failure writes the session's asciicast to `<artifacts>/<name>.cast` (the
+    /// default); the suite runner writes its own, marked with the verdict.
+    pub record_failures: bool,
 }
 
 impl Default for Options {
@@ -90,6 +113,7 @@ impl Default for Options {
             env: Vec::new(),
             path_prepend: Vec::new(),
             name: String::from("session"),
+            record_failures: true,
         }
     }
 }
@@ -97,10 +121,15 @@ impl Default for Options {
 /// Keys the line discipline turns into signals or EOF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Key {
+    /// ^C: VINTR, SIGINT to the foreground group.
     CtrlC,
+    /// ^Z: VSUSP, SIGTSTP to the foreground group.
     CtrlZ,
+    /// ^\\: VQUIT, SIGQUIT to the foreground group.
     CtrlBackslash,
+    /// ^D: VEOF (end of input on an empty line).
     CtrlD,
+    /// Enter (carriage return).
     Enter,
 }
 
@@ -117,7 +146,9 @@ impl Key {
     }
 }
 
-/// A running shell session.
+/// A running shell session. It is a guard: dropping it tears the shell and every process of
+/// its session down.
+#[must_use = "dropping a Session at once tears its shell down"]
 pub struct Session {
     adapter: Adapter,
     opts: Options,
@@ -127,7 +158,9 @@ pub struct Session {
     wake: Option<OwnedFd>,
     reader: Option<JoinHandle<()>>,
     child: Child,
-    shell_pid: i32,
+    shell_pid: Pid,
+    /// Path of the terminal's slave (`/dev/pts/N`).
+    slave_path: String,
     status: Option<ExitStatus>,
     dir: Option<tempfile::TempDir>,
     prompt_re: regex::bytes::Regex,
@@ -138,7 +171,7 @@ pub struct Session {
     prompt_isig: Option<bool>,
     mark: usize,
     torn_down: bool,
-    declared: Vec<i32>,
+    declared: Vec<Pid>,
     /// A typed line whose echo has not been seen yet: (output offset when typed, needle).
     pending_echo: Option<(usize, Vec<u8>)>,
     /// A failure report was already built (the Drop of a panicking test need not repeat it).
@@ -146,10 +179,7 @@ pub struct Session {
 }
 
 fn fail_io(what: &str, e: impl std::fmt::Display) -> Failure {
-    Failure {
-        message: format!("{what}: {e}"),
-        report: String::new(),
-    }
+    Failure::plain(format!("could not start the session: {what}: {e}"))
 }
 
 impl Session {
@@ -161,9 +191,12 @@ impl Session {
     /// Spawn `adapter`'s shell.
     pub fn spawn_with(adapter: &Adapter, opts: Options) -> Result<Session> {
         teardown::sweep_once();
-        let program = adapter
-            .find_program()
-            .ok_or_else(|| fail_io("shell not installed", &adapter.program))?;
+        let program = adapter.find_program().ok_or_else(|| {
+            Failure::plain(format!(
+                "the shell {} is not installed ({} is not in PATH)",
+                adapter.name, adapter.program
+            ))
+        })?;
         let tag = teardown::new_tag();
         // Named after the tag, so the sweep can remove it when its creator died without Drop.
         let dir = tempfile::Builder::new()
@@ -186,6 +219,7 @@ impl Session {
         }
         let mut pty = Pty::open(opts.rows, opts.cols).map_err(|e| fail_io("open pty", e))?;
         let slave = pty.take_slave().expect("slave");
+        let slave_path = pty.slave_path.clone();
         let mut cmd = Command::new(&program);
         cmd.args(adapter.args.iter().map(|a| expand(a)));
         cmd.env_clear();
@@ -222,7 +256,7 @@ impl Session {
         let child = cmd.spawn().map_err(|e| fail_io("spawn shell", e))?;
         // `cmd` still holds the parent's slave copies: drop them now.
         drop(cmd);
-        let shell_pid = child.id() as i32;
+        let shell_pid = Pid::new(child.id() as i32).expect("a child's pid is positive");
         let master = Arc::new(pty.into_master());
         let (wake_r, wake_w) =
             nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| fail_io("pipe", e))?;
@@ -256,6 +290,7 @@ impl Session {
             reader: Some(reader),
             child,
             shell_pid,
+            slave_path,
             status: None,
             dir: Some(dir),
             last_prompt: 0,
@@ -274,9 +309,13 @@ impl Session {
     pub fn adapter(&self) -> &Adapter {
         &self.adapter
     }
-    /// The shell's pid (also its pgid and sid).
-    pub fn shell_pid(&self) -> i32 {
+    /// The shell's pid (also its session's id: the shell is the session leader).
+    pub fn shell_pid(&self) -> Pid {
         self.shell_pid
+    }
+    /// The shell's process group (it leads it: the same number as its pid).
+    pub fn shell_pgid(&self) -> Pgid {
+        self.shell_pid.led_group()
     }
     /// The `JOBCHECK_SESSION` tag.
     pub fn tag(&self) -> &str {
@@ -315,6 +354,7 @@ impl Session {
     }
 
     /// Tear down now (idempotent); returns processes that survived (should be empty).
+    #[must_use = "survivors of a teardown are a leak to report"]
     pub fn teardown(&mut self) -> Vec<Proc> {
         if self.torn_down {
             return Vec::new();
@@ -329,12 +369,20 @@ impl Session {
         left
     }
 
-    /// The shell's exit status as "exit N" / "signal NAME".
-    pub fn describe_status(s: ExitStatus) -> String {
-        match (s.code(), s.signal()) {
-            (Some(c), _) => format!("exit {c}"),
-            (_, Some(sig)) => format!("signal {sig}"),
-            _ => format!("{s:?}"),
+    /// The shell's exit status if it has exited, without reaping it (`waitid` with
+    /// `WNOWAIT`), so that `&self` methods can tell a dead shell.
+    pub fn exit_peek(&self) -> Option<ExitStatus> {
+        use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+        if let Some(s) = self.status {
+            return Some(s);
+        }
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        match waitid(Id::Pid(self.shell_pid.into()), flags).ok()? {
+            WaitStatus::Exited(_, code) => Some(ExitStatus::from_raw((code & 0xff) << 8)),
+            WaitStatus::Signaled(_, sig, core) => Some(ExitStatus::from_raw(
+                sig as i32 | if core { 0x80 } else { 0 },
+            )),
+            _ => None,
         }
     }
 

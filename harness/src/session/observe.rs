@@ -5,13 +5,14 @@ use std::os::fd::AsFd;
 use std::process::ExitStatus;
 
 use super::{Session, strip_ansi};
+use crate::pid::{Pgid, Pid};
 use crate::procfs::{self, Proc};
 use crate::pty;
 use crate::teardown;
 
 impl Session {
     /// The terminal's foreground process group.
-    pub fn foreground(&self) -> Option<i32> {
+    pub fn foreground(&self) -> Option<Pgid> {
         pty::foreground_pgrp(self.master.as_ref()?.as_fd())
     }
 
@@ -23,7 +24,7 @@ impl Session {
     }
 
     /// Live processes of a process group.
-    pub fn group(&self, pgid: i32) -> Vec<Proc> {
+    pub fn group(&self, pgid: Pgid) -> Vec<Proc> {
         procfs::procs_in_pgid(pgid)
             .into_iter()
             .filter(|p| !p.is_dead())
@@ -66,7 +67,7 @@ impl Session {
     }
 
     /// Declare a process as allowed to outlive the checks (e.g. an intentional survivor).
-    pub fn declare(&mut self, pid: i32) {
+    pub fn declare(&mut self, pid: Pid) {
         self.declared.push(pid);
     }
 }

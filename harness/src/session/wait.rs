@@ -1,12 +1,46 @@
 //! Waits: every one polls a condition (prompt, output, `/proc` state, terminal owner) until
-//! its deadline, never a fixed sleep, and fails with a full report.
+//! its deadline, never a fixed sleep, and fails with one sentence saying what was awaited and
+//! what was seen instead (in the shell's words where there are some), plus the evidence.
+//! A wait only a living shell can satisfy gives up as soon as the shell has ended.
 
 use std::os::fd::AsFd;
 use std::process::ExitStatus;
 use std::time::Duration;
 
 use super::{Result, Session, strip_ansi_mapped};
-use crate::procfs::{self, Proc};
+use crate::pid::Pgid;
+use crate::procfs::{self, Proc, ProcState};
+
+/// What every live member of a process group is doing, for [`Session::wait_group_state`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupState {
+    /// Stopped by a signal (state `T`).
+    Stopped,
+    /// Not stopped: running, or sleeping in a system call (`R`, `S`, `D`).
+    Running,
+}
+
+impl GroupState {
+    /// Whether a process in `state` is in this group state.
+    pub fn holds(self, state: ProcState) -> bool {
+        match self {
+            GroupState::Stopped => state == ProcState::Stopped,
+            GroupState::Running => matches!(
+                state,
+                ProcState::Running | ProcState::Sleeping | ProcState::DiskSleep
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for GroupState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GroupState::Stopped => "stopped",
+            GroupState::Running => "running",
+        })
+    }
+}
 use crate::pty;
 use crate::wait::{Deadline, poll_until};
 
@@ -34,22 +68,43 @@ impl Session {
             }
             None
         });
-        match found {
-            Some((n, start, end)) => {
-                self.last_prompt = n;
-                self.last_prompt_start = start;
-                self.prompt_scan = end;
-                self.mark = end;
-                // The prompt came after the echo in the same output stream.
-                self.pending_echo = None;
-                self.wait_reading_input(deadline)?;
-                self.prompt_isig = self.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
-                Ok(n)
-            }
-            None => Err(self.failure(&format!(
-                "no prompt numbered above {last} within {timeout:?} (pattern /{}/)",
-                self.prompt_re.as_str()
-            ))),
+        let Some((n, start, end)) = found else {
+            let want = self.adapter.prompt.replace("{n}", &(last + 1).to_string());
+            let want = format!("the prompt `{}` (numbered above {last})", want.trim_end());
+            let screen = self.last_screen_line();
+            return Err(match self.exit_peek() {
+                Some(how) => self.failure(&format!(
+                    "expected {want}, but the shell {}; the screen ends with {screen}",
+                    super::describe_exit(&how)
+                )),
+                None => self.failure(&format!(
+                    "expected {want} within {}, but it did not come; the screen ends with {screen}",
+                    secs(timeout)
+                )),
+            });
+        };
+        self.last_prompt = n;
+        self.last_prompt_start = start;
+        self.prompt_scan = end;
+        self.mark = end;
+        // The prompt came after the echo in the same output stream.
+        self.pending_echo = None;
+        self.wait_reading_input(deadline, n)?;
+        self.prompt_isig = self.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
+        Ok(n)
+    }
+
+    /// The last non-blank line of the screen, quoted, for a sentence (`nothing` if blank).
+    pub(super) fn last_screen_line(&self) -> String {
+        let screen = self.screen();
+        match screen
+            .lines()
+            .rev()
+            .map(str::trim_end)
+            .find(|l| !l.is_empty())
+        {
+            Some(l) => format!("`{}`", clip(l, 100)),
+            None => "nothing (the screen is blank)".into(),
         }
     }
 
@@ -62,9 +117,11 @@ impl Session {
     /// wait, unless its line editor reads with ISIG off (marsh, mksh), where ISIG on already
     /// tells the line is running (marsh waits for jobs in epoll_wait).
     pub fn wait_busy(&mut self) -> Result<()> {
-        self.wait_until("the shell to run the line with ISIG on", |s| {
-            s.shell_busy().then_some(())
-        })
+        self.wait_alive(
+            "the shell to run the typed line with ^C/^Z turned into signals",
+            |s| s.shell_busy().then_some(()),
+            Session::describe_shell_activity,
+        )
     }
 
     /// The condition of [`Session::wait_busy`]: ISIG on, and the shell blocked in a system call
@@ -84,34 +141,110 @@ impl Session {
         }
     }
 
+    /// What the shell is doing, for a sentence: `the shell is blocked in system call 61`,
+    /// `... is running shell code`, with the terminal's ISIG.
+    fn describe_shell_activity(&self) -> String {
+        let doing = match procfs::blocked_syscall(self.shell_pid) {
+            None => "the shell's system call cannot be read".to_string(),
+            Some(None) => "the shell is running code (in no system call)".to_string(),
+            Some(Some(nr)) if procfs::is_input_syscall(nr) => {
+                format!("the shell is blocked reading input (system call {nr})")
+            }
+            Some(Some(nr)) => format!("the shell is blocked in system call {nr}"),
+        };
+        let isig = match self.master.as_ref().and_then(|m| pty::isig(m.as_fd())) {
+            Some(true) => "^C/^Z are signals",
+            Some(false) => "^C/^Z are plain characters (ISIG off)",
+            None => "the terminal's modes cannot be read",
+        };
+        format!("{doing}, and {isig}")
+    }
+
+    /// Wait until the shell is running shell code (on the CPU, in no system call) with ^C/^Z
+    /// turned into signals: a loop of builtins, which no process of its own would show.
+    pub fn wait_shell_running(&mut self) -> Result<()> {
+        self.wait_alive(
+            "the shell to run shell code with ^C/^Z turned into signals",
+            |s| {
+                let isig = s.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
+                let running = procfs::blocked_syscall(s.shell_pid) == Some(None);
+                (running && isig == Some(true)).then_some(())
+            },
+            Session::describe_shell_activity,
+        )
+    }
+
     /// Wait until the shell is idle at its line editor: blocked reading input (e.g. after typed
     /// text was drawn, before a key that edits it).
     pub fn wait_idle(&mut self) -> Result<()> {
         let pid = self.shell_pid;
-        self.wait_until("the shell to wait for input", |_| {
-            matches!(procfs::blocked_waiting_for_input(pid), Some(true) | None).then_some(())
-        })
+        self.wait_alive(
+            "the shell to wait for input",
+            |_| matches!(procfs::blocked_waiting_for_input(pid), Some(true) | None).then_some(()),
+            Session::describe_shell_activity,
+        )
+    }
+
+    /// Wait until everything typed has been read (the terminal's input queue is empty) and the
+    /// shell, or a process of its foreground job, is blocked reading the terminal with ^C/^Z
+    /// turned into signals: the `read` builtin (or a program) waits for a line. Unlike
+    /// [`Session::wait_idle`] this cannot be met by the line editor before it has taken the
+    /// typed line (the queue still holds it then), nor by an editor that reads with ISIG off.
+    pub fn wait_reading(&mut self) -> Result<()> {
+        let slave = self.slave_path.clone();
+        self.wait_alive(
+            "the typed line to be read and the shell (or its job) to wait for more input",
+            |s| {
+                let queued = pty::input_queue_len(&slave)?;
+                let isig = s.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
+                if queued > 0 || isig != Some(true) {
+                    return None;
+                }
+                let fg = s.foreground()?;
+                let readers =
+                    std::iter::once(s.shell_pid).chain(s.group(fg).into_iter().map(|p| p.pid));
+                let mut readers = readers;
+                readers
+                    .any(|pid| procfs::blocked_waiting_for_input(pid) == Some(true))
+                    .then_some(())
+            },
+            |s| {
+                let queued = pty::input_queue_len(&s.slave_path)
+                    .map_or("cannot be read".into(), |n| format!("{n} byte(s)"));
+                format!(
+                    "the terminal's input queue holds {queued}; {}",
+                    s.describe_shell_activity()
+                )
+            },
+        )
     }
 
     /// Wait until the shell is blocked waiting for input (read/select/poll, from
     /// `/proc/PID/syscall`). A prompt is on screen a moment before the shell reads: bash
     /// (readline) swallows a ^C that arrives in that moment until the next key is typed.
-    fn wait_reading_input(&mut self, deadline: Deadline) -> Result<()> {
+    fn wait_reading_input(&mut self, deadline: Deadline, prompt: u64) -> Result<()> {
         let pid = self.shell_pid;
         let ok = poll_until(deadline, || match procfs::blocked_waiting_for_input(pid) {
             Some(true) | None => Some(()),
             Some(false) => None,
         });
-        ok.ok_or_else(|| self.failure("the shell showed a prompt but never waited for input"))
+        ok.ok_or_else(|| {
+            self.failure(&format!(
+                "the shell showed prompt {prompt} but never waited for input; {}",
+                self.describe_shell_activity()
+            ))
+        })
     }
 
     /// Wait until the shell is blocked waiting for a child (e.g. in its `wait` builtin), so a key
     /// sent now reaches a shell that has left its line editor's raw mode.
     pub fn wait_shell_waiting_for_child(&mut self) -> Result<()> {
         let pid = self.shell_pid;
-        self.wait_until("the shell to wait for a child", |_| {
-            matches!(procfs::blocked_waiting_for_child(pid), Some(true) | None).then_some(())
-        })
+        self.wait_alive(
+            "the shell to wait for a child (in wait4 or waitid)",
+            |_| matches!(procfs::blocked_waiting_for_child(pid), Some(true) | None).then_some(()),
+            Session::describe_shell_activity,
+        )
     }
 
     /// Wait for output matching `pattern` after the mark; returns the match and moves the mark
@@ -120,7 +253,7 @@ impl Session {
     /// The echo of a typed line is output too: choose a pattern the echo cannot match.
     pub fn wait_output(&mut self, pattern: &str) -> Result<String> {
         let re = regex::bytes::Regex::new(pattern)
-            .map_err(|e| self.failure(&format!("bad regex: {e}")))?;
+            .map_err(|e| self.failure(&format!("the pattern /{pattern}/ is not a regex: {e}")))?;
         let deadline = Deadline::after(self.opts.timeout);
         let from = self.mark;
         let found = self.wait_output_cond(deadline, |out| {
@@ -143,18 +276,30 @@ impl Session {
                 Ok(m)
             }
             None => Err(self.failure(&format!(
-                "no output matching /{pattern}/ within {:?} after the mark",
-                self.opts.timeout
+                "expected output matching /{pattern}/ within {}, but it did not come; since \
+                 the last step the shell printed {}",
+                secs(self.opts.timeout),
+                quote_output(&self.output_since(from))
             ))),
         }
     }
 
+    /// Output from offset `from` on, escape codes removed.
+    pub(super) fn output_since(&self, from: usize) -> String {
+        let st = self.shared.lock();
+        super::strip_ansi(&st.output[from.min(st.output.len())..])
+    }
+
+    /// Wait on the output until `cond` finds what it wants, the deadline passes, the master
+    /// reports EOF, or the shell has exited (then once more, after the output it left behind
+    /// has been read).
     pub(super) fn wait_output_cond<T>(
         &self,
         deadline: Deadline,
         mut cond: impl FnMut(&[u8]) -> Option<T>,
     ) -> Option<T> {
         let mut st = self.shared.lock();
+        let mut dead_since: Option<std::time::Instant> = None;
         loop {
             if let Some(v) = cond(&st.output) {
                 return Some(v);
@@ -162,16 +307,25 @@ impl Session {
             if deadline.passed() || st.eof {
                 return None;
             }
+            if let Some(t) = dead_since {
+                if t.elapsed() >= EXIT_DRAIN {
+                    return None;
+                }
+            } else if self.exit_peek().is_some() {
+                dead_since = Some(std::time::Instant::now());
+            }
+            let wait = deadline.remaining().min(EXIT_CHECK);
             let (g, _) = self
                 .shared
                 .cond
-                .wait_timeout(st, deadline.remaining())
+                .wait_timeout(st, wait)
                 .unwrap_or_else(|e| e.into_inner());
             st = g;
         }
     }
 
-    /// Poll `cond` (at most 1 ms apart) until it yields, or fail with `what`.
+    /// Poll `cond` (at most [`crate::wait::POLL_INTERVAL`] apart) until it yields, or fail
+    /// saying what was awaited.
     pub fn wait_until<T>(
         &mut self,
         what: &str,
@@ -181,7 +335,37 @@ impl Session {
         let this = &*self;
         match poll_until(deadline, || cond(this)) {
             Some(v) => Ok(v),
-            None => Err(self.failure(&format!("timed out waiting for {what}"))),
+            None => Err(self.failure(&format!(
+                "expected {what} within {}, but it did not happen",
+                secs(self.opts.timeout)
+            ))),
+        }
+    }
+
+    /// [`Session::wait_until`] for a condition only a living shell can meet: it gives up as
+    /// soon as the shell has exited, and the sentence ends with what `seen` says was observed
+    /// last.
+    pub fn wait_alive<T>(
+        &mut self,
+        what: &str,
+        mut cond: impl FnMut(&Session) -> Option<T>,
+        seen: impl Fn(&Session) -> String,
+    ) -> Result<T> {
+        let deadline = Deadline::after(self.opts.timeout);
+        let this = &*self;
+        let got = poll_until(deadline, || match cond(this) {
+            Some(v) => Some(Some(v)),
+            None if this.exit_peek().is_some() => Some(None),
+            None => None,
+        });
+        match got {
+            Some(Some(v)) => Ok(v),
+            Some(None) => Err(self.failure(&format!("expected {what}, but the shell has ended"))),
+            None => Err(self.failure(&format!(
+                "expected {what} within {}, but {}",
+                secs(self.opts.timeout),
+                seen(self)
+            ))),
         }
     }
 
@@ -189,102 +373,237 @@ impl Session {
     /// exactly the commands `comms` (in any order), i.e. the job has exec'd its programs, the
     /// terminal turns ^C/^Z into signals (ISIG), and the shell is blocked waiting (see
     /// [`Session::wait_busy`]). Returns the job's pgid.
-    pub fn wait_foreground_job(&mut self, comms: &[&str]) -> Result<i32> {
+    pub fn wait_foreground_job(&mut self, comms: &[&str]) -> Result<Pgid> {
         let mut want: Vec<String> = comms.iter().map(|s| s.to_string()).collect();
         want.sort();
-        let shell = self.shell_pid;
-        self.wait_until(&format!("a foreground job running {comms:?}"), |s| {
-            let g = s.foreground()?;
-            if g == shell {
-                return None;
-            }
-            let mut have: Vec<String> = procfs::procs_in_pgid(g)
-                .into_iter()
-                .filter(|p| !p.is_dead())
-                .map(|p| p.comm)
-                .collect();
-            have.sort();
-            if have != want {
-                return None;
-            }
-            // ksh93 at times hands the terminal over before it restores the modes with ISIG, and
-            // may change them again before it waits (seen: a ^Z sent in between was echoed and
-            // stopped nothing). The job is ready once keys are signals and the shell is done with
-            // the terminal: blocked in its wait for the job.
-            s.shell_busy().then_some(g)
-        })
+        let shell = self.shell_pgid();
+        let what = format!("a foreground job running exactly {}", comms.join(", "));
+        self.wait_alive(
+            &what,
+            |s| {
+                let g = s.foreground()?;
+                if g == shell {
+                    return None;
+                }
+                let mut have: Vec<String> = procfs::procs_in_pgid(g)
+                    .into_iter()
+                    .filter(|p| !p.is_dead())
+                    .map(|p| p.comm)
+                    .collect();
+                have.sort();
+                if have != want {
+                    return None;
+                }
+                // ksh93 at times hands the terminal over before it restores the modes with ISIG,
+                // and may change them again before it waits (seen: a ^Z sent in between was
+                // echoed and stopped nothing). The job is ready once keys are signals and the
+                // shell is done with the terminal: blocked in its wait for the job.
+                s.shell_busy().then_some(g)
+            },
+            |s| match s.foreground() {
+                None => "the terminal has no foreground group (hung up)".into(),
+                Some(g) if g == shell => "the terminal still belongs to the shell".into(),
+                Some(g) => format!(
+                    "the foreground group {g} runs {}; {}",
+                    describe_procs(&s.group(g)),
+                    s.describe_shell_activity()
+                ),
+            },
+        )
     }
 
     /// Wait until a process group of the session other than the shell's and the terminal's
     /// foreground group has live processes with the commands `comms`, others allowed (exec'd:
     /// a signal sent earlier could reach a child still running shell code, with the shell's
     /// dispositions). Returns its pgid.
-    pub fn wait_background_job(&mut self, comms: &[&str]) -> Result<i32> {
+    pub fn wait_background_job(&mut self, comms: &[&str]) -> Result<Pgid> {
         let mut want: Vec<String> = comms.iter().map(|s| s.to_string()).collect();
         want.sort();
-        let shell = self.shell_pid;
-        self.wait_until(&format!("a background job running {comms:?}"), |s| {
-            let fg = s.foreground();
-            let mut groups: std::collections::BTreeMap<i32, Vec<String>> = Default::default();
-            for p in procfs::procs_in_sid(shell) {
-                if !p.is_dead() && p.pgid != shell && Some(p.pgid) != fg {
-                    groups.entry(p.pgid).or_default().push(p.comm);
+        let what = format!("a background job running {}", comms.join(", "));
+        self.wait_until_seen(
+            &what,
+            |s| {
+                // `want` must be among the group's commands (a shell may keep a process of its
+                // own in the job's group, as marsh does for a job's leader).
+                s.background_groups().into_iter().find_map(|(g, procs)| {
+                    let mut have: Vec<String> = procs.into_iter().map(|p| p.comm).collect();
+                    for w in &want {
+                        let i = have.iter().position(|h| h == w)?;
+                        have.swap_remove(i);
+                    }
+                    Some(g)
+                })
+            },
+            |s| {
+                let groups = s.background_groups();
+                if groups.is_empty() {
+                    return "there is no background group".into();
                 }
-            }
-            // `want` must be among the group's commands (a shell may keep a process of its own
-            // in the job's group, as marsh does for a job's leader).
-            groups.into_iter().find_map(|(g, mut have)| {
-                for w in &want {
-                    let i = have.iter().position(|h| h == w)?;
-                    have.swap_remove(i);
-                }
-                Some(g)
-            })
-        })
+                let list: Vec<String> = groups
+                    .iter()
+                    .map(|(g, p)| format!("group {g} runs {}", describe_procs(p)))
+                    .collect();
+                list.join("; ")
+            },
+        )
     }
 
-    /// Wait until every live process of group `pgid` is in a state accepted by `ok`, and there
-    /// are `count` of them. Returns them.
+    /// The session's process groups other than the shell's and the terminal's foreground
+    /// group, with their live processes.
+    fn background_groups(&self) -> Vec<(Pgid, Vec<Proc>)> {
+        let fg = self.foreground();
+        let shell = self.shell_pgid();
+        let mut groups: std::collections::BTreeMap<Pgid, Vec<Proc>> = Default::default();
+        for p in procfs::procs_in_sid(self.shell_pid) {
+            if !p.is_dead() && p.pgid != shell && Some(p.pgid) != fg {
+                groups.entry(p.pgid).or_default().push(p);
+            }
+        }
+        groups.into_iter().collect()
+    }
+
+    /// [`Session::wait_until`] whose sentence ends with what `seen` says was observed last
+    /// (for conditions that may hold after the shell has ended).
+    pub fn wait_until_seen<T>(
+        &mut self,
+        what: &str,
+        mut cond: impl FnMut(&Session) -> Option<T>,
+        seen: impl Fn(&Session) -> String,
+    ) -> Result<T> {
+        let deadline = Deadline::after(self.opts.timeout);
+        let this = &*self;
+        match poll_until(deadline, || cond(this)) {
+            Some(v) => Ok(v),
+            None => Err(self.failure(&format!(
+                "expected {what} within {}, but {}",
+                secs(self.opts.timeout),
+                seen(self)
+            ))),
+        }
+    }
+
+    /// Wait until group `pgid` has exactly `count` live processes, all in `state`. Returns them.
     pub fn wait_group_state(
         &mut self,
-        pgid: i32,
+        pgid: Pgid,
         count: usize,
-        what: &str,
-        ok: impl Fn(char) -> bool,
+        state: GroupState,
     ) -> Result<Vec<Proc>> {
-        self.wait_until(
-            &format!("{count} process(es) of group {pgid} {what}"),
+        let what = format!("the {count} process(es) of group {pgid} to be {state}");
+        self.wait_until_seen(
+            &what,
             |s| {
                 let g = s.group(pgid);
-                (g.len() == count && g.iter().all(|p| ok(p.state))).then_some(g)
+                (g.len() == count && g.iter().all(|p| state.holds(p.state))).then_some(g)
+            },
+            |s| match s.group(pgid) {
+                g if g.is_empty() => format!("group {pgid} has no live process"),
+                g => format!("group {pgid} holds {}", describe_procs(&g)),
             },
         )
     }
 
     /// Wait until the terminal belongs to the shell again.
     pub fn wait_shell_foreground(&mut self) -> Result<()> {
-        let shell = self.shell_pid;
-        self.wait_until("the terminal to return to the shell", |s| {
-            (s.foreground() == Some(shell)).then_some(())
-        })
+        let shell = self.shell_pgid();
+        self.wait_until_seen(
+            "the terminal to belong to the shell",
+            |s| (s.foreground() == Some(shell)).then_some(()),
+            |s| match s.foreground() {
+                None => "the terminal has no foreground group (hung up)".into(),
+                Some(g) => format!(
+                    "its foreground group is {g}, running {}",
+                    describe_procs(&s.group(g))
+                ),
+            },
+        )
     }
 
     /// Wait for the shell to exit (waitpid on its pid); returns its status.
     pub fn wait_exit(&mut self) -> Result<ExitStatus> {
         let deadline = Deadline::after(self.opts.timeout);
-        let mut status = None;
         let child = &mut self.child;
-        let got = poll_until(deadline, || child.try_wait().ok().flatten());
-        if let Some(s) = got {
-            status = Some(s);
-        }
-        match status {
+        match poll_until(deadline, || child.try_wait().ok().flatten()) {
             Some(s) => {
                 self.status = Some(s);
-                self.note(format!("shell exited: {s:?}"));
+                self.note(format!("the shell {}", super::describe_exit(&s)));
                 Ok(s)
             }
-            None => Err(self.failure("the shell did not exit")),
+            None => Err(self.failure(&format!(
+                "expected the shell to exit within {}, but it is still running; the screen \
+                 ends with {}",
+                secs(self.opts.timeout),
+                self.last_screen_line()
+            ))),
         }
+    }
+}
+
+/// After the shell has exited, how long a wait on the output still reads what it left.
+const EXIT_DRAIN: Duration = Duration::from_millis(100);
+/// How often a wait on the output checks whether the shell has exited.
+const EXIT_CHECK: Duration = Duration::from_millis(20);
+
+/// A duration for a sentence: `10 s`, `250 ms`.
+pub fn secs(d: Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) {
+        format!("{} s", d.as_secs())
+    } else if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// Processes for a sentence: `456 sleep (stopped), 457 cat (sleeping)`.
+pub fn describe_procs(procs: &[Proc]) -> String {
+    if procs.is_empty() {
+        return "no live process".into();
+    }
+    let each: Vec<String> = procs
+        .iter()
+        .map(|p| format!("{} {} ({})", p.pid, p.comm, state_word(p.state)))
+        .collect();
+    each.join(", ")
+}
+
+/// A process state as a word.
+pub fn state_word(s: ProcState) -> &'static str {
+    match s {
+        ProcState::Running => "running",
+        ProcState::Sleeping => "sleeping",
+        ProcState::DiskSleep => "in disk sleep",
+        ProcState::Idle => "idle",
+        ProcState::Stopped => "stopped",
+        ProcState::TracingStop => "stopped by a tracer",
+        ProcState::Zombie => "a zombie",
+        ProcState::Dead => "dead",
+        ProcState::Other(_) => "in an unknown state",
+    }
+}
+
+/// Shell output for a sentence: its last lines, quoted and clipped, or `nothing`.
+pub fn quote_output(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return "nothing".into();
+    }
+    let start = lines.len().saturating_sub(3);
+    let shown: Vec<String> = lines[start..].iter().map(|l| clip(l, 100)).collect();
+    let more = if start > 0 { "… " } else { "" };
+    format!("{more}`{}`", shown.join(" ⏎ "))
+}
+
+/// `s` cut to `max` characters (with `…`).
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
     }
 }

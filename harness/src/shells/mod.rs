@@ -26,6 +26,10 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+mod load;
+
+pub use load::{AdapterError, AdapterProblem, FIELDS};
+
 /// How a shell prints `jobs`.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -39,20 +43,31 @@ pub enum JobsStyle {
 
 /// A shell adapter.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Adapter {
+    /// Name in test names, `--shell` and annotations.
     pub name: String,
+    /// Executable, looked up in `PATH` unless it contains `/`.
     pub program: String,
+    /// Arguments that start it interactive and without user configuration (`{home}` expands
+    /// to the session's HOME).
     #[serde(default)]
     pub args: Vec<String>,
+    /// `TERM` of the session.
     #[serde(default = "default_term")]
     pub term: String,
+    /// The prompt as displayed, `{n}` standing for the counter.
     pub prompt: String,
+    /// Arguments that print the version on the first line (empty: unknown).
     #[serde(default)]
     pub version_args: Vec<String>,
+    /// How its `jobs` prints.
     #[serde(default)]
     pub jobs_style: JobsStyle,
+    /// Extra environment (`{home}` expands).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Files written into HOME before start (name to content; `{home}` expands).
     #[serde(default)]
     pub files: BTreeMap<String, String>,
     /// A line that prints the last command's exit status (`None`: the shell has none known,
@@ -76,23 +91,43 @@ fn default_term() -> String {
 /// Normalised job state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobState {
+    /// Running (`Running`, zsh `running`, `continued`).
     Running,
+    /// Stopped (`Stopped`, `Stopped (tty input)`, zsh `suspended`).
     Stopped,
+    /// Ended normally (`Done`, `Done(3)`, `Exit 3`).
     Done,
+    /// Ended by a signal (`Terminated`, `Killed`, `Interrupt`, `Hangup`).
     Terminated,
+    /// Any other state word, as printed.
     Other(String),
 }
 
 /// One line of `jobs`, in common terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobEntry {
+    /// The job number (`[1]`).
     pub number: u32,
     /// `+` current, `-` previous, `None` otherwise.
     pub mark: Option<char>,
+    /// The state, normalised.
     pub state: JobState,
     /// The state as printed.
     pub state_text: String,
+    /// The command as printed (pipeline members joined).
     pub command: String,
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JobState::Running => "Running",
+            JobState::Stopped => "Stopped",
+            JobState::Done => "Done",
+            JobState::Terminated => "Terminated",
+            JobState::Other(s) => s,
+        })
+    }
 }
 
 fn normalise(state: &str) -> JobState {
@@ -111,15 +146,9 @@ fn normalise(state: &str) -> JobState {
 }
 
 impl Adapter {
-    /// Parse an adapter from TOML text.
-    pub fn from_toml(text: &str) -> Result<Adapter, toml::de::Error> {
-        toml::from_str(text)
-    }
-
-    /// Load an adapter file.
-    pub fn load(path: &Path) -> Result<Adapter, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Adapter::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    /// Parse an adapter from TOML text (errors name it `adapter.toml`).
+    pub fn from_toml(text: &str) -> Result<Adapter, AdapterError> {
+        Adapter::parse(Path::new("adapter.toml"), text)
     }
 
     /// The line printing the last exit status, if the adapter has one (an empty

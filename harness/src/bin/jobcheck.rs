@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use jobcheck::report::{self, Pair, RunInfo, RunResult, ScenarioInfo, ShellInfo};
-use jobcheck::scenario::{self, Verdict};
-use jobcheck::{Adapter, Options};
+use jobcheck::Adapter;
+use jobcheck::catalogue::Catalogue;
+use jobcheck::report::{self, RunInfo, ScenarioInfo};
+use jobcheck::scenario::Verdict;
+use jobcheck::suite;
 
 #[derive(Parser)]
 #[command(
@@ -30,9 +32,13 @@ enum Cmd {
         /// Run each pair N times (flakiness check).
         #[arg(long, default_value_t = 1)]
         repeat: u32,
-        /// Directory of scenario files.
-        #[arg(long, default_value = "fixtures")]
-        fixtures: PathBuf,
+        /// Directory of scenario files (default: the catalogue compiled into jobcheck).
+        #[arg(long, value_name = "DIR")]
+        fixtures: Option<PathBuf>,
+        /// Write snapshots that are new or differ as the accepted ones (into the catalogue's
+        /// snapshots/ directory) instead of failing.
+        #[arg(long)]
+        accept: bool,
         /// Where to write the markdown conformance matrix (default: ARTIFACTS/conformance.md).
         #[arg(long, value_name = "FILE")]
         markdown: Option<PathBuf>,
@@ -46,8 +52,13 @@ enum Cmd {
         /// Scenario names (e.g. posix/stop-pipeline-one-job); default: all.
         scenarios: Vec<String>,
     },
-    /// List the shells: installed or not, and their versions.
-    Shells,
+    /// List the shells: installed or not, and their versions. With --shell, only those: an
+    /// adapter file is loaded and checked, so this validates a new adapter.
+    Shells {
+        /// A built-in shell or an adapter TOML file; repeatable. Default: every built-in shell.
+        #[arg(long = "shell", value_name = "NAME")]
+        shells: Vec<String>,
+    },
     /// Interactive latencies side by side: start, /bin/true round trip, ^C and ^Z -> prompt,
     /// fg -> output resumes (and for marsh, ^C of a 10M-item store -> prompt with the rollback
     /// done). Medians; ratios to the last shell named. A shell that fails is reported and
@@ -95,12 +106,30 @@ enum Cmd {
 
 fn adapter(name: &str) -> Result<Adapter, String> {
     if name.ends_with(".toml") {
-        return Adapter::load(std::path::Path::new(name));
+        return Adapter::load(std::path::Path::new(name)).map_err(|e| e.to_string());
     }
-    jobcheck::shells::by_name(name).ok_or_else(|| format!("unknown shell {name}"))
+    jobcheck::shells::by_name(name).ok_or_else(|| {
+        let known: Vec<String> = jobcheck::shells::builtin()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        let hint = jobcheck::scenario::closest(name, known.iter().map(String::as_str))
+            .map_or(String::new(), |c| format!(" (did you mean `{c}`?)"));
+        format!(
+            "unknown shell `{name}`{hint}: give a built-in name ({}) or an adapter file NAME.toml",
+            known.join(", ")
+        )
+    })
 }
 
-/// Write `doc` to `path` (pretty JSON), creating the directory.
+/// The adapters `--shell` names (built-in names or adapter files), or every built-in one.
+fn adapters_named(shells: &[String]) -> Result<Vec<Adapter>, String> {
+    if shells.is_empty() {
+        return Ok(jobcheck::shells::builtin());
+    }
+    shells.iter().map(|s| adapter(s)).collect()
+}
+
 /// Writes `doc` to the `--json` file, if one was asked for; a failure is reported here and
 /// becomes exit status 2.
 fn write_json(path: Option<&std::path::Path>, doc: serde_json::Value) -> Result<(), ExitCode> {
@@ -122,27 +151,64 @@ fn write_json(path: Option<&std::path::Path>, doc: serde_json::Value) -> Result<
     })
 }
 
-/// Run one pair once: the scenario, then its snapshot (if any) against the accepted one.
-fn run_one(
-    scn: &scenario::Scenario,
-    a: &Adapter,
-    opts: Options,
-    snap_dir: &std::path::Path,
-) -> Result<(), jobcheck::Failure> {
-    let o = scenario::run(scn, a, opts)?;
-    let name = scenario::snapshot_name(scn, &a.name);
-    match (o.snapshot, scenario::read_snapshot(snap_dir, &name)) {
-        (Some(got), Some(want)) => {
-            let got = scenario::filter_snapshot(&got);
-            if got.trim_end() != want.trim_end() {
-                return Err(jobcheck::Failure {
-                    message: format!("snapshot {name} differs"),
-                    report: format!("--- expected:\n{want}\n--- got:\n{got}"),
-                });
-            }
-            Ok(())
+/// The catalogue (`--fixtures DIR` or the built-in one) and the plan of a run.
+fn load_plan(
+    fixtures: Option<&std::path::Path>,
+    shells: &[String],
+    scenarios: &[String],
+) -> Result<(Catalogue, suite::Plan), String> {
+    let catalogue = match fixtures {
+        Some(dir) => Catalogue::from_dir(dir),
+        None => Catalogue::builtin(),
+    }
+    .map_err(|e| e.to_string())?;
+    let adapters = adapters_named(shells)?;
+    let plan = suite::plan(&catalogue, adapters, scenarios).map_err(|e| e.to_string())?;
+    Ok((catalogue, plan))
+}
+
+/// One line per skipped pair and per run (a failure's whole report after its line).
+fn print_event(e: suite::RunEvent<'_>) {
+    use suite::{PairOutcome, RunEvent};
+    let (pair, run, of, outcome, millis) = match e {
+        RunEvent::Skipped { pair, reason } => {
+            println!("SKIP  {}  ({reason})", pair.name);
+            return;
         }
-        _ => Ok(()),
+        RunEvent::Ran {
+            pair,
+            run,
+            of,
+            outcome,
+            millis,
+        } => (pair, run, of, outcome, millis),
+    };
+    let label = if of > 1 {
+        format!("{} #{run}", pair.name)
+    } else {
+        pair.name.clone()
+    };
+    let bug = pair
+        .annotation
+        .as_ref()
+        .filter(|a| a.verdict == Verdict::Bug);
+    match (outcome, bug) {
+        (PairOutcome::Passed, Some(_)) => {
+            println!("BUG   {label}  {millis:.0} ms (known bug, passed this time)")
+        }
+        (PairOutcome::Passed, None) => println!("PASS  {label}  {millis:.0} ms"),
+        (PairOutcome::Accepted { path }, _) => {
+            println!(
+                "PASS  {label}  {millis:.0} ms (snapshot accepted: {})",
+                path.display()
+            )
+        }
+        (PairOutcome::Failed(_), Some(a)) => println!("BUG   {label}  (known: {})", a.reason),
+        (PairOutcome::Failed(f), None) => println!("FAIL  {label}  {millis:.0} ms\n{f}"),
+        (PairOutcome::NewSnapshot { name, unwritten }, _) => match unwritten {
+            None => println!("NEW   {label}  new snapshot {name} (accept it with --accept)"),
+            Some(why) => println!("NEW   {label}  new snapshot {name}, not written: {why}"),
+        },
     }
 }
 
@@ -164,28 +230,40 @@ fn command_line() -> String {
         .join(" ")
 }
 
-/// Under `cargo run --bin jobcheck`, cargo builds only jobcheck: build its siblings (`marsh`,
-/// `jobprobe`, which scenarios run) with the same profile when they are missing, so that the
-/// README's one command runs the whole suite on a fresh clone.
+/// Under `cargo run --bin jobcheck` in this workspace cargo builds only jobcheck: build what
+/// scenarios run beside it (`marsh` of the root package, `jobprobe`) with the same profile, so
+/// that the README's first command runs the whole suite on a fresh clone, and never a marsh
+/// older than its sources. Installed elsewhere (no cargo, no workspace), this does nothing.
 fn build_siblings(dir: &std::path::Path) {
-    let missing = ["marsh", "jobprobe"].iter().any(|b| !dir.join(b).is_file());
+    let Some(cargo) = std::env::var_os("CARGO") else {
+        return;
+    };
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     let in_target = dir.ancestors().any(|a| a.join("CACHEDIR.TAG").is_file());
-    if !missing || !in_target {
+    if !in_target || !workspace.is_file() {
         return;
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
     let mut cmd = std::process::Command::new(cargo);
-    cmd.args(["build", "--locked", "--bins", "--manifest-path"])
-        .arg(&manifest);
-    if dir.file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
+    cmd.args([
+        "build", "--quiet", "--locked", "--bin", "marsh", "--bin", "jobprobe",
+    ])
+    .arg("--manifest-path")
+    .arg(&workspace);
+    match dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => {}
+        Some("release") => {
+            cmd.arg("--release");
+        }
+        Some(profile) => {
+            cmd.args(["--profile", profile]);
+        }
     }
-    eprintln!("jobcheck: building marsh and jobprobe next to jobcheck: {cmd:?}");
     match cmd.status() {
         Ok(s) if s.success() => {}
-        Ok(s) => eprintln!("jobcheck: the build failed ({s}); scenarios may fail"),
-        Err(e) => eprintln!("jobcheck: cannot run cargo: {e}"),
+        Ok(s) => {
+            eprintln!("jobcheck: building marsh and jobprobe failed ({s}); scenarios may fail")
+        }
+        Err(e) => eprintln!("jobcheck: cannot run cargo to build marsh and jobprobe: {e}"),
     }
 }
 
@@ -206,8 +284,15 @@ fn main() -> ExitCode {
         path_prepend.push(dir);
     }
     match cli.cmd {
-        Cmd::Shells => {
-            for a in jobcheck::shells::builtin() {
+        Cmd::Shells { shells } => {
+            let adapters = match adapters_named(&shells) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("jobcheck: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            for a in adapters {
                 match a.availability() {
                     Ok(v) => println!("{:<6} installed  {v}", a.name),
                     Err(why) => println!("{:<6} missing    {why}", a.name),
@@ -397,6 +482,7 @@ fn main() -> ExitCode {
             shells,
             repeat,
             fixtures,
+            accept,
             markdown,
             junit,
             artifacts,
@@ -409,102 +495,24 @@ fn main() -> ExitCode {
             let out_dir = jobcheck::session::artifacts_dir();
             let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
             let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
-            let all = match scenario::load_dir(&fixtures) {
-                Ok(s) => s,
+            let loaded = load_plan(fixtures.as_deref(), &shells, &scenarios);
+            let (catalogue, plan) = match loaded {
+                Ok(x) => x,
                 Err(e) => {
                     eprintln!("jobcheck: {e}");
                     return ExitCode::from(2);
                 }
             };
-            let chosen: Vec<_> = all
-                .into_iter()
-                .filter(|s| scenarios.is_empty() || scenarios.iter().any(|n| n == &s.name))
-                .collect();
-            if chosen.is_empty() {
-                eprintln!("jobcheck: no scenario under {}", fixtures.display());
-                return ExitCode::from(2);
-            }
-            for n in &scenarios {
-                if !chosen.iter().any(|s| &s.name == n) {
-                    eprintln!("jobcheck: no scenario named {n}");
-                    return ExitCode::from(2);
-                }
-            }
-            let adapters: Result<Vec<Adapter>, String> = if shells.is_empty() {
-                Ok(jobcheck::shells::builtin())
-            } else {
-                shells.iter().map(|s| adapter(s)).collect()
-            };
-            let adapters = match adapters {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("jobcheck: {e}");
-                    return ExitCode::from(2);
-                }
+            let cfg = suite::Config {
+                repeat,
+                accept,
+                path_prepend: path_prepend.clone(),
+                artifacts: out_dir.clone(),
             };
             let started = Instant::now();
-            let snap_dir = fixtures.join("snapshots");
-            let mut infos = Vec::new();
-            let mut pairs = Vec::new();
-            for a in &adapters {
-                let avail = a.availability();
-                infos.push(ShellInfo {
-                    name: a.name.clone(),
-                    version: avail.clone(),
-                });
-                for scn in &chosen {
-                    let label = format!("{}::{}", scn.name, a.name);
-                    let mut pair = Pair {
-                        scenario: scn.name.clone(),
-                        shell: a.name.clone(),
-                        verdict: scn
-                            .annotations
-                            .get(&a.name)
-                            .map(|x| (x.verdict, x.reason.clone())),
-                        skipped: scenario::skip_reason(scn, a, &avail),
-                        runs: Vec::new(),
-                    };
-                    if let Some(why) = &pair.skipped {
-                        println!("SKIP  {label}  ({why})");
-                        pairs.push(pair);
-                        continue;
-                    }
-                    let verdict = pair.verdict.as_ref().map(|v| v.0);
-                    for i in 0..repeat.max(1) {
-                        let t = Instant::now();
-                        let opts = Options {
-                            path_prepend: path_prepend.clone(),
-                            ..Options::default()
-                        };
-                        let r = run_one(scn, a, opts, &snap_dir);
-                        let run = if repeat > 1 {
-                            format!(" #{}", i + 1)
-                        } else {
-                            String::new()
-                        };
-                        let ms = t.elapsed().as_secs_f64() * 1000.0;
-                        match (&r, verdict) {
-                            (Ok(()), Some(Verdict::Bug)) => {
-                                println!(
-                                    "BUG   {label}{run}  {ms:.0} ms (known bug, passed this time)"
-                                );
-                            }
-                            (Ok(()), _) => println!("PASS  {label}{run}  {ms:.0} ms"),
-                            (Err(_), Some(Verdict::Bug)) => println!(
-                                "BUG   {label}{run}  (known: {})",
-                                scn.annotations[&a.name].reason
-                            ),
-                            (Err(f), _) => println!("FAIL  {label}{run}  {ms:.0} ms\n{f}"),
-                        }
-                        pair.runs.push(RunResult {
-                            passed: r.is_ok(),
-                            millis: ms,
-                            failure: r.err().map(|f| f.to_string()),
-                        });
-                    }
-                    pairs.push(pair);
-                }
-            }
+            let pairs = suite::run(&plan, &catalogue, &cfg, print_event);
+            let infos = plan.shell_infos();
+            let chosen = &plan.scenarios;
             let seconds = started.elapsed().as_secs_f64();
             let titles: Vec<ScenarioInfo> = chosen
                 .iter()
@@ -534,9 +542,14 @@ fn main() -> ExitCode {
             let mut failing = 0;
             for s in &infos {
                 let c = report::counts(&pairs, &s.name);
-                failing += c.fail + c.flaky;
+                failing += c.fail + c.flaky + c.new;
+                let new = if c.new > 0 {
+                    format!(" {:>3} new snapshot", c.new)
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{:<6} {:>3} pass {:>3} OK {:>3} BUG {:>3} n/a {:>3} flaky {:>3} FAIL",
+                    "{:<6} {:>3} pass {:>3} OK {:>3} BUG {:>3} n/a {:>3} flaky {:>3} FAIL{new}",
                     s.name, c.pass, c.ok, c.bug, c.na, c.flaky, c.fail
                 );
             }

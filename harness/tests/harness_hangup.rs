@@ -5,13 +5,12 @@ mod common;
 
 use jobcheck::procfs;
 use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
 
 /// Start `jobprobe` in the background and return its pgid once it has said "ready".
-fn background_probe(s: &mut jobcheck::Session) -> i32 {
+fn background_probe(s: &mut jobcheck::Session) -> jobcheck::Pgid {
     s.type_line("jobprobe ready pause &").unwrap();
     s.wait_output("jobprobe: ready").unwrap();
-    let shell = s.shell_pid();
+    let shell = s.shell_pgid();
     s.wait_until("the background probe", |s| {
         s.processes()
             .into_iter()
@@ -56,6 +55,6 @@ fn dash_hangup_ends_shell_background_job_survives() {
         procfs::format_table(&survivors)
     );
     // Clean it up by its process group, then the session must be clean.
-    killpg(Pid::from_raw(bg), Signal::SIGKILL).unwrap();
+    killpg(bg.into(), Signal::SIGKILL).unwrap();
     s.check_clean(&[]).unwrap();
 }

@@ -26,8 +26,8 @@ fn leak(shell: &str, how: &str) {
     let err = s
         .check_clean_within(Duration::from_millis(200), &[])
         .unwrap_err();
-    assert!(err.message.contains("leftover"), "{err}");
-    assert!(err.message.contains(&leaked.to_string()), "{err}");
+    assert!(err.sentence().contains("are left"), "{err}");
+    assert!(err.sentence().contains(&leaked.to_string()), "{err}");
     let left = s.teardown();
     assert!(left.is_empty(), "{}", procfs::format_table(&left));
     let p = procfs::read(leaked);

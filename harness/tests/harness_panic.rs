@@ -71,7 +71,7 @@ fn run_child(test: &str, dir: &Path) -> (std::process::Child, PathBuf) {
     (child, tag_file)
 }
 
-fn read_tag(tag_file: &Path) -> (String, i32) {
+fn read_tag(tag_file: &Path) -> (String, jobcheck::Pid) {
     let text = poll_until(Deadline::after(Duration::from_secs(20)), || {
         std::fs::read_to_string(tag_file).ok()
     })
@@ -80,7 +80,7 @@ fn read_tag(tag_file: &Path) -> (String, i32) {
     (tag.to_string(), pid.parse().unwrap())
 }
 
-fn assert_gone(tag: &str, sid: i32) {
+fn assert_gone(tag: &str, sid: jobcheck::Pid) {
     let left = poll_until(Deadline::after(Duration::from_secs(10)), || {
         let left = teardown::live_session_procs(sid, tag);
         left.is_empty().then_some(())

@@ -3,16 +3,14 @@
 
 mod common;
 
-use jobcheck::{JobState, Key};
+use jobcheck::{GroupState, JobState, Key};
 
 fn stop_pipeline(shell: &str) {
     let mut s = common::start(shell, "stop-pipeline");
     s.type_line("sleep 30 | cat | cat").unwrap();
     let pgid = s.wait_foreground_job(&["sleep", "cat", "cat"]).unwrap();
     s.key(Key::CtrlZ).unwrap();
-    let members = s
-        .wait_group_state(pgid, 3, "stopped (T)", |c| c == 'T')
-        .unwrap();
+    let members = s.wait_group_state(pgid, 3, GroupState::Stopped).unwrap();
     assert!(members.iter().all(|p| p.is_stopped()));
     s.wait_prompt().unwrap();
     s.check_terminal_owned_by_shell().unwrap();
@@ -24,8 +22,7 @@ fn stop_pipeline(shell: &str) {
     assert!(jobs[0].command.contains("sleep 30"), "{jobs:?}");
 
     s.type_line("fg").unwrap();
-    s.wait_group_state(pgid, 3, "running (S/R)", |c| c == 'S' || c == 'R')
-        .unwrap();
+    s.wait_group_state(pgid, 3, GroupState::Running).unwrap();
     s.wait_until("the job to own the terminal again", |s| {
         (s.foreground() == Some(pgid)).then_some(())
     })
@@ -55,8 +52,7 @@ fn probe_reports(shell: &str) {
     let pgid = s.wait_foreground_job(&["jobprobe"]).unwrap();
     s.key(Key::CtrlZ).unwrap();
     s.wait_output("got SIGTSTP").unwrap();
-    s.wait_group_state(pgid, 1, "stopped", |c| c == 'T')
-        .unwrap();
+    s.wait_group_state(pgid, 1, GroupState::Stopped).unwrap();
     s.wait_prompt().unwrap();
     s.type_line("fg").unwrap();
     s.wait_output("got SIGCONT").unwrap();

@@ -10,7 +10,7 @@ fn intr_sleep(shell: &str) {
     let mut s = common::start(shell, "intr-sleep");
     s.type_line("sleep 30").unwrap();
     let pgid = s.wait_foreground_job(&["sleep"]).unwrap();
-    assert_ne!(pgid, s.shell_pid());
+    assert_ne!(pgid, s.shell_pgid());
     let t = Instant::now();
     s.key(Key::CtrlC).unwrap();
     s.wait_prompt().unwrap();

@@ -1,0 +1,197 @@
+//! The `jobcheck` binary as a user meets it: what it refuses at load time and what it says.
+//! Runs that start shells use bash (installed wherever these tests run: `ci/install-deps`).
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// `jobcheck ARGS` with its artifacts in `dir` (and no cargo around it: it would build marsh).
+fn jobcheck(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jobcheck"))
+        .env_remove("CARGO")
+        .env("JOBCHECK_ARTIFACTS", dir.join("artifacts"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("jobcheck runs")
+}
+
+/// Write `files` (path, text) under `dir`.
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_misspelt_shell_name_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "cat/g/x.jc",
+            "title: t\ntype true\nOK zhs: wording\nwait prompt\n",
+        )],
+    );
+    let o = jobcheck(dir.path(), &["run", "--fixtures", "cat", "--shell", "bash"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("x.jc:3: unknown shell `zhs` (did you mean `zsh`?)"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty(), "nothing ran");
+}
+
+#[test]
+fn a_bad_step_argument_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[("cat/x.jc", "type true\nexpect status abc\n")],
+    );
+    let o = jobcheck(dir.path(), &["run", "--fixtures", "cat", "--shell", "bash"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("x.jc:2: `expect status abc`: expected an exit status"));
+}
+
+#[test]
+fn shells_validates_an_adapter_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let good =
+        "name = 'mybash'\nprogram = 'bash'\nprompt = 'mb {n}$ '\nversion_args = ['--version']\n";
+    write(
+        dir.path(),
+        &[
+            ("good.toml", good),
+            ("bad.toml", "name = 'b'\nprogram = 'bash'\npromt = 'x'\n"),
+        ],
+    );
+    let o = jobcheck(
+        dir.path(),
+        &["shells", "--shell", "good.toml", "--shell", "bash"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("mybash installed  GNU bash"), "{out}");
+    assert_eq!(out.lines().count(), 2, "only the shells asked for: {out}");
+    let o = jobcheck(dir.path(), &["shells", "--shell", "bad.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.toml:3: unknown field `promt` (did you mean `prompt`?)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = jobcheck(dir.path(), &["shells", "--shell", "bsah"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown shell `bsah` (did you mean `bash`?)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A catalogue whose one scenario takes a snapshot of bash echoing a word.
+const SNAPSHOT_SCENARIO: &str = "title: echo\ntype echo hello\nwait prompt\nsnapshot\n";
+
+#[test]
+fn a_missing_snapshot_fails_as_new_until_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &[("cat/g/snap.jc", SNAPSHOT_SCENARIO)]);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--fixtures", "cat", "--shell", "bash"];
+        args.extend_from_slice(extra);
+        jobcheck(dir.path(), &args)
+    };
+    let o = run(&[]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("NEW   g/snap::bash  new snapshot g__snap@bash"),
+        "{out}"
+    );
+    let snap = dir.path().join("cat/snapshots/g__snap@bash.snap");
+    assert!(!snap.exists());
+    let o = run(&["--accept"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(
+        text.contains("bash 1$ echo hello\nhello\nbash 2$"),
+        "{text}"
+    );
+    let o = run(&[]);
+    assert!(
+        o.status.success(),
+        "accepted: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn each_failed_repeat_keeps_its_recording_marked_with_the_failed_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = "title: never\ntimeout: 200ms\ntype echo hello\nwait output NEVER-PRINTED\n";
+    write(dir.path(), &[("cat/g/never.jc", scn)]);
+    let args = [
+        "run",
+        "--fixtures",
+        "cat",
+        "--shell",
+        "bash",
+        "--repeat",
+        "2",
+    ];
+    let o = jobcheck(dir.path(), &args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("expected output matching /NEVER-PRINTED/"),
+        "the sentence first: {out}"
+    );
+    for k in [1, 2] {
+        let cast = dir
+            .path()
+            .join(format!("artifacts/g__never@bash.r{k}.cast"));
+        let text =
+            std::fs::read_to_string(&cast).unwrap_or_else(|e| panic!("{}: {e}", cast.display()));
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.contains("FAIL at ") && last.contains("never.jc:4: wait output NEVER-PRINTED"),
+            "{last}"
+        );
+    }
+}
+
+#[test]
+fn a_subdirectory_of_the_catalogue_keeps_its_names() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("cat/posix/x.jc", "title: t\ntype true\nwait prompt\n"),
+            ("cat/snapshots/.keep", ""),
+        ],
+    );
+    let args = [
+        "run",
+        "--fixtures",
+        "cat/posix",
+        "--shell",
+        "bash",
+        "--markdown",
+        "m.md",
+    ];
+    let o = jobcheck(dir.path(), &args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("PASS  posix/x::bash"), "{out}");
+    let md = std::fs::read_to_string(dir.path().join("m.md")).unwrap();
+    assert!(md.contains("[posix/x]("), "{md}");
+}
