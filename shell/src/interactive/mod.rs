@@ -81,7 +81,12 @@ pub fn run(shell: &mut Shell) -> i32 {
         // A ctrl-c from here on interrupts the line about to be read; an older one is spent.
         crate::shell::signals::take_interrupt(shell.jobs.system());
         let prompt = NumberedPrompt::new(&template, counter);
-        match editor.read_line(&prompt) {
+        // While the line editor waits, ended jobs are reaped as they end (bash does the same),
+        // not all at once when Enter is pressed; off again before the line runs.
+        crate::job::System::reap_eagerly(shell.jobs.system(), true);
+        let read = editor.read_line(&prompt);
+        crate::job::System::reap_eagerly(shell.jobs.system(), false);
+        match read {
             Ok(Signal::Success(line)) => {
                 if let Control::Exit(code) = shell.run_line(&line) {
                     return code;

@@ -276,6 +276,11 @@ pub trait System: Sized {
     /// `Err(ECHILD)` when there is no such child; `Err(EINTR)` when a caught signal interrupted
     /// a blocking wait.
     fn waitpid(&self, target: WaitTarget, block: bool) -> SysResult<WaitStatus>;
+    /// While `on`, children are reaped as they change state (in the SIGCHLD handler, when
+    /// SIGCHLD is caught) and their statuses kept for [`System::waitpid`], which hands them out
+    /// first, in order. For the prompt, where the shell waits for nothing else: reaping a
+    /// thousand ended jobs then costs nothing when Enter is pressed. Off by default.
+    fn reap_eagerly(&self, on: bool);
     /// Sets the disposition of `sig`; returns the old one.
     fn set_disposition(&self, sig: Signal, disposition: Disposition) -> SysResult<Disposition>;
     /// Whether `sig` (with [`Disposition::Catch`]) arrived since the last call for it.

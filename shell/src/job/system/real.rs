@@ -1,8 +1,10 @@
 //! [`RealSystem`]: the [`System`] trait on the operating system, through `nix`.
 //!
 //! Signal handlers, which run in signal context and so may only touch data prepared
-//! beforehand, live in [`signals`].
+//! beforehand, live in [`signals`]; the statuses SIGCHLD's handler reaps at the prompt are kept
+//! in [`eager`].
 
+mod eager;
 mod signals;
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
@@ -71,6 +73,20 @@ pub fn reset_signals() {
     );
 }
 
+/// nix's status as ours; None for a ptrace event (never asked for).
+fn decode(status: nix::sys::wait::WaitStatus) -> Option<WaitStatus> {
+    use nix::sys::wait::WaitStatus as W;
+    Some(match status {
+        W::Exited(p, code) => WaitStatus::Exited(Pid::from_nix(p), code),
+        W::Signaled(p, sig, core) => WaitStatus::Signaled(Pid::from_nix(p), sig, core),
+        W::Stopped(p, sig) => WaitStatus::Stopped(Pid::from_nix(p), sig),
+        W::Continued(p) => WaitStatus::Continued(Pid::from_nix(p)),
+        W::StillAlive => WaitStatus::StillAlive,
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
 impl System for RealSystem {
     type PipeReader = OwnedFd;
     type PipeWriter = OwnedFd;
@@ -117,24 +133,27 @@ impl System for RealSystem {
     }
 
     fn waitpid(&self, target: WaitTarget, block: bool) -> SysResult<WaitStatus> {
+        if let Some((pid, raw)) = eager::take(target)
+            && let Some(status) = decode(nix::sys::wait::WaitStatus::from_raw(pid.to_nix(), raw)?)
+        {
+            return Ok(status);
+        }
         let pid = target.raw();
-        use nix::sys::wait::{WaitPidFlag, WaitStatus as W};
+        use nix::sys::wait::WaitPidFlag;
         let mut flags = WaitPidFlag::WUNTRACED | WaitPidFlag::WCONTINUED;
         if !block {
             flags |= WaitPidFlag::WNOHANG;
         }
         loop {
-            return Ok(match nix::sys::wait::waitpid(pid, Some(flags))? {
-                W::Exited(p, code) => WaitStatus::Exited(Pid::from_nix(p), code),
-                W::Signaled(p, sig, core) => WaitStatus::Signaled(Pid::from_nix(p), sig, core),
-                W::Stopped(p, sig) => WaitStatus::Stopped(Pid::from_nix(p), sig),
-                W::Continued(p) => WaitStatus::Continued(Pid::from_nix(p)),
-                W::StillAlive => WaitStatus::StillAlive,
-                // Ptrace events are not asked for; should one come, wait again.
-                #[allow(unreachable_patterns)]
-                _ => continue,
-            });
+            // Ptrace events are not asked for; should one come, wait again.
+            if let Some(status) = decode(nix::sys::wait::waitpid(pid, Some(flags))?) {
+                return Ok(status);
+            }
         }
+    }
+
+    fn reap_eagerly(&self, on: bool) {
+        eager::set(on);
     }
 
     fn set_disposition(&self, sig: Signal, disposition: Disposition) -> SysResult<Disposition> {

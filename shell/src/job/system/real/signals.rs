@@ -117,6 +117,9 @@ extern "C" fn on_caught(sig: libc::c_int) {
     if let Some(flag) = CAUGHT.get(sig as usize) {
         flag.store(true, Ordering::Release);
     }
+    if sig == libc::SIGCHLD {
+        super::eager::on_sigchld();
+    }
     if sig == libc::SIGINT {
         crate::expr::INTERRUPTED.store(true, Ordering::Release);
     }
