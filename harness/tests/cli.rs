@@ -195,3 +195,58 @@ fn a_subdirectory_of_the_catalogue_keeps_its_names() {
     let md = std::fs::read_to_string(dir.path().join("m.md")).unwrap();
     assert!(md.contains("[posix/x]("), "{md}");
 }
+
+/// The adapter of a shell the catalogue does not name: bash in POSIX mode.
+fn unnamed_shell() -> String {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = manifest.join("../fixtures/adapters/bash-posix.toml");
+    file.canonicalize().unwrap().display().to_string()
+}
+
+#[test]
+fn scenarios_written_per_shell_still_run_for_a_shell_they_do_not_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let shell = unnamed_shell();
+    let o = jobcheck(
+        dir.path(),
+        &[
+            "run",
+            "--shell",
+            &shell,
+            "posix/no-notices-noninteractive",
+            "posix/kill-signal-notices",
+            "posix/result-not-lost-after-report",
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}");
+    assert_eq!(out.matches("PASS  posix/").count(), 3, "{out}");
+}
+
+#[test]
+fn a_survivor_nobody_expected_is_named_with_the_step_that_would_expect_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let shell = unnamed_shell();
+    // The catalogue's scenario, with a short deadline for the wait that cannot succeed.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text =
+        std::fs::read_to_string(manifest.join("../fixtures/posix/exit-with-running-jobs.jc"));
+    let text = format!("timeout: 2s\n{}", text.unwrap());
+    write(
+        dir.path(),
+        &[("cat/posix/exit-with-running-jobs.jc", &text)],
+    );
+    let args = ["run", "--fixtures", "cat", "--shell", &shell];
+    let o = jobcheck(dir.path(), &args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let first = out
+        .lines()
+        .find(|l| l.starts_with("expected"))
+        .unwrap_or("");
+    assert!(
+        first.starts_with("expected no process of the session to survive but the shell")
+            && first.contains(" sleep "),
+        "{out}"
+    );
+}

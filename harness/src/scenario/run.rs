@@ -50,6 +50,9 @@ pub fn run_steps(
     })
 }
 
+/// What `type` lines replace with the shell's program (`type {shell} -c 'exit 3'`).
+pub const SHELL_PLACEHOLDER: &str = "{shell}";
+
 /// Where a failure before the first step is located.
 pub const FIRST_PROMPT: &str = "before the first step: the shell's first prompt";
 /// Where a failure of the universal checks is located.
@@ -90,9 +93,11 @@ impl<'a> Runner<'a> {
     fn step(&mut self, step: &Step) -> Result<(), Failure> {
         match &step.action {
             Action::Type(line) => {
+                let line = line.replace(SHELL_PLACEHOLDER, &self.program());
                 self.cmd_start = self.s.output().len();
-                self.last_typed = Some(line.clone());
-                self.s.type_line(line)
+                self.s.type_line(&line)?;
+                self.last_typed = Some(line);
+                Ok(())
             }
             Action::Key(bytes) => self.s.send(bytes),
             Action::Signal(sig, to) => self.signal(*sig, *to),
@@ -136,6 +141,14 @@ impl<'a> Runner<'a> {
             Action::CheckTty => self.s.check_terminal_owned_by_shell(),
             Action::CheckReservoirs => self.s.check_reservoirs(),
         }
+    }
+
+    /// The shell's program as `{shell}` expands: its path if installed, else as the adapter
+    /// names it.
+    fn program(&self) -> String {
+        self.adapter
+            .find_program()
+            .map_or_else(|| self.adapter.program.clone(), |p| p.display().to_string())
     }
 
     /// The job of the last `wait fg` / `wait bg`.
@@ -316,7 +329,17 @@ impl<'a> Runner<'a> {
         if self.s.try_status().is_none() && self.s.foreground().is_some() {
             self.s.check_terminal_owned_by_shell()?;
         }
-        self.s.check_clean(&[])?;
+        let shell_ended = self.s.try_status().is_some();
+        self.s.check_clean(&[]).map_err(|mut f| {
+            if shell_ended {
+                f.sentence.push_str(&format!(
+                    "; if they are meant to outlive {} here, the scenario says so with \
+                     `expect[{}] survivors CMD…`",
+                    self.adapter.name, self.adapter.name
+                ));
+            }
+            f
+        })?;
         if self.adapter.name == "marsh" {
             self.marsh_reservoirs()?;
         }
