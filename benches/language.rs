@@ -33,7 +33,7 @@ fn run_pipeline(line: &str) {
         pieces,
         Output::Sink(Box::new(Discard)),
         &reporter,
-        None,
+        exec::Runner::Shell,
     );
     assert_eq!(outcome.status, 0);
 }

@@ -241,6 +241,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ParseError
             ),
             ("snapshot", []) => Action::Snapshot,
             ("check", ["clean"]) => Action::CheckClean,
+            ("check", ["reaped"]) => Action::CheckReaped,
             ("check", ["tty"]) => Action::CheckTty,
             ("check", ["reservoirs"]) => Action::CheckReservoirs,
             _ => return Err(err(Problem::UnknownStep(line.to_string()))),

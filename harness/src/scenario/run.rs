@@ -138,9 +138,33 @@ impl<'a> Runner<'a> {
                 Ok(())
             }
             Action::CheckClean => self.s.check_clean(&[]),
+            Action::CheckReaped => self.check_reaped(),
             Action::CheckTty => self.s.check_terminal_owned_by_shell(),
             Action::CheckReservoirs => self.s.check_reservoirs(),
         }
+    }
+
+    /// No process of the job's group is left, zombie or not, whatever its parent: read once
+    /// (a zombie handed to an init that reaps slowly is still in the group).
+    fn check_reaped(&mut self) -> Result<(), Failure> {
+        let g = self.job()?;
+        let left = crate::procfs::procs_in_pgid(g);
+        if left.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = left
+            .iter()
+            .map(|p| {
+                let parent = p.ppid.map_or("none".into(), |pp| pp.to_string());
+                let state = crate::session::state_word(p.state);
+                format!("{} {} ({state}, parent {parent})", p.pid, p.comm)
+            })
+            .collect();
+        Err(self.s.failure(&format!(
+            "expected no process of the job's group {g} left at the prompt, zombie or not, but \
+             it still holds {}",
+            list.join("; ")
+        )))
     }
 
     /// The shell's program as `{shell}` expands: its path if installed, else as the adapter

@@ -79,6 +79,21 @@ impl HostCommand {
         })
     }
 
+    /// The program as a `Command` reading `stdin` and writing `stdout`, for a caller that
+    /// starts it itself (the shell, through its `System`).
+    pub fn command(&self, stdin: Stdio, stdout: Stdio) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args).stdin(stdin).stdout(stdout);
+        // argv[0] is the word the user typed, as shells do.
+        cmd.arg0(&self.name);
+        cmd
+    }
+
+    /// The error to show when the program could not be started.
+    pub fn spawn_error(&self, e: &std::io::Error) -> OpError {
+        OpError::new(&self.name, io_reason(e))
+    }
+
     /// Spawns the program. `before_exec` runs in the child between fork and exec (job control
     /// puts the child in its process group there); signal dispositions are reset there too.
     pub fn spawn(
@@ -87,10 +102,7 @@ impl HostCommand {
         stdout: Stdio,
         before_exec: Option<ChildSetup>,
     ) -> Result<Child, OpError> {
-        let mut cmd = Command::new(&self.program);
-        cmd.args(&self.args).stdin(stdin).stdout(stdout);
-        // argv[0] is the word the user typed, as shells do.
-        cmd.arg0(&self.name);
+        let mut cmd = self.command(stdin, stdout);
         // SAFETY: the closure only makes async-signal-safe calls (sigaction, setpgid, prctl).
         unsafe {
             cmd.pre_exec(move || {
@@ -101,37 +113,24 @@ impl HostCommand {
                 Ok(())
             });
         }
-        cmd.spawn()
-            .map_err(|e| OpError::new(&self.name, io_reason(&e)))
+        cmd.spawn().map_err(|e| self.spawn_error(&e))
     }
+}
+
+/// A [`ChildSetup`] that asks for SIGKILL when the spawning process (a job's leader) dies, so
+/// no program outlives the job that started it.
+pub fn die_with_spawner() -> ChildSetup {
+    std::sync::Arc::new(|| {
+        // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    })
 }
 
 /// Extra work in a forked child before exec (async-signal-safe calls only): joining the job's
 /// process group, taking the terminal, arranging to die with the job.
 pub type ChildSetup = std::sync::Arc<dyn Fn() + Send + Sync>;
 
-/// Puts back the default action of every signal the shell may ignore or catch, so a program
-/// started by marsh reacts to ctrl-c and ctrl-z like one started by any shell. Ignored
-/// dispositions survive exec; `std::process::Command` resets only SIGPIPE.
-pub fn reset_signals() {
-    use nix::sys::signal::{SigHandler, Signal, signal};
-    for sig in [
-        Signal::SIGINT,
-        Signal::SIGQUIT,
-        Signal::SIGTSTP,
-        Signal::SIGTTIN,
-        Signal::SIGTTOU,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGCHLD,
-        Signal::SIGPIPE,
-    ] {
-        // SAFETY: installing SIG_DFL is always sound.
-        unsafe {
-            let _ = signal(sig, SigHandler::SigDfl);
-        }
-    }
-}
+pub use crate::job::system::reset_signals;
 
 /// Finds an executable: a name with a slash is a path; otherwise each PATH directory in turn.
 pub fn find_program(name: &str) -> Option<PathBuf> {

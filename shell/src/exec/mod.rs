@@ -7,6 +7,7 @@
 //! with no copying between ops and the programs run concurrently, as in any shell.
 
 pub mod host;
+pub mod reaper;
 pub mod sinks;
 
 use crate::expr::{Globals, compile_function};
@@ -14,7 +15,8 @@ use crate::ops::{self, Built, Filter, Flow, OpArgs, OpError, OpKind, Reporter, S
 use crate::syntax::ast::{Stage, Word};
 use crate::value::Value;
 use host::{ChildSetup, HostCommand, StdinWriter, StdoutLines, status_code};
-use std::process::{Child, ChildStdout, Stdio};
+use reaper::Reaper;
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::sync::Arc;
 
 /// One built stage.
@@ -146,9 +148,9 @@ impl Source for Once {
     }
 }
 
-/// A chunk ready to run: its producer, its ops joined to its consumer, and the program (by
-/// index) whose output it reads, if any.
-type ChunkRun = (Box<dyn Source>, Box<dyn Sink>, Option<usize>);
+/// A chunk ready to run: its producer, its ops joined to its consumer, and whether it is the
+/// chunk that ends the pipeline (not followed by a program).
+type ChunkRun = (Box<dyn Source>, Box<dyn Sink>, bool);
 
 /// A run of ops between two programs.
 #[derive(Default)]
@@ -157,15 +159,80 @@ struct Chunk {
     filters: Vec<Filter>,
 }
 
+/// Which process runs a pipeline, which decides how its programs are started and ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runner {
+    /// The shell itself (a script without job control).
+    Shell,
+    /// A job's leader, forked by the shell: its programs die with it, and it dies of a signal
+    /// only after reaping them ([`reaper`]).
+    Leader,
+}
+
+/// The programs of a pipeline, started, with the pipe ends the ops use.
+struct Programs {
+    children: Vec<Child>,
+    /// Per program, the write end of its stdin when ops feed it.
+    stdins: Vec<Option<ChildStdin>>,
+    /// Per program, the read end of its stdout when ops read it.
+    stdouts: Vec<Option<ChildStdout>>,
+}
+
 /// Runs built pieces (optionally after a `source`) into `output`, reporting a fatal error as
-/// one line on stderr. `child_setup` runs in each program's child before exec.
+/// one line on stderr.
 pub fn run(
     source: Option<Box<dyn Source>>,
     pieces: Vec<Piece>,
     output: Output,
     reporter: &Arc<Reporter>,
-    child_setup: Option<ChildSetup>,
+    runner: Runner,
 ) -> Outcome {
+    let (chunks, hosts) = cut_at_programs(source, pieces);
+    // Before any thread or program exists: see `reaper`.
+    let reaper = match runner {
+        Runner::Leader if !hosts.is_empty() => Reaper::install(),
+        _ => None,
+    };
+    let setup = (runner == Runner::Leader).then(host::die_with_spawner);
+    let output_is_terminal = matches!(output, Output::Terminal);
+    let mut programs = match start_programs(&chunks, &hosts, output_is_terminal, setup, &reaper) {
+        Ok(p) => p,
+        Err(e) => {
+            report(&e);
+            return Outcome {
+                status: 127,
+                completed: false,
+            };
+        }
+    };
+    let runs = connect(chunks, &hosts, &mut programs, output);
+    let mut errors = run_chunks(runs);
+    let (status, completed) = wait_programs(programs, &mut errors);
+    if let Some(reaper) = reaper.as_ref().filter(|r| r.dying()) {
+        // The errors seen (broken pipes, children reaped by the reaper) are the signal's
+        // effects; the leader is to die of it, not to exit with a status of its own.
+        reaper.wait_for_death();
+    }
+    if !errors.is_empty() {
+        errors.iter().for_each(report);
+        return Outcome {
+            status: 1,
+            completed: false,
+        };
+    }
+    let status = if status == 0 && reporter.error_count() > 0 {
+        1
+    } else {
+        status
+    };
+    Outcome { status, completed }
+}
+
+/// Cuts the pieces at the programs: the chunks of ops around them, and the programs.
+fn cut_at_programs(
+    source: Option<Box<dyn Source>>,
+    pieces: Vec<Piece>,
+) -> (Vec<Chunk>, Vec<HostCommand>) {
     let mut chunks = vec![Chunk {
         source,
         filters: Vec::new(),
@@ -181,20 +248,35 @@ pub fn run(
             }
         }
     }
-    let output_is_terminal = matches!(output, Output::Terminal);
+    (chunks, hosts)
+}
 
-    // Start every program, joining neighbours directly where no ops stand between them.
-    let mut children: Vec<Child> = Vec::new();
-    let mut stdins = Vec::new();
-    let mut stdouts: Vec<Option<ChildStdout>> = Vec::new();
+impl Chunk {
+    fn is_empty(&self) -> bool {
+        self.source.is_none() && self.filters.is_empty()
+    }
+}
+
+/// Starts every program, joining neighbours directly where no ops stand between them. On an
+/// error, the programs already started are killed and reaped.
+fn start_programs(
+    chunks: &[Chunk],
+    hosts: &[HostCommand],
+    output_is_terminal: bool,
+    setup: Option<ChildSetup>,
+    reaper: &Option<Reaper>,
+) -> Result<Programs, OpError> {
+    let mut programs = Programs {
+        children: Vec::new(),
+        stdins: Vec::new(),
+        stdouts: Vec::new(),
+    };
     let mut pass_on: Option<ChildStdout> = None;
     for (i, host) in hosts.iter().enumerate() {
-        let before = &chunks[i];
         let after = &chunks[i + 1];
-        let before_empty = before.source.is_none() && before.filters.is_empty();
         let stdin = match pass_on.take() {
             Some(out) => Stdio::from(out),
-            None if i == 0 && before_empty => Stdio::inherit(),
+            None if i == 0 && chunks[0].is_empty() => Stdio::inherit(),
             None => Stdio::piped(),
         };
         let last = i + 1 == hosts.len();
@@ -203,41 +285,55 @@ pub fn run(
         } else {
             Stdio::piped()
         };
-        match host.spawn(stdin, stdout, child_setup.clone()) {
-            Ok(mut child) => {
-                stdins.push(child.stdin.take());
-                let out = child.stdout.take();
-                if !last && after.filters.is_empty() {
-                    pass_on = out;
-                    stdouts.push(None);
-                } else {
-                    stdouts.push(out);
-                }
-                children.push(child);
-            }
+        // Held while the program starts, so a dying leader's reaper knows every program.
+        let mut listed = reaper.as_ref().map(Reaper::programs);
+        let started = match &listed {
+            Some(l) if l.dying() => Err(OpError::new(&host.name, "not started: the job is ending")),
+            _ => host.spawn(stdin, stdout, setup.clone()),
+        };
+        let mut child = match started {
+            Ok(child) => child,
             Err(e) => {
-                for mut child in children {
+                drop(listed);
+                for mut child in programs.children {
                     let _ = child.kill();
                     let _ = child.wait();
                 }
-                report(&e);
-                return Outcome {
-                    status: 127,
-                    completed: false,
-                };
+                return Err(e);
             }
+        };
+        if let Some(l) = listed.as_mut() {
+            l.add(child.id());
         }
+        programs.stdins.push(child.stdin.take());
+        let out = child.stdout.take();
+        if !last && after.filters.is_empty() {
+            pass_on = out;
+            programs.stdouts.push(None);
+        } else {
+            programs.stdouts.push(out);
+        }
+        programs.children.push(child);
     }
+    Ok(programs)
+}
 
-    // Each chunk: its producer, its ops, its consumer.
+/// Joins each chunk to its producer (the pipeline's source or a program's output) and its
+/// consumer (a program's input or the pipeline's output).
+fn connect(
+    chunks: Vec<Chunk>,
+    hosts: &[HostCommand],
+    programs: &mut Programs,
+    output: Output,
+) -> Vec<ChunkRun> {
     let mut output = Some(output);
-    let mut jobs: Vec<ChunkRun> = Vec::new();
+    let mut runs = Vec::new();
     let n_chunks = chunks.len();
     for (k, chunk) in chunks.into_iter().enumerate() {
         let producer_host = k.checked_sub(1);
         let producer: Option<Box<dyn Source>> = match producer_host {
             None => chunk.source,
-            Some(h) => stdouts[h].take().map(|out| {
+            Some(h) => programs.stdouts[h].take().map(|out| {
                 Box::new(StdoutLines {
                     name: hosts[h].name.clone(),
                     stdout: Some(out),
@@ -246,7 +342,7 @@ pub fn run(
             }),
         };
         let consumer: Option<Box<dyn Sink>> = if k + 1 < n_chunks {
-            stdins[k]
+            programs.stdins[k]
                 .take()
                 .map(|stdin| Box::new(StdinWriter::new(&hosts[k].name, stdin)) as Box<dyn Sink>)
         } else {
@@ -268,26 +364,27 @@ pub fn run(
                 .into_iter()
                 .rev()
                 .fold(consumer, |next, f| f(next));
-            jobs.push((producer, sink, producer_host));
+            let ends_pipeline = producer_host.map_or(0, |h| h + 1) + 1 == n_chunks;
+            runs.push((producer, sink, ends_pipeline));
         }
     }
+    runs
+}
 
+/// Runs the chunks: each on its own thread, but the one that ends the pipeline on this thread
+/// (a pipeline that ends with a program runs all its chunks on threads). Returns the errors.
+fn run_chunks(mut runs: Vec<ChunkRun>) -> Vec<OpError> {
+    let here = match runs.last() {
+        Some((_, _, true)) => runs.pop(),
+        _ => None,
+    };
     let mut errors = Vec::new();
     std::thread::scope(|scope| {
-        let mut last = jobs.pop();
-        // The last chunk runs here only if it is the one that ends the pipeline; a pipeline
-        // that ends with a program runs all its chunks on threads.
-        if last
-            .as_ref()
-            .is_some_and(|(_, _, h)| h.map_or(0, |h| h + 1) + 1 != n_chunks)
-        {
-            jobs.push(last.take().expect("checked"));
-        }
-        let handles: Vec<_> = jobs
+        let handles: Vec<_> = runs
             .into_iter()
             .map(|(mut p, mut s, _)| scope.spawn(move || drive(&mut *p, &mut *s)))
             .collect();
-        if let Some((mut p, mut s, _)) = last
+        if let Some((mut p, mut s, _)) = here
             && let Err(e) = drive(&mut *p, &mut *s)
         {
             errors.push(e);
@@ -303,12 +400,20 @@ pub fn run(
             }
         }
     });
-    // Any pipe still open here belongs to a program whose partner is gone.
+    errors
+}
+
+/// Closes the pipes still open (their partner is gone) and waits for every program. Returns
+/// the last program's status, as in POSIX shells, and whether every program ended normally:
+/// one ended by SIGPIPE had its reader stop early (`yes | head 2`), a normal end.
+fn wait_programs(programs: Programs, errors: &mut Vec<OpError>) -> (i32, bool) {
+    let Programs {
+        children,
+        stdins,
+        stdouts,
+    } = programs;
     drop(stdins);
     drop(stdouts);
-
-    // STATUS is the last program's status, as in POSIX shells; a program ended by SIGPIPE had
-    // its reader stop early (`yes | head 2`), which is a normal end, not a failure.
     let mut status = 0;
     let mut completed = true;
     for mut child in children {
@@ -326,19 +431,7 @@ pub fn run(
             }
         }
     }
-    if !errors.is_empty() {
-        for e in &errors {
-            report(e);
-        }
-        return Outcome {
-            status: 1,
-            completed: false,
-        };
-    }
-    if status == 0 && reporter.error_count() > 0 {
-        status = 1;
-    }
-    Outcome { status, completed }
+    (status, completed)
 }
 
 /// Runs a source into a sink and ends the stream.

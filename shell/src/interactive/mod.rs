@@ -79,7 +79,7 @@ pub fn run(shell: &mut Shell) -> i32 {
         }
         counter += 1;
         // A ctrl-c from here on interrupts the line about to be read; an older one is spent.
-        crate::expr::INTERRUPTED.store(false, std::sync::atomic::Ordering::Relaxed);
+        crate::shell::signals::take_interrupt(shell.jobs.system());
         let prompt = NumberedPrompt::new(&template, counter);
         match editor.read_line(&prompt) {
             Ok(Signal::Success(line)) => {

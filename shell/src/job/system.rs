@@ -1,27 +1,36 @@
-//! The operating-system operations job control needs, behind one small trait.
+//! The operating-system calls of the whole shell, behind one small trait.
 //!
-//! Everything in [`crate::job`] that touches processes or the terminal goes through [`System`],
-//! so the job-control logic (the table, `fg`, `bg`, `kill`, waiting, the terminal handoff) is
-//! unit-tested against [`VirtualSystem`], a simulation of processes, process groups, signals and
-//! one terminal, without forking anything. [`RealSystem`] is the same trait on `nix`.
+//! Everything in the shell that touches processes, signals or the terminal goes through
+//! [`System`]: job control itself ([`crate::job`]), the shell's bookkeeping of its jobs and the
+//! commits of their stores ([`crate::shell::jobs`]), and its signal handling
+//! ([`crate::shell::signals`]). So all of that is unit-tested against [`VirtualSystem`], a
+//! simulation of processes, process groups, pipes, signals and one terminal, without forking
+//! anything. [`RealSystem`] is the same trait on `nix`. What stays outside is what runs *inside*
+//! a job's processes: the executor's threads and the programs it execs.
 //!
-//! The trait is deliberately narrow: exactly the calls a job-control shell makes. Forking and
-//! exec are not in it: the shell's executor forks, then tells the job table what it started.
+//! The trait is deliberately narrow: exactly the calls a job-control shell makes.
 //!
 //! Invariants of every implementation:
 //! - [`System::waitpid`] always asks for stops and continues (`WUNTRACED | WCONTINUED`): a job
 //!   table that missed a stop would wait forever for a job that is stopped.
 //! - The terminal is one fixed descriptor chosen when the system is built (the shell's
 //!   controlling terminal); the `tc*` calls take no descriptor.
+//! - A child made by [`System::fork`] runs its [`ChildTask::setup`] before its
+//!   [`ChildTask::work`], and whatever it owns (the write ends of pipes) is closed when it ends,
+//!   however it ends: a reader learns of a child's death as end of file.
 
+mod real;
 #[cfg(test)]
 mod real_tests;
 pub mod r#virtual;
 
-use std::os::fd::{BorrowedFd, RawFd};
+use std::path::Path;
+use std::process::{ChildStdout, Command};
+use std::sync::Arc;
 
 pub use nix::errno::Errno;
 pub use nix::sys::signal::Signal;
+pub use real::{RealSystem, reset_signals};
 pub use r#virtual::VirtualSystem;
 
 /// A process id. Always positive: "the calling process" and "a whole group", which the C API
@@ -172,16 +181,21 @@ impl WaitTarget {
     }
 }
 
-/// A signal's disposition, as far as job control cares.
+/// A signal's disposition: what the shell does when it receives the signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Disposition {
     /// `SIG_DFL`.
     Default,
     /// `SIG_IGN`.
     Ignore,
-    /// A handler is installed. Returned as the old disposition only; it cannot be set through
-    /// this trait (the shell installs its own handlers elsewhere).
-    Caught,
+    /// Note it for [`System::take_caught`] and go on. A blocking call other than for SIGCHLD
+    /// is interrupted (`EINTR`), so `wait` can give up on ctrl-c; SIGCHLD restarts them.
+    Catch,
+    /// End the shell at once, as `exit` would after its warning: SIGHUP then SIGCONT to every
+    /// group registered with [`System::register_job_group`], the directory given to
+    /// [`System::set_exit_cleanup`] removed, the terminal given back, exit status 128 + the
+    /// signal. Runs wherever the shell is, even while the line editor waits for a key.
+    ExitShell,
 }
 
 /// Saved terminal modes: opaque, only given back to [`System::tcsetattr`].
@@ -205,11 +219,39 @@ impl PartialEq for TtyModes {
     }
 }
 
-/// The operations job control needs from the operating system.
+/// What a child made by [`System::fork`] runs.
+pub struct ChildTask<S> {
+    /// First, at once: set-up that the parent may wait for (a process group, dispositions, a
+    /// "ready" byte). Async-signal-safe calls only: the shell may have threads when it forks.
+    pub setup: Box<dyn FnOnce(&S)>,
+    /// Then the child's work; its result is the exit status (the low 8 bits are kept).
+    pub work: Box<dyn FnOnce(&S) -> i32>,
+}
+
+/// Set-up that runs in a spawned program's child between fork and exec (async-signal-safe
+/// calls only): joining the job's group, taking the terminal, dispositions.
+pub type ChildSetup<S> = Arc<dyn Fn(&S) + Send + Sync>;
+
+/// A program started by [`System::spawn`].
+#[derive(Debug)]
+pub struct Spawned {
+    /// Its pid.
+    pub pid: Pid,
+    /// The read end of its stdout, when the command asked for a pipe (never on a simulated
+    /// system).
+    pub stdout: Option<ChildStdout>,
+}
+
+/// The operations the shell needs from the operating system.
 ///
 /// Methods take `&self`: a real system has no state, and the virtual one keeps its state behind
 /// a shared cell so a test can inspect it while the shell's code holds the system.
-pub trait System {
+pub trait System: Sized {
+    /// The read end of a pipe made by [`System::pipe`]; closed when dropped.
+    type PipeReader: 'static;
+    /// The write end of a pipe made by [`System::pipe`]; closed when dropped.
+    type PipeWriter: 'static;
+
     /// Pid of the calling process.
     fn getpid(&self) -> Pid;
     /// Process group of the calling process.
@@ -234,107 +276,37 @@ pub trait System {
     /// `Err(ECHILD)` when there is no such child; `Err(EINTR)` when a caught signal interrupted
     /// a blocking wait.
     fn waitpid(&self, target: WaitTarget, block: bool) -> SysResult<WaitStatus>;
-    /// Sets the disposition of `sig` to default or ignore; returns the old one.
+    /// Sets the disposition of `sig`; returns the old one.
     fn set_disposition(&self, sig: Signal, disposition: Disposition) -> SysResult<Disposition>;
-}
+    /// Whether `sig` (with [`Disposition::Catch`]) arrived since the last call for it.
+    fn take_caught(&self, sig: Signal) -> bool;
 
-/// The real operating system, through `nix`.
-#[derive(Debug, Clone, Copy)]
-pub struct RealSystem {
-    tty: RawFd,
-}
+    /// A pipe whose ends are closed on exec.
+    fn pipe(&self) -> SysResult<(Self::PipeReader, Self::PipeWriter)>;
+    /// Writes one byte.
+    fn write_byte(&self, to: &Self::PipeWriter, byte: u8) -> SysResult<()>;
+    /// The next byte if one was written, without blocking: None when nothing is there (yet, or
+    /// ever: every writer closed).
+    fn read_byte_now(&self, from: &Self::PipeReader) -> SysResult<Option<u8>>;
+    /// Blocks until `from` has a byte (returned), every writer closed it, or child `pid` stopped
+    /// or ended (None in both cases; the child's status is left for `waitpid`).
+    fn wait_byte(&self, from: &Self::PipeReader, pid: Pid) -> Option<u8>;
 
-impl RealSystem {
-    /// A system whose terminal operations use `tty` (the shell's controlling terminal, usually
-    /// a dup of stdin kept open with `FD_CLOEXEC`). The descriptor must stay open as long as
-    /// this value is used.
-    pub fn new(tty: RawFd) -> Self {
-        RealSystem { tty }
-    }
+    /// Forks a child that runs `task` and ends with its status; returns the child's pid.
+    /// Only the calling thread is copied: call it while the shell has no other threads.
+    fn fork(&self, task: ChildTask<Self>) -> SysResult<Pid>;
+    /// Starts `command` in a child (fork and exec): `setup` runs in the child first, then
+    /// every signal the shell may ignore or catch gets its default action back. The error is
+    /// `std::process`'s, which tells a missing program from one that cannot run.
+    fn spawn(&self, command: &mut Command, setup: ChildSetup<Self>) -> std::io::Result<Spawned>;
+    /// In a child: asks for SIGKILL when `parent` dies. False when `parent` is already gone.
+    fn die_with_parent(&self, parent: Pid) -> bool;
 
-    fn tty(&self) -> BorrowedFd<'_> {
-        // SAFETY: `new`'s contract: the descriptor stays open while the system is used.
-        unsafe { BorrowedFd::borrow_raw(self.tty) }
-    }
-}
-
-impl System for RealSystem {
-    fn getpid(&self) -> Pid {
-        Pid::from_nix(nix::unistd::getpid())
-    }
-
-    fn getpgrp(&self) -> Pgid {
-        Pgid::from_nix(nix::unistd::getpgrp())
-    }
-
-    fn setpgid(&self, pid: Pid, pgid: Pgid) -> SysResult<()> {
-        nix::unistd::setpgid(pid.to_nix(), pgid.to_nix())
-    }
-
-    fn tcgetpgrp(&self) -> SysResult<Pgid> {
-        nix::unistd::tcgetpgrp(self.tty()).map(Pgid::from_nix)
-    }
-
-    fn tcsetpgrp(&self, pgid: Pgid) -> SysResult<()> {
-        nix::unistd::tcsetpgrp(self.tty(), pgid.to_nix())
-    }
-
-    fn tcgetattr(&self) -> SysResult<TtyModes> {
-        nix::sys::termios::tcgetattr(self.tty()).map(|t| TtyModes(ModesRepr::Real(Box::new(t))))
-    }
-
-    fn tcsetattr(&self, modes: &TtyModes) -> SysResult<()> {
-        match &modes.0 {
-            ModesRepr::Real(t) => {
-                nix::sys::termios::tcsetattr(self.tty(), nix::sys::termios::SetArg::TCSADRAIN, t)
-            }
-            ModesRepr::Virtual(_) => Err(Errno::EINVAL),
-        }
-    }
-
-    fn killpg(&self, pgid: Pgid, sig: Signal) -> SysResult<()> {
-        nix::sys::signal::killpg(pgid.to_nix(), sig)
-    }
-
-    fn kill(&self, pid: Pid, sig: Signal) -> SysResult<()> {
-        nix::sys::signal::kill(pid.to_nix(), sig)
-    }
-
-    fn waitpid(&self, target: WaitTarget, block: bool) -> SysResult<WaitStatus> {
-        let pid = target.raw();
-        use nix::sys::wait::{WaitPidFlag, WaitStatus as W};
-        let mut flags = WaitPidFlag::WUNTRACED | WaitPidFlag::WCONTINUED;
-        if !block {
-            flags |= WaitPidFlag::WNOHANG;
-        }
-        loop {
-            return Ok(match nix::sys::wait::waitpid(pid, Some(flags))? {
-                W::Exited(p, code) => WaitStatus::Exited(Pid::from_nix(p), code),
-                W::Signaled(p, sig, core) => WaitStatus::Signaled(Pid::from_nix(p), sig, core),
-                W::Stopped(p, sig) => WaitStatus::Stopped(Pid::from_nix(p), sig),
-                W::Continued(p) => WaitStatus::Continued(Pid::from_nix(p)),
-                W::StillAlive => WaitStatus::StillAlive,
-                // Ptrace events are not asked for; should one come, wait again.
-                #[allow(unreachable_patterns)]
-                _ => continue,
-            });
-        }
-    }
-
-    fn set_disposition(&self, sig: Signal, disposition: Disposition) -> SysResult<Disposition> {
-        use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, sigaction};
-        let handler = match disposition {
-            Disposition::Default => SigHandler::SigDfl,
-            Disposition::Ignore => SigHandler::SigIgn,
-            Disposition::Caught => return Err(Errno::EINVAL),
-        };
-        let action = SigAction::new(handler, SaFlags::empty(), SigSet::empty());
-        // SAFETY: installing SIG_DFL or SIG_IGN runs no code in signal context.
-        let old = unsafe { sigaction(sig, &action)? };
-        Ok(match old.handler() {
-            SigHandler::SigDfl => Disposition::Default,
-            SigHandler::SigIgn => Disposition::Ignore,
-            _ => Disposition::Caught,
-        })
-    }
+    /// Adds a live job's group to those [`Disposition::ExitShell`] hangs up.
+    fn register_job_group(&self, pgid: Pgid);
+    /// Removes an ended job's group from them.
+    fn unregister_job_group(&self, pgid: Pgid);
+    /// What [`Disposition::ExitShell`] cleans besides the jobs: the session directory (its
+    /// files removed, then itself), and the terminal (these modes back, this group its owner).
+    fn set_exit_cleanup(&self, session_dir: Option<&Path>, terminal: Option<(TtyModes, Pgid)>);
 }

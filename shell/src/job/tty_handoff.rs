@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn handoff_and_reclaim_without_stopping_the_shell() {
         let sys = VirtualSystem::new();
-        let child = sys.fork();
+        let child = sys.new_child();
         let group = Pgid::led_by(child);
         sys.setpgid(child, group).unwrap();
         let shell_modes = VirtualSystem::modes_value(1);
@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn drop_reclaims_even_when_the_group_is_gone() {
         let sys = VirtualSystem::new();
-        let child = sys.fork();
+        let child = sys.new_child();
         sys.setpgid(child, Pgid::led_by(child)).unwrap();
         {
             let mut h = TtyHandoff::new(&sys, SHELL_PGID, None);

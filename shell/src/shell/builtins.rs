@@ -9,7 +9,6 @@ use crate::ops::{ArgValue, OpArgs, OpError, Reporter, help_text, int_arg};
 use crate::syntax::ast::Arg;
 use crate::value::Value;
 use std::io::Write;
-use std::sync::atomic::Ordering;
 
 /// How a builtin ended.
 pub enum Done {
@@ -117,7 +116,8 @@ pub fn run(shell: &mut Shell, op: &str, args: &[Arg]) -> Result<Done, OpError> {
             }
         }
         ("wait", [] | [_]) => {
-            let mut interrupted = || crate::expr::INTERRUPTED.swap(false, Ordering::AcqRel);
+            let sys = *shell.jobs.system();
+            let mut interrupted = || super::signals::take_interrupt(&sys);
             let result = shell
                 .jobs
                 .control

@@ -17,6 +17,10 @@
 //!
 //! # Commits
 //!
+//! Everything here goes through the job core's [`System`], so the protocol below is unit-tested
+//! on the simulated system (`jobs/tests.rs`), each test named after the scenario that checks
+//! the same on a real terminal.
+//!
 //! Only the shell binds variables. A store's temporary file is created by the shell before
 //! the fork; the leader writes it and, if the pipeline ran to its end, writes one byte to a
 //! pipe the shell holds ("completed") before exiting. When the shell learns the job has ended
@@ -40,37 +44,47 @@
 use super::signals;
 use super::streams::{self, StoreSink};
 use super::vars::Vars;
-use crate::exec::host::{ChildSetup, HostCommand};
+use crate::exec::host::HostCommand;
 use crate::exec::{self, Output, Piece};
-use crate::job::{JobControl, Launch, Pgid, Pid, RealSystem, child_setup};
-use crate::ops::{OpError, Reporter};
+use crate::job::system::{ChildSetup, ChildTask};
+use crate::job::{JobControl, Launch, Pgid, Pid, RealSystem, Signal, Started, System, child_setup};
+use crate::ops::{OpError, Reporter, Source};
 use crate::reservoir::{PendingWrite, Reservoir, Session};
 use crate::syntax::ast::{Pipeline, Sink as AstSink, Source as AstSource};
 use std::collections::HashMap;
+use std::fs::File;
 use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
 use std::process::Stdio;
 use std::sync::Arc;
 
-/// A store waiting for its job to end.
-struct PendingStore {
+#[cfg(test)]
+mod tests;
+
+/// What a job not yet settled holds, and what must happen when it ends.
+struct Attached<S: System> {
+    /// The job's group.
     pgid: Pgid,
+    store: Option<PendingStore<S>>,
+    /// Reservoirs the job reads, kept so their files stay while it reads them.
+    holds: Vec<Reservoir>,
+}
+
+/// A store waiting for its job to end.
+struct PendingStore<S: System> {
     pending: PendingWrite,
     append: bool,
     /// When the store started, among all stores of this shell.
     seq: u64,
     /// Read end of the pipe the leader writes "completed" into.
-    done: OwnedFd,
+    done: S::PipeReader,
 }
 
 /// The shell's jobs: job control itself, and what must happen when each job ends.
-pub struct Jobs {
-    pub control: JobControl<RealSystem>,
-    stores: Vec<PendingStore>,
-    /// Reservoirs a running job reads, kept so their files stay while it reads them.
-    holds: Vec<(Pgid, Vec<Reservoir>)>,
-    /// Groups of jobs not yet settled.
-    live: Vec<Pgid>,
+pub struct Jobs<S: System> {
+    pub control: JobControl<S>,
+    /// Jobs not yet settled, in the order they started (appends commit in that order when they
+    /// end together).
+    attached: Vec<Attached<S>>,
     /// The table's [`JobTable::statuses_seen`](crate::job::JobTable::statuses_seen) at the
     /// last settling pass.
     settled_at: Option<u64>,
@@ -79,17 +93,57 @@ pub struct Jobs {
     committed: HashMap<String, u64>,
 }
 
-impl Jobs {
-    pub fn new() -> Jobs {
+/// A store whose leader was just forked, before it gets its sequence number.
+struct NewStore<S: System> {
+    pending: PendingWrite,
+    append: bool,
+    done: S::PipeReader,
+}
+
+/// Where a leader sends the pipeline's output.
+enum LeaderOutput {
+    Terminal,
+    File(exec::sinks::FileWriter),
+    /// A store's temporary file (a duplicate of its descriptor) and the variable's name.
+    Store(File, String),
+}
+
+/// What a leader runs.
+struct LeaderWork {
+    source: Option<Box<dyn Source>>,
+    pieces: Vec<Piece>,
+    output: LeaderOutput,
+    reporter: Arc<Reporter>,
+}
+
+impl Jobs<RealSystem> {
+    /// The jobs of a shell on the real system.
+    pub fn new() -> Self {
+        Jobs::on(RealSystem::new(0))
+    }
+}
+
+impl Default for Jobs<RealSystem> {
+    fn default() -> Self {
+        Jobs::new()
+    }
+}
+
+impl<S: System> Jobs<S> {
+    /// The jobs of a shell on `sys`.
+    pub fn on(sys: S) -> Self {
         Jobs {
-            control: JobControl::new(RealSystem::new(0)),
-            stores: Vec::new(),
-            holds: Vec::new(),
-            live: Vec::new(),
+            control: JobControl::new(sys),
+            attached: Vec::new(),
             settled_at: None,
             next_seq: 1,
             committed: HashMap::new(),
         }
+    }
+
+    /// The system the jobs run on.
+    pub fn system(&self) -> &S {
+        self.control.system()
     }
 
     /// Whether jobs get the terminal (an interactive shell that took it).
@@ -111,45 +165,44 @@ impl Jobs {
         let reporter = Reporter::new();
         let mut holds = Vec::new();
         let source = match &p.source {
-            Some(AstSource::Reservoir(name)) => {
-                holds.push(streams::reservoir_of(vars, name)?.clone());
-                Some(streams::source(vars, p.source.as_ref().expect("checked"))?)
+            Some(s) => {
+                if let AstSource::Reservoir(name) = s {
+                    holds.push(streams::reservoir_of(vars, name)?.clone());
+                }
+                Some(streams::source(vars, s)?)
             }
-            Some(s) => Some(streams::source(vars, s)?),
             None => None,
         };
         let pieces = exec::build(&p.stages, source.is_some(), vars, &reporter)?;
         let only_programs = source.is_none()
             && p.sink.is_none()
             && pieces.iter().all(|p| matches!(p, Piece::Host(_)));
-        let started = if only_programs {
-            let hosts = pieces.into_iter().filter_map(|p| {
-                if let Piece::Host(h) = p {
-                    Some(h)
-                } else {
-                    None
-                }
+        let (started, store) = if only_programs {
+            let hosts = pieces.into_iter().filter_map(|p| match p {
+                Piece::Host(h) => Some(h),
+                _ => None,
             });
-            self.spawn_programs(line, hosts.collect(), foreground)?
+            (
+                self.spawn_programs(line, hosts.collect(), foreground)?,
+                None,
+            )
         } else {
-            let (file_sink, store) = match &p.sink {
-                None => (None, None),
-                Some(AstSink::File { path, append }) => (
-                    Some(exec::sinks::FileWriter::open(&path.text, *append)?),
-                    None,
-                ),
-                Some(AstSink::Reservoir { name, append }) => {
-                    streams::check_store_target(vars, name, *append)?;
-                    (None, Some((streams::begin_store(session, name)?, *append)))
-                }
+            let (output, store) = leader_output(vars, session, p.sink.as_ref())?;
+            let work = LeaderWork {
+                source,
+                pieces,
+                output,
+                reporter,
             };
-            self.fork_leader(
-                line, source, pieces, file_sink, store, &reporter, foreground,
-            )?
+            let (started, done) = self.fork_leader(line, work, foreground)?;
+            let store = store.map(|(pending, append)| NewStore {
+                pending,
+                append,
+                done,
+            });
+            (started, store)
         };
-        if !holds.is_empty() {
-            self.holds.push((started.pgid, holds));
-        }
+        self.attach(&started, store, holds);
         if background {
             // A script's background jobs are announced to nobody, as in POSIX shells.
             if let Some(text) = started.line.as_ref().filter(|_| self.interactive()) {
@@ -167,144 +220,110 @@ impl Jobs {
         Ok(outcome.status())
     }
 
+    /// Records what a new job holds, and registers its group for the emergency exit.
+    fn attach(&mut self, started: &Started, store: Option<NewStore<S>>, holds: Vec<Reservoir>) {
+        self.system().register_job_group(started.pgid);
+        let store = store.map(|new| {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            PendingStore {
+                pending: new.pending,
+                append: new.append,
+                seq,
+                done: new.done,
+            }
+        });
+        self.attached.push(Attached {
+            pgid: started.pgid,
+            store,
+            holds,
+        });
+    }
+
     /// Spawns a pipeline of programs as the members of one job.
     fn spawn_programs(
         &mut self,
         line: &str,
         hosts: Vec<HostCommand>,
         foreground: bool,
-    ) -> Result<crate::job::Started, OpError> {
+    ) -> Result<Started, OpError> {
         let take_terminal = foreground && self.interactive();
         let mut launch = Launch::new(line, foreground);
         let mut previous_output = None;
         let count = hosts.len();
         for (i, host) in hosts.iter().enumerate() {
             let pgid = launch.pgid();
-            let setup: ChildSetup =
-                Arc::new(move || child_setup(&RealSystem::new(0), pgid, take_terminal));
+            let setup: ChildSetup<S> =
+                Arc::new(move |sys: &S| child_setup(sys, pgid, take_terminal));
             let stdin = previous_output.take().map_or(Stdio::inherit(), Stdio::from);
             let stdout = if i + 1 == count {
                 Stdio::inherit()
             } else {
                 Stdio::piped()
             };
-            match host.spawn(stdin, stdout, Some(setup)) {
-                Ok(mut child) => {
-                    previous_output = child.stdout.take();
-                    self.control.add_process(
-                        &mut launch,
-                        Pid::from_raw(child.id() as i32),
-                        &host.command_line(),
-                    );
+            let mut command = host.command(stdin, stdout);
+            match self.system().spawn(&mut command, setup) {
+                Ok(child) => {
+                    previous_output = child.stdout;
+                    self.control
+                        .add_process(&mut launch, child.pid, &host.command_line());
                 }
                 Err(e) => {
-                    // Members already started are ended and reaped as an ordinary job.
-                    if let Some(pgid) = launch.pgid() {
-                        let _ = nix::sys::signal::killpg(
-                            nix::unistd::Pid::from_raw(pgid.as_raw()),
-                            nix::sys::signal::Signal::SIGKILL,
-                        );
-                        let started = self.control.start(launch);
-                        let _ = self.control.wait_for_foreground(started.number);
-                    }
-                    return Err(e);
+                    self.abandon(launch);
+                    return Err(host.spawn_error(&e));
                 }
             }
         }
-        let started = self.control.start(launch);
-        signals::register_job(started.pgid.as_raw());
-        self.live.push(started.pgid);
-        Ok(started)
+        Ok(self.control.start(launch))
     }
 
-    /// Forks the leader process that runs a pipeline with ops.
-    #[allow(clippy::too_many_arguments)]
+    /// Ends and reaps the members of a job that could not be started whole.
+    fn abandon(&mut self, launch: Launch) {
+        if let Some(pgid) = launch.pgid() {
+            let _ = self.system().killpg(pgid, Signal::SIGKILL);
+            let started = self.control.start(launch);
+            let _ = self.control.wait_for_foreground(started.number);
+        }
+    }
+
+    /// Forks the leader process that runs a pipeline with ops; returns the job and the read end
+    /// of the pipe its leader writes "completed" into.
     fn fork_leader(
         &mut self,
         line: &str,
-        source: Option<Box<dyn crate::ops::Source>>,
-        pieces: Vec<Piece>,
-        file_sink: Option<exec::sinks::FileWriter>,
-        store: Option<(PendingWrite, bool)>,
-        reporter: &Arc<Reporter>,
+        work: LeaderWork,
         foreground: bool,
-    ) -> Result<crate::job::Started, OpError> {
-        use nix::unistd::{ForkResult, fork, getpid, getppid};
-        let pipe = || {
-            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-                .map_err(|e| OpError::new("", format!("pipe: {e}")))
+    ) -> Result<(Started, S::PipeReader), OpError> {
+        let cannot = |e: crate::job::system::Errno| {
+            OpError::new("", format!("cannot start the job: {}", e.desc()))
         };
-        let (done_read, done_write) = pipe()?;
+        let sys = self.system();
+        let (done_read, done_write) = sys.pipe().map_err(cannot)?;
         // The leader says "ready" once it no longer runs the shell's signal handlers; only then
         // may the shell hand it the terminal, or a ctrl-c typed at once would reach a process
         // that still ignores or merely records it.
-        let (ready_read, ready_write) = pipe()?;
+        let (ready_read, ready_write) = sys.pipe().map_err(cannot)?;
         let take_terminal = foreground && self.interactive();
-        let shell_pid = getpid();
-        let _ = std::io::stdout().flush();
-        let _ = std::io::stderr().flush();
-        // SAFETY: the shell is single-threaded here; the child runs the pipeline and `_exit`s.
-        match unsafe { fork() } {
-            Err(e) => Err(OpError::new("", format!("cannot start the job: {e}"))),
-            Ok(ForkResult::Child) => {
-                drop(done_read);
-                drop(ready_read);
-                signals::reset_in_child();
-                child_setup(&RealSystem::new(0), None, take_terminal);
-                // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number.
-                unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-                if getppid() != shell_pid {
-                    // The shell died before the request took effect.
-                    unsafe { libc::_exit(129) };
-                }
-                let _ = nix::unistd::write(&ready_write, b"r");
-                drop(ready_write);
-                let output = match (file_sink, &store) {
-                    (Some(f), _) => Output::Sink(Box::new(f)),
-                    (None, Some((pending, _))) => match StoreSink::new(pending) {
-                        Ok(sink) => Output::Sink(Box::new(sink)),
-                        Err(e) => {
-                            exec::report(&e);
-                            unsafe { libc::_exit(1) };
-                        }
-                    },
-                    (None, None) => Output::Terminal,
-                };
-                let die_with_leader: ChildSetup = Arc::new(|| unsafe {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                });
-                let outcome = exec::run(source, pieces, output, reporter, Some(die_with_leader));
-                if outcome.completed {
-                    let _ = nix::unistd::write(&done_write, b"c");
-                }
-                let _ = std::io::stdout().flush();
-                let _ = std::io::stderr().flush();
-                unsafe { libc::_exit(outcome.status & 0xff) }
-            }
-            Ok(ForkResult::Parent { child }) => {
-                let child = Pid::from_raw(child.as_raw());
-                drop(done_write);
-                drop(ready_write);
-                wait_until_ready(ready_read, child);
-                let mut launch = Launch::new(line, foreground);
-                self.control.add_process(&mut launch, child, line);
-                let started = self.control.start(launch);
-                signals::register_job(started.pgid.as_raw());
-                self.live.push(started.pgid);
-                if let Some((pending, append)) = store {
-                    let seq = self.next_seq;
-                    self.next_seq += 1;
-                    self.stores.push(PendingStore {
-                        pgid: started.pgid,
-                        pending,
-                        append,
-                        seq,
-                        done: done_read,
-                    });
-                }
-                Ok(started)
-            }
-        }
+        let shell = sys.getpid();
+        let task = ChildTask {
+            setup: Box::new(move |sys: &S| {
+                signals::reset_in_child(sys);
+                child_setup(sys, None, take_terminal);
+                // Asked at once, so no moment of the leader's life outlives the shell; whether
+                // the shell was still there is checked when the work begins.
+                sys.die_with_parent(shell);
+                let _ = sys.write_byte(&ready_write, b'r');
+            }),
+            work: Box::new(move |sys: &S| run_leader(sys, shell, work, done_write)),
+        };
+        let leader = sys.fork(task).map_err(cannot)?;
+        // A leader stopped before it said ready (`kill -STOP`, a debugger) never will: the wait
+        // ends then too, and the foreground wait reports the job stopped.
+        let _ = sys.wait_byte(&ready_read, leader);
+        let mut launch = Launch::new(line, foreground);
+        self.control.add_process(&mut launch, leader, line);
+        let started = self.control.start(launch);
+        Ok((started, done_read))
     }
 
     /// Commits or rolls back the stores of jobs that have ended, releases what they held.
@@ -319,48 +338,42 @@ impl Jobs {
         // A job is alive while it is in the table and not finished (the first job of a pgid
         // counts). One pass over the table: looking each job up in it was quadratic, and with
         // 1,000 background jobs every prompt paid for it.
-        let mut alive: std::collections::HashMap<Pgid, bool> = std::collections::HashMap::new();
+        let mut alive: HashMap<Pgid, bool> = HashMap::new();
         for j in self.control.table().iter() {
             alive
                 .entry(j.pgid())
                 .or_insert_with(|| !j.state().is_finished());
         }
-        let (ended, live): (Vec<Pgid>, Vec<Pgid>) = self
-            .live
-            .iter()
-            .partition(|&&g| !alive.get(&g).copied().unwrap_or(false));
-        self.live = live;
-        for pgid in &ended {
-            signals::unregister_job(pgid.as_raw());
-        }
-        self.holds.retain(|(g, _)| !ended.contains(g));
-        let mut finished: Vec<PendingStore> = Vec::new();
-        let mut i = 0;
-        while i < self.stores.len() {
-            if ended.contains(&self.stores[i].pgid) {
-                finished.push(self.stores.remove(i));
-            } else {
-                i += 1;
+        let (ended, live): (Vec<_>, Vec<_>) = std::mem::take(&mut self.attached)
+            .into_iter()
+            .partition(|a| !alive.get(&a.pgid).copied().unwrap_or(false));
+        self.attached = live;
+        for job in ended {
+            self.system().unregister_job_group(job.pgid);
+            drop(job.holds);
+            if let Some(store) = job.store {
+                self.finish_store(vars, store);
             }
         }
-        for store in finished {
-            let mut byte = [0u8; 1];
-            let completed = matches!(nix::unistd::read(store.done.as_fd(), &mut byte), Ok(1) if byte[0] == b'c');
-            let name = store.pending.var().to_string();
-            let superseded =
-                !store.append && self.committed.get(&name).is_some_and(|&s| s > store.seq);
-            if !completed || superseded {
-                let _ = store.pending.rollback();
-                continue;
-            }
-            match streams::commit(vars, store.pending, store.append) {
-                Ok(()) => {
-                    if !store.append {
-                        self.committed.insert(name, store.seq);
-                    }
+    }
+
+    /// Commits an ended job's store if its leader completed it and no later store has already
+    /// bound the variable; otherwise removes its file.
+    fn finish_store(&mut self, vars: &mut Vars, store: PendingStore<S>) {
+        let completed = self.system().read_byte_now(&store.done) == Ok(Some(b'c'));
+        let name = store.pending.var().to_string();
+        let superseded = !store.append && self.committed.get(&name).is_some_and(|&s| s > store.seq);
+        if !completed || superseded {
+            let _ = store.pending.rollback();
+            return;
+        }
+        match streams::commit(vars, store.pending, store.append) {
+            Ok(()) => {
+                if !store.append {
+                    self.committed.insert(name, store.seq);
                 }
-                Err(e) => exec::report(&e),
             }
+            Err(e) => exec::report(&e),
         }
     }
 
@@ -379,7 +392,7 @@ impl Jobs {
 
     /// Collects status changes if SIGCHLD said there are any.
     pub fn reap_if_signalled(&mut self) {
-        if signals::take_child_flag()
+        if self.system().take_caught(Signal::SIGCHLD)
             && let Err(e) = self.control.reap()
         {
             exec::report(&OpError::new("", e.to_string()));
@@ -387,42 +400,56 @@ impl Jobs {
     }
 }
 
-impl Default for Jobs {
-    fn default() -> Jobs {
-        Jobs::new()
-    }
+/// Where a pipeline with ops sends its output, and the store it begins (with whether it
+/// appends).
+fn leader_output(
+    vars: &Vars,
+    session: Result<&Session, &str>,
+    sink: Option<&AstSink>,
+) -> Result<(LeaderOutput, Option<(PendingWrite, bool)>), OpError> {
+    Ok(match sink {
+        None => (LeaderOutput::Terminal, None),
+        Some(AstSink::File { path, append }) => (
+            LeaderOutput::File(exec::sinks::FileWriter::open(&path.text, *append)?),
+            None,
+        ),
+        Some(AstSink::Reservoir { name, append }) => {
+            streams::check_store_target(vars, name, *append)?;
+            let pending = streams::begin_store(session, name)?;
+            let file = pending.file().try_clone().map_err(|e| {
+                OpError::new(">$", format!("{name}: {}", crate::ops::io_reason(&e)))
+            })?;
+            (
+                LeaderOutput::Store(file, name.clone()),
+                Some((pending, *append)),
+            )
+        }
+    })
 }
 
-/// Waits for a new leader's "ready" byte (or the end of the pipe, if it died first). A leader
-/// stopped before it got there (`kill -STOP`, a debugger) would never write it: then the wait
-/// ends too, the stop unconsumed, and the foreground wait reports the job stopped.
-fn wait_until_ready(ready: OwnedFd, leader: Pid) {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
-    loop {
-        let mut fds = [PollFd::new(ready.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(20u8)) {
-            Ok(n) if n > 0 => {
-                let mut byte = [0u8; 1];
-                let _ = nix::unistd::read(ready.as_fd(), &mut byte);
-                return;
-            }
-            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(_) => return,
-        }
-        // Peek (WNOWAIT) at whether the leader stopped or ended, leaving the status for the
-        // job table.
-        let flags = WaitPidFlag::WSTOPPED
-            | WaitPidFlag::WEXITED
-            | WaitPidFlag::WNOHANG
-            | WaitPidFlag::WNOWAIT;
-        // An error (EINTR) counts as no change: the next poll of the pipe decides.
-        let changed =
-            matches!(waitid(Id::Pid(leader.to_nix()), flags), Ok(s) if s != WaitStatus::StillAlive);
-        if changed {
-            return;
-        }
+/// The leader's work, in the forked child: runs the pipeline and says "completed" if it ran to
+/// its end. Returns the exit status.
+fn run_leader<S: System>(sys: &S, shell: Pid, work: LeaderWork, done: S::PipeWriter) -> i32 {
+    if !sys.die_with_parent(shell) {
+        // The shell died before the set-up's request took effect.
+        return 129;
     }
+    let output = match work.output {
+        LeaderOutput::Terminal => Output::Terminal,
+        LeaderOutput::File(f) => Output::Sink(Box::new(f)),
+        LeaderOutput::Store(file, name) => Output::Sink(Box::new(StoreSink::on_file(name, file))),
+    };
+    let outcome = exec::run(
+        work.source,
+        work.pieces,
+        output,
+        &work.reporter,
+        exec::Runner::Leader,
+    );
+    if outcome.completed {
+        let _ = sys.write_byte(&done, b'c');
+    }
+    outcome.status
 }
 
 /// Prints one line to stdout at once.

@@ -12,6 +12,7 @@ pub mod vars;
 
 use crate::exec::{self, Outcome, Output};
 use crate::expr;
+use crate::job::{RealSystem, System};
 use crate::ops::{OpError, OpKind, Reporter};
 use crate::reservoir::Session;
 use crate::syntax::ast::{AssignValue, Command, CommandBody, Pipeline, Sink as AstSink, Stage};
@@ -33,7 +34,7 @@ pub struct Shell {
     pub vars: Vars,
     /// The session directory that holds reservoirs, or why there is none.
     session: Result<Session, String>,
-    pub jobs: jobs::Jobs,
+    pub jobs: jobs::Jobs<RealSystem>,
 }
 
 impl Default for Shell {
@@ -46,13 +47,14 @@ impl Shell {
     /// A new session: opens (and locks) the reservoir directory, reaping those of dead shells.
     pub fn new() -> Shell {
         let session = Session::open().map_err(|e| e.to_string());
+        let jobs = jobs::Jobs::new();
         if let Ok(s) = &session {
-            signals::set_session_dir(s.dir());
+            jobs.system().set_exit_cleanup(Some(s.dir()), None);
         }
         Shell {
             vars: Vars::default(),
             session,
-            jobs: jobs::Jobs::new(),
+            jobs,
         }
     }
 
@@ -60,22 +62,23 @@ impl Shell {
     /// background), then installs its signal handlers. Every pipeline then runs as a job.
     pub fn interactive() -> Shell {
         let mut shell = Shell::new();
-        let original_owner = nix::unistd::getpgrp().as_raw();
+        let sys = *shell.jobs.system();
+        let original_owner = sys.getpgrp();
         match shell.jobs.control.take_terminal() {
             Ok(()) => {
-                if let Some(modes) = signals::current_modes() {
-                    signals::set_terminal(modes, original_owner);
+                if let Ok(modes) = sys.tcgetattr() {
+                    sys.set_exit_cleanup(None, Some((modes, original_owner)));
                 }
             }
             Err(e) => eprintln!("marsh: no job control: {e}"),
         }
-        signals::install(true);
+        signals::install(&sys, true);
         shell
     }
 
     /// Installs the signal handlers of a shell that reads no terminal (`-c`, a script).
     pub fn install_batch_signals(&self) {
-        signals::install(false);
+        signals::install(self.jobs.system(), false);
     }
 
     /// Reaps, commits the stores of ended jobs, and prints the notices due before a prompt.
@@ -221,7 +224,7 @@ impl Shell {
                 (Output::Sink(Box::new(sink)), Some((pending, *append)))
             }
         };
-        let mut outcome = exec::run(source, pieces, output, &reporter, None);
+        let mut outcome = exec::run(source, pieces, output, &reporter, exec::Runner::Shell);
         if let Some((pending, append)) = pending {
             if outcome.completed {
                 if let Err(e) = streams::commit(&mut self.vars, pending, append) {
@@ -283,8 +286,7 @@ impl Shell {
     fn fail(&mut self, e: &OpError) -> Control {
         exec::report(e);
         // An expression given up on ctrl-c ends like a command interrupted by SIGINT.
-        let interrupted = e.message == "interrupted"
-            && expr::INTERRUPTED.swap(false, std::sync::atomic::Ordering::AcqRel);
+        let interrupted = e.message == "interrupted" && signals::take_interrupt(self.jobs.system());
         self.vars.set_status(if interrupted { 130 } else { 1 });
         Control::Continue
     }

@@ -166,6 +166,15 @@ impl StoreSink {
         })
     }
 
+    /// A sink writing into a store's temporary file through `file`, a duplicate of its
+    /// descriptor (made before a fork, so the child writes where the shell will look).
+    pub fn on_file(name: String, file: File) -> StoreSink {
+        StoreSink {
+            name,
+            writer: Some(ReservoirWriter::new(file)),
+        }
+    }
+
     fn error(&self, e: std::io::Error) -> OpError {
         OpError::new(
             ">$",

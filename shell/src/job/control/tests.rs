@@ -17,7 +17,7 @@ fn spawn(jc: &mut JobControl<VirtualSystem>, cmds: &[&str], fg: bool) -> (Starte
     let mut launch = Launch::new(&line, fg);
     let mut pids = Vec::new();
     for c in cmds {
-        let pid = jc.system().fork();
+        let pid = jc.system().new_child();
         child_setup(&jc.system().as_process(pid), launch.pgid(), fg);
         jc.add_process(&mut launch, pid, c);
         pids.push(pid);
@@ -78,7 +78,11 @@ fn child_setup_resets_dispositions_and_takes_the_terminal() {
             Pgid::led_by(pids[0]),
             "every member in the leader's group"
         );
-        assert!(p.ignored.is_empty(), "dispositions reset: {:?}", p.ignored);
+        assert!(
+            p.dispositions.is_empty(),
+            "dispositions reset: {:?}",
+            p.dispositions
+        );
     }
     assert_eq!(sys.foreground(), Pgid::led_by(pids[0]));
     assert_eq!(sys.ttou_violations(), 0);
@@ -582,7 +586,7 @@ fn a_failed_foreground_wait_still_reclaims_and_the_job_is_not_lost() {
 #[test]
 fn reap_hands_back_statuses_of_children_that_are_no_job() {
     let (sys, mut jc) = shell();
-    let other = sys.fork();
+    let other = sys.new_child();
     sys.happen(Event::Exit(other, 2));
     assert_eq!(jc.reap().unwrap(), [WaitStatus::Exited(other, 2)]);
 }
