@@ -72,7 +72,7 @@ impl Session {
             let want = self.adapter.prompt.replace("{n}", &(last + 1).to_string());
             let want = format!("the prompt `{}` (numbered above {last})", want.trim_end());
             let screen = self.last_screen_line();
-            return Err(match self.exit_peek() {
+            return Err(match self.settled_exit() {
                 Some(how) => self.failure(&format!(
                     "expected {want}, but the shell {}; the screen ends with {screen}",
                     super::describe_exit(&how)
