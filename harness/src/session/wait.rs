@@ -83,13 +83,15 @@ impl Session {
                 )),
             });
         };
+        // Before the prompt counts as seen: a wait that gives up here (a short deadline) leaves
+        // the prompt to the next wait.
+        self.wait_reading_input(deadline, n)?;
         self.last_prompt = n;
         self.last_prompt_start = start;
         self.prompt_scan = end;
         self.mark = end;
         // The prompt came after the echo in the same output stream.
         self.pending_echo = None;
-        self.wait_reading_input(deadline, n)?;
         self.prompt_isig = self.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
         Ok(n)
     }
