@@ -58,6 +58,10 @@ pub struct Catalogue {
     scenarios: Vec<Scenario>,
     /// Accepted snapshot files of the built-in catalogue: (name without `.snap`, file text).
     embedded_snapshots: Vec<(&'static str, &'static str)>,
+    /// An overlay's snapshot directory, read first and written by `--accept`.
+    overlay_snapshots: Option<PathBuf>,
+    /// Shell names overlays declare (known to annotations).
+    declared: Vec<String>,
 }
 
 /// The directory the built-in catalogue was compiled from (it may no longer exist).
@@ -84,6 +88,8 @@ impl Catalogue {
             origin: Origin::Builtin,
             scenarios: sorted(scenarios),
             embedded_snapshots: snapshots,
+            overlay_snapshots: None,
+            declared: Vec::new(),
         })
     }
 
@@ -112,6 +118,8 @@ impl Catalogue {
             origin: Origin::Dir(root),
             scenarios: sorted(scenarios),
             embedded_snapshots: Vec::new(),
+            overlay_snapshots: None,
+            declared: Vec::new(),
         })
     }
 
@@ -135,6 +143,23 @@ impl Catalogue {
         Ok(())
     }
 
+    /// The scenario named `name`, to change (an overlay's steps and annotations).
+    pub fn scenario_mut(&mut self, name: &str) -> Option<&mut Scenario> {
+        self.scenarios.iter_mut().find(|s| s.name == name)
+    }
+
+    /// Take an overlay's snapshot directory (read first, written by `--accept`) and the shell
+    /// names it declares.
+    pub fn add_overlay(&mut self, snapshots: PathBuf, shells: &[String]) {
+        self.overlay_snapshots = Some(snapshots);
+        self.declared.extend(shells.iter().cloned());
+    }
+
+    /// Shell names overlays declare.
+    pub fn declared_shells(&self) -> &[String] {
+        &self.declared
+    }
+
     /// The scenario named `name`.
     pub fn scenario(&self, name: &str) -> Option<&Scenario> {
         self.scenarios.iter().find(|s| s.name == name)
@@ -143,6 +168,9 @@ impl Catalogue {
     /// The directory accepted snapshots are written to (`None` for the built-in catalogue,
     /// whose snapshots are compiled in).
     pub fn snapshot_dir(&self) -> Option<PathBuf> {
+        if let Some(d) = &self.overlay_snapshots {
+            return Some(d.clone());
+        }
         match &self.origin {
             Origin::Builtin => None,
             Origin::Dir(root) => Some(root.join("snapshots")),
@@ -151,6 +179,13 @@ impl Catalogue {
 
     /// The accepted snapshot named `name` (`<group>__<scenario>@<shell>`), its body only.
     pub fn accepted_snapshot(&self, name: &str) -> Option<String> {
+        if let Some(found) = self
+            .overlay_snapshots
+            .as_ref()
+            .and_then(|d| scenario::read_snapshot(d, name))
+        {
+            return Some(found);
+        }
         match &self.origin {
             Origin::Builtin => self
                 .embedded_snapshots
@@ -167,8 +202,8 @@ impl Catalogue {
 pub enum AcceptError {
     /// The built-in catalogue's snapshots are compiled in.
     #[error(
-        "the built-in catalogue is read-only: run with --fixtures DIR (a copy of the catalogue) \
-         to accept snapshots into DIR/snapshots"
+        "the built-in catalogue is read-only: give --expectations FILE (snapshots go beside it) \
+         or --fixtures DIR (a copy of the catalogue) to accept snapshots"
     )]
     ReadOnly,
     /// The file could not be written.

@@ -15,6 +15,8 @@
 //! - [`session`]: a shell under a pty (input, waits, observation, checks, failure reports).
 //! - [`shells`]: shell adapters (built-in and TOML).
 //! - [`catalogue`]: the scenarios and snapshots, compiled in or from a directory.
+//! - [`overlay`]: expectation overlays (a shell project's annotations, step variants and
+//!   snapshots, `--expectations FILE`).
 //! - [`scenario`]: scenario files (parse, run one against one shell).
 //! - [`suite`]: a suite run as a library: plan (pairs, skips), run (typed outcome per run,
 //!   recordings), records for the reports; `jobcheck run` and `tests/scenarios.rs` are thin.
@@ -25,6 +27,7 @@
 
 pub mod bench;
 pub mod catalogue;
+pub mod overlay;
 pub mod pid;
 pub mod probe;
 pub mod procfs;

@@ -195,3 +195,162 @@ fn a_subdirectory_of_the_catalogue_keeps_its_names() {
     let md = std::fs::read_to_string(dir.path().join("m.md")).unwrap();
     assert!(md.contains("[posix/x]("), "{md}");
 }
+
+/// The adapter of a shell the catalogue does not name: bash in POSIX mode.
+fn unnamed_shell() -> String {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = manifest.join("../fixtures/adapters/bash-posix.toml");
+    file.canonicalize().unwrap().display().to_string()
+}
+
+#[test]
+fn scenarios_written_per_shell_still_run_for_a_shell_they_do_not_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let shell = unnamed_shell();
+    let o = jobcheck(
+        dir.path(),
+        &[
+            "run",
+            "--shell",
+            &shell,
+            "posix/no-notices-noninteractive",
+            "posix/kill-signal-notices",
+            "posix/result-not-lost-after-report",
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}");
+    assert_eq!(out.matches("PASS  posix/").count(), 3, "{out}");
+}
+
+#[test]
+fn a_survivor_nobody_expected_is_named_with_the_step_that_would_expect_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let shell = unnamed_shell();
+    // The catalogue's scenario, with a short deadline for the wait that cannot succeed.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text =
+        std::fs::read_to_string(manifest.join("../fixtures/posix/exit-with-running-jobs.jc"));
+    let text = format!("timeout: 2s\n{}", text.unwrap());
+    write(
+        dir.path(),
+        &[("cat/posix/exit-with-running-jobs.jc", &text)],
+    );
+    let args = ["run", "--fixtures", "cat", "--shell", &shell];
+    let o = jobcheck(dir.path(), &args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let first = out
+        .lines()
+        .find(|l| l.starts_with("expected"))
+        .unwrap_or("");
+    assert!(
+        first.starts_with("expected no process of the session to survive but the shell")
+            && first.contains(" sleep "),
+        "{out}"
+    );
+}
+
+/// An overlay for bash-posix (the unnamed shell) as a shell project would keep it.
+const OVERLAY: &str = r#"shells = ["bash-posix"]
+
+[scenario."posix/exit-with-running-jobs"]
+annotate = "OK bash-posix: exits at once; the running job survives"
+
+[[scenario."posix/exit-with-running-jobs".replace]]
+step = "expect[!bash,!dash,!mksh,!ksh93,!zsh,!fish,!marsh] survivors none"
+with = "expect survivors sleep"
+
+[[scenario."posix/kill-signal-notices".replace]]
+step = "type[!fish] kill -HUP %1"
+with = """
+type echo OVERLAY-STEP
+type kill -HUP %%
+"""
+"#;
+
+#[test]
+fn an_overlay_annotates_replaces_steps_and_keeps_its_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &[("proj/expect.toml", OVERLAY)]);
+    let shell = unnamed_shell();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--shell",
+            &shell,
+            "--expectations",
+            "proj/expect.toml",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--markdown", "m.md"]);
+        jobcheck(dir.path(), &args)
+    };
+    let o = run(&["posix/exit-with-running-jobs", "posix/kill-signal-notices"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}");
+    let md = std::fs::read_to_string(dir.path().join("m.md")).unwrap();
+    assert!(md.contains("OK bash-posix: exits at once"), "{md}");
+    let o = run(&["posix/async-notice"]);
+    assert_eq!(o.status.code(), Some(1), "new snapshot");
+    let o = run(&["--accept", "posix/async-notice"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let snap = dir
+        .path()
+        .join("proj/snapshots/posix__async-notice@bash-posix.snap");
+    assert!(snap.is_file(), "written beside the overlay");
+    assert!(run(&["posix/async-notice"]).status.success());
+}
+
+#[test]
+fn an_overlay_is_checked_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let shell = unnamed_shell();
+    for (text, want) in [
+        (
+            "shells = ['bash-posix']\n[scenario.\"posix/exit-with-runing-jobs\"]\nannotate = 'OK bash-posix: x'\n",
+            "x.toml:2: no scenario named posix/exit-with-runing-jobs (did you mean posix/exit-with-running-jobs?)",
+        ),
+        (
+            "shells = ['bash-posix']\n[scenario.\"posix/bg-resume\"]\nannotate = 'OK bahs-posix: x'\n",
+            "x.toml:3: unknown shell `bahs-posix` (did you mean `bash-posix`?)",
+        ),
+        (
+            "shells = ['bash-posix']\n[[scenario.\"posix/bg-resume\".replace]]\nstep = 'type nothing like this'\nwith = ''\n",
+            "x.toml:3: ",
+        ),
+        (
+            "shels = ['bash-posix']\n",
+            "x.toml:1: unknown field `shels`",
+        ),
+    ] {
+        write(dir.path(), &[("x.toml", text)]);
+        let args = ["run", "--shell", &shell, "--expectations", "x.toml"];
+        let o = jobcheck(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        assert!(stderr(&o).contains(want), "{text}\n{}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_replaced_step_fails_at_the_overlays_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let shell = unnamed_shell();
+    let text = "shells = ['bash-posix']\n\n[[scenario.\"posix/kill-signal-notices\".replace]]\nstep = 'type[!fish] kill -HUP %1'\nwith = 'expect output NEVER-PRINTED'\n";
+    write(dir.path(), &[("x.toml", text)]);
+    let args = [
+        "run",
+        "--shell",
+        &shell,
+        "--expectations",
+        "x.toml",
+        "posix/kill-signal-notices",
+    ];
+    let o = jobcheck(dir.path(), &args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("x.toml:5: expect output NEVER-PRINTED"),
+        "{out}"
+    );
+}

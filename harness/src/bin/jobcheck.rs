@@ -35,6 +35,10 @@ enum Cmd {
         /// Directory of scenario files (default: the catalogue compiled into jobcheck).
         #[arg(long, value_name = "DIR")]
         fixtures: Option<PathBuf>,
+        /// An expectations overlay (a shell project's annotations, step variants and
+        /// snapshots; format: jobcheck::overlay); repeatable.
+        #[arg(long = "expectations", value_name = "FILE")]
+        expectations: Vec<PathBuf>,
         /// Write snapshots that are new or differ as the accepted ones (into the catalogue's
         /// snapshots/ directory) instead of failing.
         #[arg(long)]
@@ -151,17 +155,23 @@ fn write_json(path: Option<&std::path::Path>, doc: serde_json::Value) -> Result<
     })
 }
 
-/// The catalogue (`--fixtures DIR` or the built-in one) and the plan of a run.
+/// The catalogue (`--fixtures DIR` or the built-in one) with the overlays applied, and the
+/// plan of a run.
 fn load_plan(
     fixtures: Option<&std::path::Path>,
+    overlays: &[PathBuf],
     shells: &[String],
     scenarios: &[String],
 ) -> Result<(Catalogue, suite::Plan), String> {
-    let catalogue = match fixtures {
+    let mut catalogue = match fixtures {
         Some(dir) => Catalogue::from_dir(dir),
         None => Catalogue::builtin(),
     }
     .map_err(|e| e.to_string())?;
+    for path in overlays {
+        let overlay = jobcheck::overlay::Overlay::load(path).map_err(|e| e.to_string())?;
+        overlay.apply(&mut catalogue).map_err(|e| e.to_string())?;
+    }
     let adapters = adapters_named(shells)?;
     let plan = suite::plan(&catalogue, adapters, scenarios).map_err(|e| e.to_string())?;
     Ok((catalogue, plan))
@@ -482,6 +492,7 @@ fn main() -> ExitCode {
             shells,
             repeat,
             fixtures,
+            expectations,
             accept,
             markdown,
             junit,
@@ -495,7 +506,7 @@ fn main() -> ExitCode {
             let out_dir = jobcheck::session::artifacts_dir();
             let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
             let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
-            let loaded = load_plan(fixtures.as_deref(), &shells, &scenarios);
+            let loaded = load_plan(fixtures.as_deref(), &expectations, &shells, &scenarios);
             let (catalogue, plan) = match loaded {
                 Ok(x) => x,
                 Err(e) => {

@@ -114,8 +114,8 @@ pub enum Action {
     Snapshot,
     /// `check clean`: no process left but the shell.
     CheckClean,
-    /// `check reaped`: no process of the job last waited for is left, zombie or not,
-    /// whatever its parent.
+    /// `check reaped`: no process of the job last waited for is left, zombie or not, whatever
+    /// its parent.
     CheckReaped,
     /// `check tty`: the terminal belongs to the shell.
     CheckTty,

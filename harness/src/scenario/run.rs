@@ -50,6 +50,9 @@ pub fn run_steps(
     })
 }
 
+/// What `type` lines replace with the shell's program (`type {shell} -c 'exit 3'`).
+pub const SHELL_PLACEHOLDER: &str = "{shell}";
+
 /// Where a failure before the first step is located.
 pub const FIRST_PROMPT: &str = "before the first step: the shell's first prompt";
 /// Where a failure of the universal checks is located.
@@ -90,9 +93,11 @@ impl<'a> Runner<'a> {
     fn step(&mut self, step: &Step) -> Result<(), Failure> {
         match &step.action {
             Action::Type(line) => {
+                let line = line.replace(SHELL_PLACEHOLDER, &self.program());
                 self.cmd_start = self.s.output().len();
-                self.last_typed = Some(line.clone());
-                self.s.type_line(line)
+                self.s.type_line(&line)?;
+                self.last_typed = Some(line);
+                Ok(())
             }
             Action::Key(bytes) => self.s.send(bytes),
             Action::Signal(sig, to) => self.signal(*sig, *to),
@@ -139,9 +144,9 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// `check reaped`: no process of the job's group is left, zombie or not, whatever its
-    /// parent (a zombie handed to init is still in the group until init reaps it).
-    fn check_reaped(&self) -> Result<(), Failure> {
+    /// No process of the job's group is left, zombie or not, whatever its parent: read once
+    /// (a zombie handed to an init that reaps slowly is still in the group).
+    fn check_reaped(&mut self) -> Result<(), Failure> {
         let g = self.job()?;
         let left = crate::procfs::procs_in_pgid(g);
         if left.is_empty() {
@@ -150,19 +155,24 @@ impl<'a> Runner<'a> {
         let list: Vec<String> = left
             .iter()
             .map(|p| {
-                let parent = p.ppid.map_or("none".to_string(), |pp| pp.to_string());
-                format!(
-                    "{} {} (state {}, parent {parent})",
-                    p.pid,
-                    p.comm,
-                    p.state.letter()
-                )
+                let parent = p.ppid.map_or("none".into(), |pp| pp.to_string());
+                let state = crate::session::state_word(p.state);
+                format!("{} {} ({state}, parent {parent})", p.pid, p.comm)
             })
             .collect();
         Err(self.s.failure(&format!(
-            "expected no process left in the job's group {g}, but it still has {}",
+            "expected no process of the job's group {g} left at the prompt, zombie or not, but \
+             it still holds {}",
             list.join("; ")
         )))
+    }
+
+    /// The shell's program as `{shell}` expands: its path if installed, else as the adapter
+    /// names it.
+    fn program(&self) -> String {
+        self.adapter
+            .find_program()
+            .map_or_else(|| self.adapter.program.clone(), |p| p.display().to_string())
     }
 
     /// The job of the last `wait fg` / `wait bg`.
@@ -343,7 +353,17 @@ impl<'a> Runner<'a> {
         if self.s.try_status().is_none() && self.s.foreground().is_some() {
             self.s.check_terminal_owned_by_shell()?;
         }
-        self.s.check_clean(&[])?;
+        let shell_ended = self.s.try_status().is_some();
+        self.s.check_clean(&[]).map_err(|mut f| {
+            if shell_ended {
+                f.sentence.push_str(&format!(
+                    "; if they are meant to outlive {} here, the scenario says so with \
+                     `expect[{}] survivors CMD…`",
+                    self.adapter.name, self.adapter.name
+                ));
+            }
+            f
+        })?;
         if self.adapter.name == "marsh" {
             self.marsh_reservoirs()?;
         }

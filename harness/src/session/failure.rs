@@ -191,7 +191,7 @@ impl Session {
             tag: self.tag.clone(),
             last_prompt: self.last_prompt,
             foreground: self.foreground(),
-            shell_exit: self.exit_peek().map(|s| describe_exit(&s)),
+            shell_exit: self.settled_exit().map(|s| describe_exit(&s)),
             transcript,
             screen,
             processes: self.processes(),

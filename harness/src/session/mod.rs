@@ -369,6 +369,20 @@ impl Session {
         left
     }
 
+    /// [`Session::exit_peek`], but once the terminal's output has ended (the shell closed it
+    /// while exiting), wait up to a second for the exit to become visible: the master sees the
+    /// end before the kernel makes the shell a zombie.
+    pub fn settled_exit(&self) -> Option<ExitStatus> {
+        if let Some(s) = self.exit_peek() {
+            return Some(s);
+        }
+        if !self.shared.lock().eof {
+            return None;
+        }
+        let deadline = crate::wait::Deadline::after(std::time::Duration::from_secs(1));
+        crate::wait::poll_until(deadline, || self.exit_peek())
+    }
+
     /// The shell's exit status if it has exited, without reaping it (`waitid` with
     /// `WNOWAIT`), so that `&self` methods can tell a dead shell.
     pub fn exit_peek(&self) -> Option<ExitStatus> {

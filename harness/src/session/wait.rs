@@ -72,7 +72,7 @@ impl Session {
             let want = self.adapter.prompt.replace("{n}", &(last + 1).to_string());
             let want = format!("the prompt `{}` (numbered above {last})", want.trim_end());
             let screen = self.last_screen_line();
-            return Err(match self.exit_peek() {
+            return Err(match self.settled_exit() {
                 Some(how) => self.failure(&format!(
                     "expected {want}, but the shell {}; the screen ends with {screen}",
                     super::describe_exit(&how)
@@ -83,13 +83,15 @@ impl Session {
                 )),
             });
         };
+        // Before the prompt counts as seen: a wait that gives up here (a short deadline) leaves
+        // the prompt to the next wait.
+        self.wait_reading_input(deadline, n)?;
         self.last_prompt = n;
         self.last_prompt_start = start;
         self.prompt_scan = end;
         self.mark = end;
         // The prompt came after the echo in the same output stream.
         self.pending_echo = None;
-        self.wait_reading_input(deadline, n)?;
         self.prompt_isig = self.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
         Ok(n)
     }

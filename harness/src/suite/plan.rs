@@ -57,7 +57,7 @@ pub enum PlanError {
 }
 
 /// Plan a run of the scenarios named in `only` (all if empty) against `shells`. Shell names
-/// in the catalogue must be built-in adapters or among `shells`.
+/// in the catalogue must be built-in adapters, among `shells`, or declared by an overlay.
 pub fn plan(
     catalogue: &Catalogue,
     shells: Vec<Adapter>,
@@ -68,6 +68,7 @@ pub fn plan(
         .map(|a| a.name)
         .collect();
     known.extend(shells.iter().map(|a| a.name.clone()));
+    known.extend(catalogue.declared_shells().iter().cloned());
     catalogue.check_shells(&known)?;
     let scenarios = choose(catalogue, only)?;
     let shells: Vec<PlannedShell> = shells
