@@ -11,6 +11,32 @@
 //! - [`job`]: job control: the job table, job specs, `jobs` formatting, terminal handoff;
 //! - [`interactive`]: line editing, history, completion and the numbered prompt;
 //! - [`shell`]: the session: variables, `STATUS`, the builtins that change the shell itself.
+//!
+//! The operating system sits behind one trait, [`job::System`]: the job core, the shell's
+//! bookkeeping of its jobs and the commits of their stores run on [`job::RealSystem`] in the
+//! binary and on [`job::VirtualSystem`] in unit tests.
+//!
+//! # Example
+//!
+//! A session without a terminal runs each line in this process, as a script would:
+//!
+//! ```
+//! use marsh::shell::vars::Var;
+//! use marsh::shell::{Control, Shell};
+//!
+//! let mut shell = Shell::new();
+//! assert_eq!(shell.run_line("gen 5 | map (x: x * 10) >$ tens"), Control::Continue);
+//! assert_eq!(shell.status(), 0);
+//! let Some(Var::Reservoir(tens)) = shell.vars.get("tens") else {
+//!     panic!("tens holds a stream");
+//! };
+//! assert_eq!(tens.items(), 5);
+//!
+//! // Bad input: one clear line on stderr, STATUS 1, the shell stays up, `tens` is unchanged.
+//! assert_eq!(shell.run_line("gen 3 | map (x: x +) >$ tens"), Control::Continue);
+//! assert_eq!(shell.status(), 1);
+//! assert!(matches!(shell.vars.get("tens"), Some(Var::Reservoir(r)) if r.items() == 5));
+//! ```
 
 pub mod cli;
 pub mod exec;

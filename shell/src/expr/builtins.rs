@@ -6,7 +6,7 @@ use crate::value::Value;
 use std::sync::Arc;
 
 fn e(msg: impl Into<String>) -> EvalError {
-    EvalError(msg.into())
+    EvalError::Failed(msg.into())
 }
 
 /// A builtin function.

@@ -17,7 +17,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set by the shell's SIGINT handler; long-running builtins (string repetition, ...) check it
-/// and give up with [`EvalError`] "interrupted".
+/// and give up with [`EvalError::Interrupted`].
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Whether an interrupt is pending.
@@ -53,8 +53,16 @@ pub struct CompileError(pub String);
 
 /// Evaluating an expression failed for one item: `division by zero`, `int overflow`,
 /// `unsupported operand types for +: 'int' and 'str'`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EvalError(pub String);
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    /// ctrl-c arrived while a long evaluation ran ([`INTERRUPTED`]): the command ends as one
+    /// killed by SIGINT would (`STATUS` 130).
+    #[error("interrupted")]
+    Interrupted,
+    /// The evaluation failed, in words for the user.
+    #[error("{0}")]
+    Failed(String),
+}
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -62,14 +70,7 @@ impl fmt::Display for CompileError {
     }
 }
 
-impl fmt::Display for EvalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 impl std::error::Error for CompileError {}
-impl std::error::Error for EvalError {}
 
 /// A compiled expression over the values bound to its parameters.
 pub type Compiled = Box<dyn Fn(&[Value]) -> Result<Value, EvalError> + Send + Sync>;
@@ -96,7 +97,7 @@ impl CompiledFn {
             n => {
                 let fields = item.fields();
                 if fields.len() != n {
-                    return Err(EvalError(format!(
+                    return Err(EvalError::Failed(format!(
                         "function takes {n} arguments but the item has {} field{}",
                         fields.len(),
                         if fields.len() == 1 { "" } else { "s" }
@@ -110,7 +111,7 @@ impl CompiledFn {
     /// Applies the function to explicit arguments (e.g. `red`'s accumulator and item).
     pub fn call_args(&self, args: &[Value]) -> Result<Value, EvalError> {
         if args.len() != self.arity {
-            return Err(EvalError(format!(
+            return Err(EvalError::Failed(format!(
                 "function takes {} arguments, given {}",
                 self.arity,
                 args.len()
@@ -137,6 +138,6 @@ pub fn eval(expr: &Expr, globals: &dyn Globals) -> Result<Value, EvalError> {
         },
         globals,
     )
-    .map_err(|e| EvalError(e.0))?;
+    .map_err(|e| EvalError::Failed(e.0))?;
     f.call_args(&[])
 }

@@ -20,7 +20,7 @@ fn repeat_str(s: &str, n: usize) -> Result<String, EvalError> {
     out.push_str(s);
     while out.len() < total {
         if crate::expr::interrupted() {
-            return Err(EvalError("interrupted".into()));
+            return Err(EvalError::Interrupted);
         }
         // Copy at most 16 MiB (and at least one copy of `s`) at a time, so an interrupt is
         // seen within milliseconds.
@@ -40,19 +40,19 @@ pub type R = Result<Value, EvalError>;
 #[cold]
 #[inline(never)]
 pub fn overflow(op: &str) -> EvalError {
-    EvalError(format!("int overflow in {op}"))
+    EvalError::Failed(format!("int overflow in {op}"))
 }
 
 #[cold]
 #[inline(never)]
 pub fn zero_division() -> EvalError {
-    EvalError("division by zero".into())
+    EvalError::Failed("division by zero".into())
 }
 
 #[cold]
 #[inline(never)]
 pub fn unsupported(op: &str, a: &Value, b: &Value) -> EvalError {
-    EvalError(format!(
+    EvalError::Failed(format!(
         "unsupported operand types for {op}: '{}' and '{}'",
         a.type_name(),
         b.type_name()
@@ -101,7 +101,7 @@ fn arith(
 
 fn concat(a: &[Value], b: &[Value]) -> Result<Arc<[Value]>, EvalError> {
     if a.len() + b.len() > MAX_ITEMS {
-        return Err(EvalError("result too long".into()));
+        return Err(EvalError::Failed("result too long".into()));
     }
     Ok(a.iter().chain(b.iter()).cloned().collect())
 }
@@ -129,7 +129,7 @@ fn add_slow(a: &Value, b: &Value) -> R {
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => {
             if x.len() + y.len() > MAX_STR {
-                return Err(EvalError("string too long (over 1 GiB)".into()));
+                return Err(EvalError::Failed("string too long (over 1 GiB)".into()));
             }
             let mut s = String::with_capacity(x.len() + y.len());
             s.push_str(x);
@@ -188,19 +188,21 @@ fn mul_slow(a: &Value, b: &Value) -> R {
     match seq {
         Value::Str(s) => {
             if s.len().saturating_mul(n) > MAX_STR {
-                return Err(EvalError("repeated string too long (over 1 GiB)".into()));
+                return Err(EvalError::Failed(
+                    "repeated string too long (over 1 GiB)".into(),
+                ));
             }
             Ok(Value::Str(Arc::from(repeat_str(s, n)?)))
         }
         Value::Tuple(t) | Value::List(t) => {
             if t.len().saturating_mul(n) > MAX_ITEMS {
-                return Err(EvalError("repeated sequence too long".into()));
+                return Err(EvalError::Failed("repeated sequence too long".into()));
             }
             let n = if t.is_empty() { 0 } else { n };
             let mut items = Vec::with_capacity(t.len() * n);
             for i in 0..n {
                 if i % 4096 == 0 && crate::expr::interrupted() {
-                    return Err(EvalError("interrupted".into()));
+                    return Err(EvalError::Interrupted);
                 }
                 items.extend(t.iter().cloned());
             }
@@ -314,7 +316,7 @@ pub fn pow(a: &Value, b: &Value) -> R {
                 return Err(zero_division());
             }
             if x < 0.0 && y.fract() != 0.0 && y.is_finite() {
-                return Err(EvalError(
+                return Err(EvalError::Failed(
                     "negative number raised to a fractional power".into(),
                 ));
             }
@@ -342,7 +344,7 @@ pub fn ne(a: &Value, b: &Value) -> R {
 #[cold]
 #[inline(never)]
 fn not_comparable(op: &str, a: &Value, b: &Value) -> EvalError {
-    EvalError(format!(
+    EvalError::Failed(format!(
         "'{op}' not supported between {} and {}",
         a.type_name(),
         b.type_name()
@@ -393,13 +395,13 @@ pub fn contains(a: &Value, b: &Value) -> Result<bool, EvalError> {
     match b {
         Value::Str(s) => match a {
             Value::Str(sub) => Ok(s.contains(&**sub)),
-            _ => Err(EvalError(format!(
+            _ => Err(EvalError::Failed(format!(
                 "'in <str>' requires str as left operand, not {}",
                 a.type_name()
             ))),
         },
         Value::Tuple(t) | Value::List(t) => Ok(t.iter().any(|x| x == a)),
-        _ => Err(EvalError(format!(
+        _ => Err(EvalError::Failed(format!(
             "argument of type '{}' is not iterable",
             b.type_name()
         ))),
@@ -419,7 +421,7 @@ pub fn neg(a: &Value) -> R {
         Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(|| overflow("-")),
         Value::Float(f) => Ok(Value::Float(-f)),
         Value::Bool(b) => Ok(Value::Int(-(*b as i64))),
-        _ => Err(EvalError(format!(
+        _ => Err(EvalError::Failed(format!(
             "bad operand type for unary -: '{}'",
             a.type_name()
         ))),
@@ -430,7 +432,7 @@ pub fn pos(a: &Value) -> R {
     match a {
         Value::Int(_) | Value::Float(_) => Ok(a.clone()),
         Value::Bool(b) => Ok(Value::Int(*b as i64)),
-        _ => Err(EvalError(format!(
+        _ => Err(EvalError::Failed(format!(
             "bad operand type for unary +: '{}'",
             a.type_name()
         ))),

@@ -27,7 +27,7 @@ impl Globals for Vars {
 
 fn ev(src: &str) -> Result<Value, String> {
     let e = parse_expr(src).unwrap_or_else(|e| panic!("{src}: {e}"));
-    eval(&e, &Vars).map_err(|e| e.0)
+    eval(&e, &Vars).map_err(|e| e.to_string())
 }
 
 fn ok(src: &str) -> Value {
@@ -60,7 +60,7 @@ fn compile_err(params: &[&str], body: &str) -> String {
     };
     match compile_function(&f, &Vars) {
         Ok(_) => panic!("{body} compiled"),
-        Err(e) => e.0,
+        Err(e) => e.to_string(),
     }
 }
 
@@ -459,7 +459,7 @@ fn names_and_functions() {
         Value::Int(11)
     );
     assert_eq!(
-        f.call(&Value::Int(1)).unwrap_err().0,
+        f.call(&Value::Int(1)).unwrap_err().to_string(),
         "function takes 2 arguments but the item has 1 field"
     );
     let f = func(&["x"], "(x, x * x)");
@@ -472,7 +472,7 @@ fn names_and_functions() {
     assert_eq!(f.call(&Value::str("abc")).unwrap(), Value::str("BC"));
     let f = func(&["x"], "x * 2");
     assert_eq!(
-        f.call(&Value::Int(i64::MAX)).unwrap_err().0,
+        f.call(&Value::Int(i64::MAX)).unwrap_err().to_string(),
         "int overflow in *"
     );
     assert_eq!(f.call(&Value::Float(1.5)).unwrap(), Value::Float(3.0));
@@ -480,7 +480,10 @@ fn names_and_functions() {
     // A constant error is reported when the expression runs, not when it compiles.
     let f = func(&["x"], "x if x else 1 / 0");
     assert_eq!(f.call(&Value::Int(3)).unwrap(), Value::Int(3));
-    assert_eq!(f.call(&Value::Int(0)).unwrap_err().0, "division by zero");
+    assert_eq!(
+        f.call(&Value::Int(0)).unwrap_err().to_string(),
+        "division by zero"
+    );
 }
 
 /// `cargo test --release -p marsh -- --ignored --nocapture per_call_cost`
@@ -519,7 +522,7 @@ fn long_chains_compile_and_run() {
     let body = format!("x{}", "[0]".repeat(330));
     let f = func(&["x"], &body);
     assert_eq!(
-        f.call(&Value::Int(1)).unwrap_err().0,
+        f.call(&Value::Int(1)).unwrap_err().to_string(),
         "'int' cannot be indexed"
     );
 }
@@ -544,5 +547,8 @@ fn repetition_of_empty_sequences_is_instant_and_big_ones_are_interruptible() {
     crate::expr::INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
     let interrupted = value("'ab' * 300000000");
     crate::expr::INTERRUPTED.store(false, std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(interrupted.unwrap_err().0, "interrupted");
+    assert_eq!(
+        interrupted.unwrap_err(),
+        crate::expr::EvalError::Interrupted
+    );
 }

@@ -59,14 +59,43 @@ pub type Filter = Box<dyn FnOnce(Box<dyn Sink>) -> Box<dyn Sink> + Send>;
 pub struct OpError {
     pub op: String,
     pub message: String,
+    kind: ErrorKind,
+}
+
+/// Why a command stopped, for what the shell does next (its `STATUS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// It failed: `STATUS` 1.
+    Failed,
+    /// ctrl-c stopped an evaluation: `STATUS` 130, as for a command killed by SIGINT.
+    Interrupted,
 }
 
 impl OpError {
+    /// A failure of `op` (empty: none to name), in words.
     pub fn new(op: &str, message: impl Into<String>) -> OpError {
         OpError {
             op: op.to_string(),
             message: message.into(),
+            kind: ErrorKind::Failed,
         }
+    }
+
+    /// An evaluation error met by `op`, keeping whether it was an interruption.
+    pub fn from_eval(op: &str, e: &crate::expr::EvalError) -> OpError {
+        let kind = match e {
+            crate::expr::EvalError::Interrupted => ErrorKind::Interrupted,
+            crate::expr::EvalError::Failed(_) => ErrorKind::Failed,
+        };
+        OpError {
+            kind,
+            ..OpError::new(op, e.to_string())
+        }
+    }
+
+    /// Why the command stopped.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
     }
 }
 
@@ -177,7 +206,7 @@ impl OpArgs<'_> {
     }
 
     pub fn eval(&self, e: &Expr) -> Result<Value, OpError> {
-        crate::expr::eval(e, self.globals).map_err(|err| self.error(err.to_string()))
+        crate::expr::eval(e, self.globals).map_err(|err| OpError::from_eval(self.op, &err))
     }
 
     /// Exactly `n` arguments, or a usage error.

@@ -223,7 +223,7 @@ impl Red {
         for ((r, v), acc) in reduced_cols().zip(accs.iter()) {
             if let (Reducer::Fold { f, fast }, Acc::Value(a)) = (r, acc) {
                 self.scratch
-                    .push(fold_step(f, *fast, a, v).map_err(|e| e.0)?);
+                    .push(fold_step(f, *fast, a, v).map_err(|e| e.to_string())?);
             }
         }
         let mut folded = self.scratch.drain(..);
@@ -253,11 +253,11 @@ fn fold_step(f: &CompiledFn, fast: FastPath, a: &Value, v: &Value) -> Result<Val
     Ok(match (fast, a, v) {
         (FastPath::Add, Value::Int(x), Value::Int(y)) => Value::Int(
             x.checked_add(*y)
-                .ok_or_else(|| EvalError("int overflow in +".into()))?,
+                .ok_or_else(|| EvalError::Failed("int overflow in +".into()))?,
         ),
         (FastPath::Mul, Value::Int(x), Value::Int(y)) => Value::Int(
             x.checked_mul(*y)
-                .ok_or_else(|| EvalError("int overflow in *".into()))?,
+                .ok_or_else(|| EvalError::Failed("int overflow in *".into()))?,
         ),
         _ => f.call_args(&[a.clone(), v.clone()])?,
     })

@@ -190,7 +190,7 @@ impl Shell {
         let v = match value {
             AssignValue::Word(w) => Value::str(&w.text),
             AssignValue::Expr(e) => {
-                expr::eval(e, &self.vars).map_err(|err| OpError::new(name, err.to_string()))?
+                expr::eval(e, &self.vars).map_err(|err| OpError::from_eval(name, &err))?
             }
         };
         self.vars.set(name, Var::Value(v));
