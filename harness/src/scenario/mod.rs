@@ -191,6 +191,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Deadline of every wait (`timeout: 3s`; default the session's).
     pub timeout: Option<Duration>,
+    /// Programs the scenario runs that must be installed (`needs: marsh`), else it is n/a.
+    pub needs: Vec<String>,
     /// Every shell name the file uses (annotations, `shells:`, step restrictions), with its line.
     pub shell_refs: Vec<ShellRef>,
 }
@@ -323,6 +325,13 @@ pub fn skip_reason(
             adapter.name
         ));
     }
+    if let Some(p) = scn
+        .needs
+        .iter()
+        .find(|p| crate::shells::find_in_path(p).is_none())
+    {
+        return Some(format!("needs {p}, which is not installed"));
+    }
     availability.as_ref().err().cloned()
 }
 
@@ -413,6 +422,19 @@ mod tests {
         }
         let s = parse("x", Path::new("x.jc"), "expect status 258\n").unwrap();
         assert!(matches!(s.steps[0].action, Action::ExpectStatus(258)));
+    }
+
+    #[test]
+    fn a_scenario_needing_a_missing_program_is_not_applicable() {
+        let s = parse(
+            "x",
+            Path::new("x.jc"),
+            "needs: no-such-program-jc\ntype true\n",
+        )
+        .unwrap();
+        let a = crate::shells::by_name("bash").unwrap();
+        let why = skip_reason(&s, &a, &Ok("5".into())).unwrap();
+        assert_eq!(why, "needs no-such-program-jc, which is not installed");
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ParseError
         annotations: BTreeMap::new(),
         steps: Vec::new(),
         timeout: None,
+        needs: Vec::new(),
         shell_refs: Vec::new(),
     };
     for (i, raw) in text.lines().enumerate() {
@@ -98,6 +99,10 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ParseError
         if let Some(t) = line.strip_prefix("timeout:") {
             let d = parse_duration(t.trim()).ok_or_else(|| bad("a duration such as `3s`"))?;
             scn.timeout = Some(d);
+            continue;
+        }
+        if let Some(t) = line.strip_prefix("needs:") {
+            scn.needs.extend(t.split_whitespace().map(String::from));
             continue;
         }
         if let Some(t) = line.strip_prefix("shells:") {
