@@ -156,7 +156,7 @@ fn inject_once(s: &mut Session, case: Case, sig: Signal, k: u64) -> Result<Trace
             .processes()
             .iter()
             .filter(|p| p.pid != shell && p.is_stopped())
-            .map(|p| p.pgid)
+            .filter_map(|p| p.pgid)
             .collect();
         // The shell blocked in read(2) (on the ready pipe; at the prompt it waits in epoll).
         let in_read = std::fs::read_to_string(format!("/proc/{shell}/syscall"))
@@ -185,7 +185,7 @@ fn inject_once(s: &mut Session, case: Case, sig: Signal, k: u64) -> Result<Trace
                 .processes()
                 .iter()
                 .filter(|p| p.pid != shell)
-                .map(|p| p.pgid)
+                .filter_map(|p| p.pgid)
                 .collect();
             for g in pgids {
                 s.wait_until("the killed job to be gone", |s| {

@@ -438,7 +438,9 @@ impl Run<'_> {
             .ok_or_else(|| format!("no `[n] pid` notice in {out:?}"))?;
         let n: u32 = c[1].parse().unwrap();
         let pid: jobcheck::Pid = c[2].parse().unwrap();
-        let pgid = jobcheck::procfs::read(pid).map_or(pid.led_group(), |p| p.pgid);
+        let pgid = jobcheck::procfs::read(pid)
+            .and_then(|p| p.pgid)
+            .unwrap_or(pid.led_group());
         Ok((n, pgid))
     }
 
@@ -874,7 +876,7 @@ impl Run<'_> {
                 .s
                 .processes()
                 .into_iter()
-                .filter(|p| p.pid != shell && !allowed.contains(&p.pgid))
+                .filter(|p| p.pid != shell && !p.pgid.is_some_and(|g| allowed.contains(&g)))
                 .collect();
             p
         };

@@ -335,7 +335,7 @@ pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples
     let sleeps = |_: &Session| -> Vec<crate::procfs::Proc> {
         procfs::procs_in_sid(shell)
             .into_iter()
-            .filter(|p| p.comm == "sleep" && !p.is_dead() && p.pgid != shell.led_group())
+            .filter(|p| p.comm == "sleep" && !p.is_dead() && p.pgid != Some(shell.led_group()))
             .collect()
     };
     s.wait_until(&format!("{n} sleeps running"), |s| {
@@ -379,7 +379,8 @@ pub fn many_jobs(adapter: &Adapter, n: usize, runs: usize) -> Result<Vec<Samples
     // does not depend on how the deaths race the keys), then time Enter -> the prompt that
     // follows a `Terminated` notice for each job (a shell that showed some on its own, between
     // prompts, has fewer to print; more Enters are pressed until all are seen).
-    let left: std::collections::BTreeSet<crate::Pgid> = sleeps(&s).iter().map(|p| p.pgid).collect();
+    let left: std::collections::BTreeSet<crate::Pgid> =
+        sleeps(&s).iter().filter_map(|p| p.pgid).collect();
     let from = s.prompt_end();
     for g in &left {
         let _ = nix::sys::signal::killpg((*g).into(), nix::sys::signal::Signal::SIGTERM);

@@ -74,10 +74,12 @@ pub struct Proc {
     pub pid: Pid,
     /// Its parent (`None` for a process whose parent is outside this pid namespace: 0).
     pub ppid: Option<Pid>,
-    /// Its process group.
-    pub pgid: Pgid,
-    /// Its session, named by the session leader's pid.
-    pub sid: Pid,
+    /// Its process group (`None` when the group's leader is outside this pid namespace: the
+    /// kernel reports 0, as for the harness itself when a container started it; never so for a
+    /// process of a session the harness started, whose groups are made inside).
+    pub pgid: Option<Pgid>,
+    /// Its session, named by the session leader's pid (`None` as for `pgid`).
+    pub sid: Option<Pid>,
     /// Foreground process group of the process's controlling terminal (`None`: no terminal).
     pub tpgid: Option<Pgid>,
     /// What it is doing.
@@ -114,8 +116,8 @@ pub fn parse_stat(pid: Pid, text: &str) -> Option<Proc> {
         pid,
         state: ProcState::from_letter(rest.first()?.chars().next()?),
         ppid: Pid::new(num(1)?),
-        pgid: Pgid::new(num(2)?)?,
-        sid: Pid::new(num(3)?)?,
+        pgid: Pgid::new(num(2)?),
+        sid: Pid::new(num(3)?),
         tpgid: Pgid::new(num(5)?),
         starttime: rest.get(19)?.parse().ok()?,
         comm,
@@ -172,7 +174,7 @@ pub fn session_procs(sid: Pid, tag: &str) -> Vec<Proc> {
             continue;
         }
         let Some(p) = read(pid) else { continue };
-        if p.sid == sid || env_var(pid, SESSION_VAR).as_deref() == Some(tag) {
+        if p.sid == Some(sid) || env_var(pid, SESSION_VAR).as_deref() == Some(tag) {
             out.push(p);
         }
     }
@@ -187,7 +189,7 @@ pub fn procs_in_sid(sid: Pid) -> Vec<Proc> {
         .filter_map(|pid| {
             let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             let p = parse_stat(pid, &text)?;
-            (p.sid == sid).then_some(p)
+            (p.sid == Some(sid)).then_some(p)
         })
         .collect();
     out.sort_by_key(|p| p.pid);
@@ -201,7 +203,7 @@ pub fn procs_in_pgid(pgid: Pgid) -> Vec<Proc> {
         .filter_map(|pid| {
             let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             let p = parse_stat(pid, &text)?;
-            (p.pgid == pgid).then_some(p)
+            (p.pgid == Some(pgid)).then_some(p)
         })
         .collect();
     out.sort_by_key(|p| p.pid);
@@ -261,13 +263,15 @@ pub fn format_table(procs: &[Proc]) -> String {
         };
         let ppid = p.ppid.map_or(0, Pid::as_raw);
         let tpgid = p.tpgid.map_or(-1, Pgid::as_raw);
+        let pgid = p.pgid.map_or(0, Pgid::as_raw);
+        let sid = p.sid.map_or(0, Pid::as_raw);
         let _ = writeln!(
             s,
             "{:>7} {:>7} {:>7} {:>7} {:>7} {} {}",
             p.pid,
             ppid,
-            p.pgid,
-            p.sid,
+            pgid,
+            sid,
             tpgid,
             p.state.letter(),
             cmd
@@ -291,12 +295,22 @@ mod tests {
             (
                 ProcState::Sleeping,
                 Pid::new(1),
-                pid.led_group(),
-                pid,
+                Some(pid.led_group()),
+                Some(pid),
                 Some(pid.led_group())
             )
         );
         assert_eq!(p.starttime, 12345);
+    }
+
+    /// In a pid namespace made without a new session (CI sandboxes, `unshare --pid --fork`),
+    /// the harness's own group and session leaders are outside: the kernel reports 0 for them.
+    #[test]
+    fn parses_stat_of_a_process_whose_group_is_outside_the_namespace() {
+        let line = "2 (cat) R 1 0 0 0 -1 4194304 75 0 1 0 0 0 0 0 20 0 1 0 1196254 3133440";
+        let p = parse_stat(Pid::new(2).unwrap(), line).unwrap();
+        assert_eq!((p.pgid, p.sid, p.tpgid), (None, None, None));
+        assert_eq!(p.starttime, 1196254);
     }
 
     #[test]

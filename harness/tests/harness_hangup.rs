@@ -14,8 +14,8 @@ fn background_probe(s: &mut jobcheck::Session) -> jobcheck::Pgid {
     s.wait_until("the background probe", |s| {
         s.processes()
             .into_iter()
-            .find(|p| p.comm == "jobprobe" && p.pgid != shell)
-            .map(|p| p.pgid)
+            .find(|p| p.comm == "jobprobe" && p.pgid != Some(shell))
+            .and_then(|p| p.pgid)
     })
     .unwrap()
 }
@@ -45,12 +45,12 @@ fn dash_hangup_ends_shell_background_job_survives() {
     assert!(
         survivors
             .iter()
-            .any(|p| p.pgid == bg && p.comm == "jobprobe"),
+            .any(|p| p.pgid == Some(bg) && p.comm == "jobprobe"),
         "{}",
         procfs::format_table(&survivors)
     );
     assert!(
-        survivors.iter().all(|p| p.pgid == bg),
+        survivors.iter().all(|p| p.pgid == Some(bg)),
         "{}",
         procfs::format_table(&survivors)
     );

@@ -35,7 +35,7 @@ impl Session {
                 .into_iter()
                 .filter(|p| {
                     !(declared.contains(&p.pid)
-                        || except.contains(&p.pgid)
+                        || p.pgid.is_some_and(|g| except.contains(&g))
                         || (shell_alive && p.pid == shell))
                 })
                 .collect()

@@ -118,7 +118,7 @@ impl Session {
 
     /// Send a signal to a process group (must be one of this session's).
     pub fn signal_pgid(&mut self, pgid: Pgid, sig: Signal) -> Result<()> {
-        if pgid.as_raw() <= 1 || !self.processes().iter().any(|p| p.pgid == pgid) {
+        if pgid.as_raw() <= 1 || !self.processes().iter().any(|p| p.pgid == Some(pgid)) {
             return Err(self.failure(&format!(
                 "expected process group {pgid} to signal with {}, but no process of the \
                  session is in it",

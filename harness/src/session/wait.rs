@@ -457,8 +457,12 @@ impl Session {
         let shell = self.shell_pgid();
         let mut groups: std::collections::BTreeMap<Pgid, Vec<Proc>> = Default::default();
         for p in procfs::procs_in_sid(self.shell_pid) {
-            if !p.is_dead() && p.pgid != shell && Some(p.pgid) != fg {
-                groups.entry(p.pgid).or_default().push(p);
+            if let Some(pgid) = p.pgid
+                && !p.is_dead()
+                && pgid != shell
+                && Some(pgid) != fg
+            {
+                groups.entry(pgid).or_default().push(p);
             }
         }
         groups.into_iter().collect()

@@ -98,8 +98,8 @@ pub fn child_setup<S: System>(sys: &S, pgid: Option<Pgid>, foreground: bool) {
     ] {
         let _ = sys.set_disposition(sig, Disposition::Default);
     }
-    if foreground {
-        let _ = sys.tcsetpgrp(sys.getpgrp());
+    if foreground && let Some(group) = sys.getpgrp() {
+        let _ = sys.tcsetpgrp(group);
     }
     let _ = sys.set_disposition(Signal::SIGTTOU, Disposition::Default);
 }
@@ -203,29 +203,34 @@ pub enum StateFilter {
     Stopped,
 }
 
-/// The shell's job control: the table, the system, and the shell's own group and modes.
+/// The shell's job control: the table, the system, and (once taken) the terminal.
 pub struct JobControl<S: System> {
     sys: S,
     table: JobTable,
-    shell_pgid: Pgid,
-    /// The group the shell was in when it took the terminal, given back when it leaves.
-    original_pgid: Pgid,
-    shell_modes: Option<TtyModes>,
-    has_terminal: bool,
+    /// Present exactly while the shell owns the terminal: jobs then get it in turn.
+    terminal: Option<Terminal>,
     exit_warned: bool,
+}
+
+/// What the shell holds while it owns the terminal (from [`JobControl::take_terminal`] to
+/// [`JobControl::release_terminal`]).
+struct Terminal {
+    /// The shell's own group: the terminal's foreground group between jobs.
+    shell_pgid: Pgid,
+    /// The group the shell was in when it took the terminal, given back when it leaves; None
+    /// when that group's leader is outside this pid namespace, where nothing can join it.
+    original_pgid: Option<Pgid>,
+    /// The shell's modes, put back after every job.
+    modes: TtyModes,
 }
 
 impl<S: System> JobControl<S> {
     /// Job control over `sys`, without the terminal yet (see [`JobControl::take_terminal`]).
     pub fn new(sys: S) -> Self {
-        let shell_pgid = sys.getpgrp();
         JobControl {
             sys,
             table: JobTable::new(),
-            shell_pgid,
-            original_pgid: shell_pgid,
-            shell_modes: None,
-            has_terminal: false,
+            terminal: None,
             exit_warned: false,
         }
     }
@@ -238,14 +243,14 @@ impl<S: System> JobControl<S> {
         &self.table
     }
 
-    /// The shell's process group.
-    pub fn shell_pgid(&self) -> Pgid {
-        self.shell_pgid
+    /// The shell's own process group, while it owns the terminal.
+    pub fn shell_pgid(&self) -> Option<Pgid> {
+        self.terminal.as_ref().map(|t| t.shell_pgid)
     }
 
     /// Whether [`JobControl::take_terminal`] succeeded: jobs get the terminal.
     pub fn has_terminal(&self) -> bool {
-        self.has_terminal
+        self.terminal.is_some()
     }
 
     /// Makes the shell an interactive job-control shell (bash's `initialize_job_control`):
@@ -261,12 +266,16 @@ impl<S: System> JobControl<S> {
         loop {
             let fg = self.sys.tcgetpgrp().map_err(sys_err("tcgetpgrp"))?;
             let own = self.sys.getpgrp();
+            // Both None: both groups lie outside this pid namespace and cannot be told apart;
+            // the shell is taken to be in the foreground, as it is when started by a terminal.
             if fg == own {
                 break;
             }
-            self.sys
-                .killpg(own, Signal::SIGTTIN)
-                .map_err(sys_err("killpg"))?;
+            match own {
+                Some(own) => self.sys.killpg(own, Signal::SIGTTIN),
+                None => self.sys.kill(self.sys.getpid(), Signal::SIGTTIN),
+            }
+            .map_err(sys_err("kill"))?;
         }
         for sig in [
             Signal::SIGTTOU,
@@ -279,16 +288,19 @@ impl<S: System> JobControl<S> {
                 .map_err(sys_err("sigaction"))?;
         }
         let own = Pgid::led_by(self.sys.getpid());
-        self.original_pgid = self.sys.getpgrp();
-        if self.original_pgid != own {
+        let original_pgid = self.sys.getpgrp();
+        if original_pgid != Some(own) {
             self.sys
                 .setpgid(own.leader(), own)
                 .map_err(sys_err("setpgid"))?;
             self.sys.tcsetpgrp(own).map_err(sys_err("tcsetpgrp"))?;
         }
-        self.shell_pgid = own;
-        self.shell_modes = Some(self.sys.tcgetattr().map_err(sys_err("tcgetattr"))?);
-        self.has_terminal = true;
+        let modes = self.sys.tcgetattr().map_err(sys_err("tcgetattr"))?;
+        self.terminal = Some(Terminal {
+            shell_pgid: own,
+            original_pgid,
+            modes,
+        });
         Ok(())
     }
 
@@ -296,24 +308,25 @@ impl<S: System> JobControl<S> {
     /// when the shell made a group of its own, the group it came from gets the terminal and the
     /// shell back, so the shell that started marsh finds its terminal as it left it.
     pub fn release_terminal(&mut self) {
-        if !self.has_terminal {
+        let Some(terminal) = self.terminal.take() else {
             return;
-        }
-        self.has_terminal = false;
-        if self.original_pgid != self.shell_pgid {
+        };
+        if let Some(original) = terminal.original_pgid
+            && original != terminal.shell_pgid
+        {
             let _ttou = crate::job::tty_handoff::IgnoreTtou::new(&self.sys);
-            let _ = self.sys.tcsetpgrp(self.original_pgid);
-            let _ = self.sys.setpgid(self.sys.getpid(), self.original_pgid);
+            let _ = self.sys.tcsetpgrp(original);
+            let _ = self.sys.setpgid(self.sys.getpid(), original);
         }
     }
 
     /// Saves the shell's terminal modes again (call before each prompt if the line editor or a
     /// builtin changed them deliberately).
     pub fn save_shell_modes(&mut self) {
-        if self.has_terminal
+        if let Some(terminal) = self.terminal.as_mut()
             && let Ok(m) = self.sys.tcgetattr()
         {
-            self.shell_modes = Some(m);
+            terminal.modes = m;
         }
     }
 
@@ -368,8 +381,9 @@ impl<S: System> JobControl<S> {
             None
         };
         let mut handoff = self
-            .has_terminal
-            .then(|| TtyHandoff::new(&self.sys, self.shell_pgid, self.shell_modes.as_ref()));
+            .terminal
+            .as_ref()
+            .map(|t| TtyHandoff::new(&self.sys, t.shell_pgid, Some(&t.modes)));
         if let Some(h) = handoff.as_mut() {
             // A failure here is not a reason to abandon the job: the child gave itself the
             // terminal too (child_setup), and whatever happens the wait below must run, or the
@@ -512,7 +526,7 @@ impl<S: System> JobControl<S> {
         spec: Option<&str>,
         out: &mut dyn Write,
     ) -> Result<ForegroundOutcome, JobError> {
-        if !self.has_terminal {
+        if self.terminal.is_none() {
             return Err(JobError::NoJobControl { builtin: "fg" });
         }
         self.exit_warned = false;
@@ -532,7 +546,7 @@ impl<S: System> JobControl<S> {
     /// `bg [spec]`: continues a stopped job's whole group in the background. Returns the line
     /// to print, `[1]+ sleep 30 &`.
     pub fn bg(&mut self, spec: Option<&str>) -> Result<String, JobError> {
-        if !self.has_terminal {
+        if self.terminal.is_none() {
             return Err(JobError::NoJobControl { builtin: "bg" });
         }
         self.exit_warned = false;

@@ -116,10 +116,6 @@ impl Pgid {
     pub(crate) fn to_nix(self) -> nix::unistd::Pid {
         self.0.to_nix()
     }
-
-    pub(crate) fn from_nix(pgid: nix::unistd::Pid) -> Pgid {
-        Pgid(Pid::from_nix(pgid))
-    }
 }
 
 impl std::fmt::Display for Pgid {
@@ -254,13 +250,15 @@ pub trait System: Sized {
 
     /// Pid of the calling process.
     fn getpid(&self) -> Pid;
-    /// Process group of the calling process.
-    fn getpgrp(&self) -> Pgid;
+    /// Process group of the calling process; None when the kernel reports 0: the group's leader
+    /// lives outside this pid namespace (a container or sandbox started the shell's group).
+    fn getpgrp(&self) -> Option<Pgid>;
     /// `setpgid(pid, pgid)`: moves process `pid` (the caller or one of its children) into
     /// group `pgid`, which must exist in the caller's session unless it is `pid`'s own.
     fn setpgid(&self, pid: Pid, pgid: Pgid) -> SysResult<()>;
-    /// Foreground process group of the terminal.
-    fn tcgetpgrp(&self) -> SysResult<Pgid>;
+    /// Foreground process group of the terminal; `Ok(None)` when that group's leader lives
+    /// outside this pid namespace (the kernel reports 0).
+    fn tcgetpgrp(&self) -> SysResult<Option<Pgid>>;
     /// Makes `pgid` the terminal's foreground group. From a background process this raises
     /// SIGTTOU unless the caller ignores (or blocks) it.
     fn tcsetpgrp(&self, pgid: Pgid) -> SysResult<()>;
@@ -313,5 +311,9 @@ pub trait System: Sized {
     fn unregister_job_group(&self, pgid: Pgid);
     /// What [`Disposition::ExitShell`] cleans besides the jobs: the session directory (its
     /// files removed, then itself), and the terminal (these modes back, this group its owner).
-    fn set_exit_cleanup(&self, session_dir: Option<&Path>, terminal: Option<(TtyModes, Pgid)>);
+    fn set_exit_cleanup(
+        &self,
+        session_dir: Option<&Path>,
+        terminal: Option<(TtyModes, Option<Pgid>)>,
+    );
 }

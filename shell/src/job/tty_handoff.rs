@@ -127,7 +127,7 @@ impl<'a, S: System> TtyHandoff<'a, S> {
         //    stop it (SIGTTIN). The shell is still in the background here, so SIGTTOU must be
         //    ignored around the call or the kernel stops the shell.
         let _ttou = IgnoreTtou::new(self.sys);
-        if self.sys.tcgetpgrp().ok() != Some(self.shell_pgid) {
+        if self.sys.tcgetpgrp().ok().flatten() != Some(self.shell_pgid) {
             let _ = self.sys.tcsetpgrp(self.shell_pgid);
         }
         // 3. Only now, as the foreground group, put the shell's modes back (the job may have

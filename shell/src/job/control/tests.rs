@@ -539,7 +539,7 @@ fn a_shell_in_its_parents_group_takes_its_own_and_gives_it_back() {
     let outer = Pid::from_raw(50);
     let mut jc = JobControl::new(sys.clone());
     jc.take_terminal().unwrap();
-    assert_eq!(jc.shell_pgid(), SHELL_PGID);
+    assert_eq!(jc.shell_pgid(), Some(SHELL_PGID));
     assert_eq!(
         sys.process(SHELL_PID).unwrap().pgid,
         SHELL_PGID,

@@ -95,16 +95,16 @@ impl System for RealSystem {
         Pid::from_nix(nix::unistd::getpid())
     }
 
-    fn getpgrp(&self) -> Pgid {
-        Pgid::from_nix(nix::unistd::getpgrp())
+    fn getpgrp(&self) -> Option<Pgid> {
+        Pgid::new(nix::unistd::getpgrp().as_raw())
     }
 
     fn setpgid(&self, pid: Pid, pgid: Pgid) -> SysResult<()> {
         nix::unistd::setpgid(pid.to_nix(), pgid.to_nix())
     }
 
-    fn tcgetpgrp(&self) -> SysResult<Pgid> {
-        nix::unistd::tcgetpgrp(self.tty()).map(Pgid::from_nix)
+    fn tcgetpgrp(&self) -> SysResult<Option<Pgid>> {
+        nix::unistd::tcgetpgrp(self.tty()).map(|g| Pgid::new(g.as_raw()))
     }
 
     fn tcsetpgrp(&self, pgid: Pgid) -> SysResult<()> {
@@ -275,12 +275,16 @@ impl System for RealSystem {
         signals::unregister_job_group(pgid.as_raw());
     }
 
-    fn set_exit_cleanup(&self, session_dir: Option<&Path>, terminal: Option<(TtyModes, Pgid)>) {
+    fn set_exit_cleanup(
+        &self,
+        session_dir: Option<&Path>,
+        terminal: Option<(TtyModes, Option<Pgid>)>,
+    ) {
         if let Some(dir) = session_dir {
             signals::set_session_dir(dir);
         }
         if let Some((TtyModes(ModesRepr::Real(t)), owner)) = terminal {
-            signals::set_terminal((*t).into(), owner.as_raw());
+            signals::set_terminal((*t).into(), owner.map_or(0, Pgid::as_raw));
         }
     }
 }

@@ -121,7 +121,7 @@ pub enum Event {
 #[derive(Debug, Default)]
 struct ExitCleanup {
     session_dir: Option<PathBuf>,
-    terminal: Option<(u64, Pgid)>,
+    terminal: Option<(u64, Option<Pgid>)>,
 }
 
 #[derive(Debug)]
@@ -568,7 +568,9 @@ impl State {
         }
         if let Some((modes, owner)) = self.cleanup.terminal {
             self.modes = modes;
-            self.fg_pgid = owner;
+            if let Some(owner) = owner {
+                self.fg_pgid = owner;
+            }
         }
         self.end(pid, ProcState::Exited(128 + sig as i32));
     }
@@ -668,8 +670,8 @@ impl System for VirtualSystem {
         self.me
     }
 
-    fn getpgrp(&self) -> Pgid {
-        self.shared.state.borrow().procs[&self.me].pgid
+    fn getpgrp(&self) -> Option<Pgid> {
+        Some(self.shared.state.borrow().procs[&self.me].pgid)
     }
 
     fn setpgid(&self, pid: Pid, pgid: Pgid) -> SysResult<()> {
@@ -685,8 +687,8 @@ impl System for VirtualSystem {
         Ok(())
     }
 
-    fn tcgetpgrp(&self) -> SysResult<Pgid> {
-        Ok(self.shared.state.borrow().fg_pgid)
+    fn tcgetpgrp(&self) -> SysResult<Option<Pgid>> {
+        Ok(Some(self.shared.state.borrow().fg_pgid))
     }
 
     fn tcsetpgrp(&self, pgid: Pgid) -> SysResult<()> {
@@ -859,7 +861,11 @@ impl System for VirtualSystem {
         self.state().job_groups.remove(&pgid);
     }
 
-    fn set_exit_cleanup(&self, session_dir: Option<&Path>, terminal: Option<(TtyModes, Pgid)>) {
+    fn set_exit_cleanup(
+        &self,
+        session_dir: Option<&Path>,
+        terminal: Option<(TtyModes, Option<Pgid>)>,
+    ) {
         let mut st = self.state();
         if let Some(dir) = session_dir {
             st.cleanup.session_dir = Some(dir.to_path_buf());

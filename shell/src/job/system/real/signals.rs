@@ -80,7 +80,8 @@ pub fn set_session_dir(dir: &std::path::Path) {
     }
 }
 
-/// Records the terminal's state to put back on an emergency exit.
+/// Records the terminal's state to put back on an emergency exit (`original_owner` 0: a group
+/// outside this pid namespace, not given back).
 pub fn set_terminal(modes: libc::termios, original_owner: libc::pid_t) {
     let _ = TERMINAL.set((modes, original_owner));
 }
@@ -141,7 +142,7 @@ extern "C" fn on_exit_shell(sig: libc::c_int) {
         }
         if let Some((modes, owner)) = TERMINAL.get() {
             libc::tcsetattr(0, libc::TCSANOW, modes);
-            if *owner != libc::getpgrp() {
+            if *owner > 0 && *owner != libc::getpgrp() {
                 libc::signal(libc::SIGTTOU, libc::SIG_IGN);
                 libc::tcsetpgrp(0, *owner);
             }
