@@ -276,3 +276,18 @@ fn background_jobs_in_a_script_commit_when_waited_for() {
         marsh("gen 5 >$ x &\nwait\nx <$ red +\ngen 3 >$ y &\ngen 100 >$ y &\nwait\ny <$ red count");
     assert_eq!(run.stdout, "10\n100\n", "stderr: {}", run.stderr);
 }
+snapshot_group!(
+    ops_out_of_place,
+    [
+        "gen 3 | gen 2",
+        "map (x: x)",
+        "head 2",
+        "gen 3 | jobs",
+        "gen 3 | store x | head 1",
+        "gen 3 | load x",
+        "cd /tmp /var",
+        "version 2",
+        "fg %1 %2",
+        "kill -9",
+    ]
+);

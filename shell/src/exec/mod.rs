@@ -11,8 +11,8 @@ pub mod reaper;
 pub mod sinks;
 
 use crate::expr::{Globals, compile_function};
-use crate::ops::{self, Built, Filter, Flow, OpArgs, OpError, OpKind, Reporter, Sink, Source};
-use crate::syntax::ast::{Stage, Word};
+use crate::ops::{self, Filter, Flow, OpArgs, OpError, Reporter, Role, Sink, Source};
+use crate::syntax::ast::{Arg, Stage, Word};
 use crate::value::Value;
 use host::{ChildSetup, HostCommand, StdinWriter, StdoutLines, status_code};
 use reaper::Reaper;
@@ -76,39 +76,7 @@ pub fn build(
                 }
             }
             Stage::Op { name, args } => match op_for(name) {
-                Some(spec) => {
-                    let build = match (spec.kind, spec.build) {
-                        (OpKind::Builtin, _) | (_, None) => {
-                            return Err(OpError::new(
-                                spec.name,
-                                "must stand alone, not in a pipeline",
-                            ));
-                        }
-                        (_, Some(build)) => build,
-                    };
-                    let built = build(&OpArgs {
-                        op: spec.name,
-                        args,
-                        globals,
-                        reporter,
-                    })?;
-                    match (built, first) {
-                        (Built::Source(s), true) => Piece::Source(s),
-                        (Built::Filter(f), false) => Piece::Filter(f),
-                        (Built::Source(_), false) => {
-                            return Err(OpError::new(
-                                spec.name,
-                                "starts a pipeline; it cannot take items",
-                            ));
-                        }
-                        (Built::Filter(_), true) => {
-                            return Err(OpError::new(
-                                spec.name,
-                                format!("needs items to work on: try gen 3 | {}", spec.name),
-                            ));
-                        }
-                    }
-                }
+                Some(spec) => build_op(spec, args, first, globals, reporter)?,
                 None => {
                     let values = OpArgs {
                         op: &name.text,
@@ -124,6 +92,35 @@ pub fn build(
         pieces.push(piece);
     }
     Ok(pieces)
+}
+
+/// The stage an op builds, where it stands (`first`: it starts the pipeline).
+fn build_op(
+    spec: &'static ops::OpSpec,
+    args: &[Arg],
+    first: bool,
+    globals: &dyn Globals,
+    reporter: &Arc<Reporter>,
+) -> Result<Piece, OpError> {
+    let op_args = OpArgs {
+        op: spec.name,
+        args,
+        globals,
+        reporter,
+    };
+    let misplaced = |message: String| Err(OpError::new(spec.name, message));
+    match (spec.role, first) {
+        (Role::Source(build), true) => Ok(Piece::Source(build(&op_args)?)),
+        (Role::Filter(build), false) => Ok(Piece::Filter(build(&op_args)?)),
+        (Role::Source(_), false) => misplaced("starts a pipeline; it cannot take items".into()),
+        (Role::Filter(_), true) => {
+            misplaced(format!("needs items to work on: try gen 3 | {}", spec.name))
+        }
+        // `store` and `load` in their places were rewritten before building (streams.rs).
+        (Role::Store, _) => misplaced("belongs at the end of a pipeline".into()),
+        (Role::Load, _) => misplaced("belongs at the start of a pipeline".into()),
+        (Role::Builtin(_), _) => misplaced("must stand alone, not in a pipeline".into()),
+    }
 }
 
 /// The op a stage's name denotes. A quoted name (`'ls'`) never denotes an op, which is one

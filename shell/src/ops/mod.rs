@@ -15,7 +15,7 @@ mod registry;
 mod sources;
 mod transforms;
 
-pub use registry::{HELP_OVERVIEW, OpKind, OpSpec, find, help_text, names};
+pub use registry::{Builtin, HELP_OVERVIEW, OpSpec, Role, find, help_text, names};
 pub use sources::{FileLines, epoch_now, file_info, glob_paths, io_reason, is_glob, push_lines};
 pub use transforms::map_with;
 
@@ -178,12 +178,6 @@ pub struct OpArgs<'a> {
     pub args: &'a [Arg],
     pub globals: &'a dyn Globals,
     pub reporter: &'a Arc<Reporter>,
-}
-
-/// A built stage: a source starts a pipeline, a filter sits after one.
-pub enum Built {
-    Source(Box<dyn Source>),
-    Filter(Filter),
 }
 
 impl OpArgs<'_> {

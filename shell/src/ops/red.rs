@@ -5,7 +5,7 @@
 //! sums the second. Results come out in the order groups first appeared; a result of one
 //! column is a bare value, of several a tuple.
 
-use super::{ArgValue, Built, Flow, OpArgs, OpError, Reporter, Sink};
+use super::{ArgValue, Filter, Flow, OpArgs, OpError, Reporter, Sink};
 use crate::expr::{CompiledFn, EvalError, NoGlobals, compile_function};
 use crate::syntax::ast::{BinOp, Expr, Function};
 use crate::value::{Key, Value, total_cmp};
@@ -37,7 +37,7 @@ enum FastPath {
     Mul,
 }
 
-pub fn build(a: &OpArgs) -> Result<Built, OpError> {
+pub fn build(a: &OpArgs) -> Result<Filter, OpError> {
     let mut running = false;
     let mut reducers = Vec::new();
     for arg in a.words_and_values()? {
@@ -88,7 +88,7 @@ pub fn build(a: &OpArgs) -> Result<Built, OpError> {
         return Err(a.error("at least one column must be reduced, not only grouped"));
     }
     let reporter = a.reporter.clone();
-    Ok(Built::Filter(Box::new(move |next| -> Box<dyn Sink> {
+    Ok(Box::new(move |next| -> Box<dyn Sink> {
         if !running && reducers.len() == 1 {
             let reducer = reducers.pop().expect("one reducer");
             return Box::new(Single {
@@ -111,7 +111,7 @@ pub fn build(a: &OpArgs) -> Result<Built, OpError> {
             next,
             reporter,
         })
-    })))
+    }))
 }
 
 /// `(a, b: a OP b)`, compiled by the expression compiler so reductions share its semantics.

@@ -1,40 +1,73 @@
-//! The table of ops: names, usage lines and help texts, and how each stage is built.
+//! The table of ops: names, usage lines and help texts, and what each op is.
+//!
+//! An op's [`Role`] says where it may stand and carries what runs it, so the two cannot
+//! disagree: a source or filter carries its builder, a builtin names the shell's handler.
 
-use super::{Built, OpArgs, OpError, red, sources, transforms};
+use super::{Filter, OpArgs, OpError, Source, red, sources, transforms};
 
-/// Where an op may stand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OpKind {
+/// Builds a source stage from its arguments.
+pub type SourceBuilder = fn(&OpArgs) -> Result<Box<dyn Source>, OpError>;
+/// Builds a filter stage from its arguments.
+pub type FilterBuilder = fn(&OpArgs) -> Result<Filter, OpError>;
+
+/// What an op is: where it may stand in a command, and what runs it.
+#[derive(Clone, Copy)]
+pub enum Role {
     /// Starts a pipeline (`gen`, `ls`, `timer`).
-    Source,
+    Source(SourceBuilder),
     /// Takes items from the stage before it (`map`, `head`).
-    Filter,
+    Filter(FilterBuilder),
+    /// `store [-a] VAR`, the word for a pipeline's `>$ VAR` end; rewritten before building.
+    Store,
+    /// `load VAR`, the word for a pipeline's `VAR <$` start; rewritten before building.
+    Load,
     /// Changes or reports on the shell itself and runs in the shell (`cd`, `env`, `exit`).
-    Builtin,
+    Builtin(Builtin),
 }
 
-/// Builds an op's stage from its arguments.
-pub type Builder = fn(&OpArgs) -> Result<Built, OpError>;
+/// The ops that run in the shell itself; `shell::builtins` holds their handlers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    Cd,
+    Pwd,
+    Env,
+    Help,
+    Version,
+    Exit,
+    Jobs,
+    Fg,
+    Bg,
+    Kill,
+    Wait,
+}
 
-/// One op: its name, kind, usage, one-line summary, longer help, and builder.
+/// One op: its name, role, usage, one-line summary and longer help.
 pub struct OpSpec {
     pub name: &'static str,
-    pub kind: OpKind,
+    pub role: Role,
     pub usage: &'static str,
     pub summary: &'static str,
     pub help: &'static str,
-    pub build: Option<Builder>,
+}
+
+impl OpSpec {
+    /// The builtin this op is, if it runs in the shell.
+    pub fn builtin(&self) -> Option<Builtin> {
+        match self.role {
+            Role::Builtin(b) => Some(b),
+            _ => None,
+        }
+    }
 }
 
 macro_rules! op {
-    ($name:literal, $kind:ident, $usage:literal, $summary:literal, $help:literal, $build:expr) => {
+    ($name:literal, $role:expr, $usage:literal, $summary:literal, $help:literal) => {
         OpSpec {
             name: $name,
-            kind: OpKind::$kind,
+            role: $role,
             usage: $usage,
             summary: $summary,
             help: $help,
-            build: $build,
         }
     };
 }
@@ -42,232 +75,206 @@ macro_rules! op {
 static OPS: &[OpSpec] = &[
     op!(
         "gen",
-        Source,
+        Role::Source(sources::generate),
         "gen [COUNT [START]]",
         "generate COUNT integers from START (0: endless)",
         "Yields START, START+1, ... COUNT integers in all; COUNT 0 (or none) never ends.\n\
-         Example: gen 5 1  ->  1 2 3 4 5",
-        Some(sources::generate)
+         Example: gen 5 1  ->  1 2 3 4 5"
     ),
     op!(
         "timer",
-        Source,
+        Role::Source(sources::timer),
         "timer INTERVAL",
         "yield the time every INTERVAL seconds, forever",
         "Yields the current time (seconds since the epoch, a float) every INTERVAL seconds.\n\
-         Example: timer 0.5 | head 3",
-        Some(sources::timer)
+         Example: timer 0.5 | head 3"
     ),
     op!(
         "ls",
-        Source,
+        Role::Source(sources::ls),
         "ls [-r] [-f|-d] [PATH...]",
         "list files as file values",
         "Yields a file value per entry of each PATH (default: the current directory); a PATH\n\
          that is a file yields itself. -r recurses, -f keeps files only, -d directories only.\n\
          Fields: name path size mtime suffix is_dir is_file is_link mode.\n\
-         Example: ls -rf | select (f: f.suffix == 'rs') | map (f: (f.name, f.size))",
-        Some(sources::ls)
+         Example: ls -rf | select (f: f.suffix == 'rs') | map (f: (f.name, f.size))"
     ),
     op!(
         "map",
-        Filter,
+        Role::Filter(transforms::map),
         "map FUNCTION",
         "apply a function to each item",
         "Replaces each item by FUNCTION(item). A function of several parameters receives a\n\
          tuple's fields. A bare function in a pipeline means map.\n\
-         Example: gen 3 | map (x: (x, x * x))",
-        Some(transforms::map)
+         Example: gen 3 | map (x: (x, x * x))"
     ),
     op!(
         "select",
-        Filter,
+        Role::Filter(transforms::select),
         "select FUNCTION",
         "keep the items for which a function is true",
-        "Example: gen 10 | select (x: x % 3 == 0)",
-        Some(transforms::select)
+        "Example: gen 10 | select (x: x % 3 == 0)"
     ),
     op!(
         "red",
-        Filter,
+        Role::Filter(red::build),
         "red [-i] REDUCER...",
         "reduce the stream, per column",
         "One REDUCER per field of the items: + * min max count concat and or, a function\n\
          (acc, x: ...), or . to group by that field. With one reducer a whole item is one field.\n\
          -i yields each item with the running values appended instead of the final result.\n\
-         Examples: gen 10 | red +    gen 6 | map (x: (x % 2, x)) | red . +",
-        Some(red::build)
+         Examples: gen 10 | red +    gen 6 | map (x: (x % 2, x)) | red . +"
     ),
     op!(
         "head",
-        Filter,
+        Role::Filter(transforms::head),
         "head N",
         "keep the first N items, then stop the producer",
-        "Example: gen 0 | head 3   (ends at once)",
-        Some(transforms::head)
+        "Example: gen 0 | head 3   (ends at once)"
     ),
     op!(
         "tail",
-        Filter,
+        Role::Filter(transforms::tail),
         "tail N",
         "keep the last N items",
-        "Example: gen 10 | tail 2",
-        Some(transforms::tail)
+        "Example: gen 10 | tail 2"
     ),
     op!(
         "sort",
-        Filter,
+        Role::Filter(transforms::sort),
         "sort [-r] [KEY]",
         "sort the items (by a key function)",
         "Sorts by value (numbers by value, strings by code point, tuples field by field), or\n\
-         by KEY(item). -r reverses. Example: ls | sort (f: f.size)",
-        Some(transforms::sort)
+         by KEY(item). -r reverses. Example: ls | sort (f: f.size)"
     ),
     op!(
         "unique",
-        Filter,
+        Role::Filter(transforms::unique),
         "unique",
         "drop repeated items (keeps the first)",
-        "Example: gen 10 | map (x: x % 3) | unique",
-        Some(transforms::unique)
+        "Example: gen 10 | map (x: x % 3) | unique"
     ),
     op!(
         "reverse",
-        Filter,
+        Role::Filter(transforms::reverse),
         "reverse",
         "reverse the stream",
-        "Example: gen 3 | reverse",
-        Some(transforms::reverse)
+        "Example: gen 3 | reverse"
     ),
     op!(
         "expand",
-        Filter,
+        Role::Filter(transforms::expand),
         "expand [POSITION]",
         "spread a tuple or list into items",
         "Without POSITION each tuple or list item becomes its elements, one item each. With\n\
          POSITION the list in that field is spread, the other fields repeated.\n\
-         Example: gen 2 | map (x: (x, [1, 2])) | expand 1",
-        Some(transforms::expand)
+         Example: gen 2 | map (x: (x, [1, 2])) | expand 1"
     ),
     op!(
         "window",
-        Filter,
+        Role::Filter(transforms::window),
         "window -o N | -d N",
         "group items into tuples of N",
         "-o N: overlapping windows (each item starts one); -d N: disjoint windows. Short\n\
-         windows at the end are padded with none. Example: gen 5 | window -d 2",
-        Some(transforms::window)
+         windows at the end are padded with none. Example: gen 5 | window -d 2"
     ),
     op!(
         "store",
-        Filter,
+        Role::Store,
         "store [-a] VAR",
         "store the stream in reservoir VAR (same as >$ VAR)",
-        "P | store x is P >$ x; store -a x is P >>$ x. Example: gen 5 | store x",
-        None
+        "P | store x is P >$ x; store -a x is P >>$ x. Example: gen 5 | store x"
     ),
     op!(
         "load",
-        Source,
+        Role::Load,
         "load VAR",
         "stream the items of reservoir VAR (same as VAR <$)",
-        "Example: load x | head 3",
-        None
+        "Example: load x | head 3"
     ),
     op!(
         "cd",
-        Builtin,
+        Role::Builtin(Builtin::Cd),
         "cd [DIR]",
         "change the current directory (default: home)",
-        "",
-        None
+        ""
     ),
     op!(
         "pwd",
-        Builtin,
+        Role::Builtin(Builtin::Pwd),
         "pwd",
         "the current directory, as an item",
-        "",
-        None
+        ""
     ),
     op!(
         "env",
-        Builtin,
+        Role::Builtin(Builtin::Env),
         "env [-d NAME]",
         "print the variables, or delete one",
         "Prints one line per variable, sorted by name: NAME = VALUE, where VALUE is a literal\n\
          ('text', 12, 1.5, (1, 'a'), [1, 2], none, true) or, for a reservoir,\n\
-         reservoir N items, B bytes: FILE [FILE...]. env -d NAME deletes NAME.",
-        None
+         reservoir N items, B bytes: FILE [FILE...]. env -d NAME deletes NAME."
     ),
     op!(
         "help",
-        Builtin,
+        Role::Builtin(Builtin::Help),
         "help [OP]",
         "this overview, or the help of one op",
-        "",
-        None
+        ""
     ),
     op!(
         "version",
-        Builtin,
+        Role::Builtin(Builtin::Version),
         "version",
         "print marsh's version",
-        "",
-        None
+        ""
     ),
     op!(
         "exit",
-        Builtin,
+        Role::Builtin(Builtin::Exit),
         "exit [STATUS]",
         "leave marsh (warns once when jobs remain)",
         "With stopped or running jobs, the first exit warns; a second one in a row ends them\n\
-         (SIGHUP, then SIGCONT) and leaves. ctrl-d on an empty line is exit.",
-        None
+         (SIGHUP, then SIGCONT) and leaves. ctrl-d on an empty line is exit."
     ),
     op!(
         "jobs",
-        Builtin,
+        Role::Builtin(Builtin::Jobs),
         "jobs [-l|-p] [-r|-s] [%JOB...]",
         "list jobs",
         "One line per job, as bash prints it: [1]+  Stopped                 sleep 30.\n\
          -l adds the pids of every member, -p prints process groups only; -r running\n\
-         jobs only, -s stopped ones only. + marks the current job, - the previous.",
-        None
+         jobs only, -s stopped ones only. + marks the current job, - the previous."
     ),
     op!(
         "fg",
-        Builtin,
+        Role::Builtin(Builtin::Fg),
         "fg [%JOB]",
         "continue a job in the foreground",
         "Job specs: %n, %% or %+ (current), %- (previous), %name (command starts with name),\n\
-         %?text (command contains text).",
-        None
+         %?text (command contains text)."
     ),
     op!(
         "bg",
-        Builtin,
+        Role::Builtin(Builtin::Bg),
         "bg [%JOB]",
         "continue a stopped job in the background",
-        "",
-        None
+        ""
     ),
     op!(
         "kill",
-        Builtin,
+        Role::Builtin(Builtin::Kill),
         "kill [-s SIG | -SIG] %JOB|PID...",
         "send a signal (default TERM)",
         "A job's whole process group gets the signal; a stopped job sent TERM or HUP is also\n\
-         continued, so it can act on it. Example: kill -KILL %1",
-        None
+         continued, so it can act on it. Example: kill -KILL %1"
     ),
     op!(
         "wait",
-        Builtin,
+        Role::Builtin(Builtin::Wait),
         "wait [%JOB|PID]",
         "wait for a background job (or all of them)",
-        "STATUS becomes the job's status. ctrl-c stops waiting (STATUS 130); the jobs go on.",
-        None
+        "STATUS becomes the job's status. ctrl-c stops waiting (STATUS 130); the jobs go on."
     ),
 ];
 
@@ -314,6 +321,43 @@ pub fn help_text(op: Option<&str>) -> Result<String, OpError> {
                 }
             }
             Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_each_builtin_has_one_op() {
+        let mut names: Vec<_> = names().collect();
+        names.sort_unstable();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "an op name appears twice");
+        let builtins: Vec<Builtin> = OPS.iter().filter_map(OpSpec::builtin).collect();
+        for b in [
+            Builtin::Cd,
+            Builtin::Pwd,
+            Builtin::Env,
+            Builtin::Help,
+            Builtin::Version,
+            Builtin::Exit,
+            Builtin::Jobs,
+            Builtin::Fg,
+            Builtin::Bg,
+            Builtin::Kill,
+            Builtin::Wait,
+        ] {
+            assert_eq!(builtins.iter().filter(|x| **x == b).count(), 1, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn every_usage_line_starts_with_its_name() {
+        for spec in OPS {
+            assert!(spec.usage.starts_with(spec.name), "{}", spec.usage);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Ops that start a pipeline: `gen`, `timer`, `ls`, and the lines of a text file (`< file`).
 
-use super::{ArgValue, Built, Flow, OpArgs, OpError, Sink, Source, int_arg, number_arg};
+use super::{ArgValue, Flow, OpArgs, OpError, Sink, Source, int_arg, number_arg};
 use crate::value::{FileInfo, Value};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// `gen [COUNT [START]]`.
-pub fn generate(a: &OpArgs) -> Result<Built, OpError> {
+pub fn generate(a: &OpArgs) -> Result<Box<dyn Source>, OpError> {
     a.expect_count(0..=2)?;
     let args = a.words_and_values()?;
     let count = match args.first() {
@@ -25,10 +25,10 @@ pub fn generate(a: &OpArgs) -> Result<Built, OpError> {
     if count > 0 && start.checked_add(count - 1).is_none() {
         return Err(a.error("START + COUNT is beyond the largest int"));
     }
-    Ok(Built::Source(Box::new(Gen {
+    Ok(Box::new(Gen {
         count: count as u64,
         start,
-    })))
+    }))
 }
 
 struct Gen {
@@ -61,7 +61,7 @@ impl Source for Gen {
 }
 
 /// `timer INTERVAL`.
-pub fn timer(a: &OpArgs) -> Result<Built, OpError> {
+pub fn timer(a: &OpArgs) -> Result<Box<dyn Source>, OpError> {
     a.expect_count(1..=1)?;
     let args = a.words_and_values()?;
     let secs = number_arg("timer", "INTERVAL", &args[0])?;
@@ -70,9 +70,9 @@ pub fn timer(a: &OpArgs) -> Result<Built, OpError> {
             "INTERVAL must be a positive number of seconds, got {secs}"
         )));
     }
-    Ok(Built::Source(Box::new(Timer {
+    Ok(Box::new(Timer {
         interval: Duration::from_secs_f64(secs),
-    })))
+    }))
 }
 
 struct Timer {
@@ -107,7 +107,7 @@ impl Source for Timer {
 }
 
 /// `ls [-r] [-f|-d] [PATH...]`.
-pub fn ls(a: &OpArgs) -> Result<Built, OpError> {
+pub fn ls(a: &OpArgs) -> Result<Box<dyn Source>, OpError> {
     let mut recursive = false;
     let mut files_only = false;
     let mut dirs_only = false;
@@ -152,13 +152,13 @@ pub fn ls(a: &OpArgs) -> Result<Built, OpError> {
     if files_only && dirs_only {
         return Err(a.error("-f and -d exclude each other"));
     }
-    Ok(Built::Source(Box::new(Ls {
+    Ok(Box::new(Ls {
         paths,
         recursive,
         files_only,
         dirs_only,
         reporter: a.reporter.clone(),
-    })))
+    }))
 }
 
 /// Whether an unquoted word holds glob characters.

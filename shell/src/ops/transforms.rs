@@ -1,7 +1,7 @@
 //! Ops that transform a stream item by item or gather it: `map`, `select`, `head`, `tail`,
 //! `sort`, `unique`, `reverse`, `expand`, `window`.
 
-use super::{ArgValue, Built, Flow, OpArgs, OpError, Reporter, Sink, func_arg, int_arg};
+use super::{ArgValue, Filter, Flow, OpArgs, OpError, Reporter, Sink, func_arg, int_arg};
 use crate::expr::CompiledFn;
 use crate::value::{Key, Value, total_cmp};
 use std::collections::{HashSet, VecDeque};
@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 fn filter(
     f: impl FnOnce(Box<dyn Sink>) -> Box<dyn Sink> + Send + 'static,
-) -> Result<Built, OpError> {
-    Ok(Built::Filter(Box::new(f)))
+) -> Result<Filter, OpError> {
+    Ok(Box::new(f))
 }
 
 /// The single function argument of `map`/`select`.
@@ -30,7 +30,7 @@ fn count_arg(a: &OpArgs, what: &str) -> Result<usize, OpError> {
 
 // ---- map -------------------------------------------------------------------------------------
 
-pub fn map(a: &OpArgs) -> Result<Built, OpError> {
+pub fn map(a: &OpArgs) -> Result<Filter, OpError> {
     let func = one_func(a)?;
     let reporter = a.reporter.clone();
     filter(move |next| {
@@ -76,7 +76,7 @@ impl Sink for Map {
 
 // ---- select ----------------------------------------------------------------------------------
 
-pub fn select(a: &OpArgs) -> Result<Built, OpError> {
+pub fn select(a: &OpArgs) -> Result<Filter, OpError> {
     let func = one_func(a)?;
     let reporter = a.reporter.clone();
     filter(move |next| {
@@ -112,7 +112,7 @@ impl Sink for Select {
 
 // ---- head / tail -----------------------------------------------------------------------------
 
-pub fn head(a: &OpArgs) -> Result<Built, OpError> {
+pub fn head(a: &OpArgs) -> Result<Filter, OpError> {
     let n = count_arg(a, "N")?;
     filter(move |next| Box::new(Head { left: n, next }))
 }
@@ -138,7 +138,7 @@ impl Sink for Head {
     }
 }
 
-pub fn tail(a: &OpArgs) -> Result<Built, OpError> {
+pub fn tail(a: &OpArgs) -> Result<Filter, OpError> {
     let n = count_arg(a, "N")?;
     filter(move |next| {
         Box::new(Tail {
@@ -182,7 +182,7 @@ fn emit_all(items: impl IntoIterator<Item = Value>, next: &mut dyn Sink) -> Resu
 
 // ---- sort / unique / reverse -----------------------------------------------------------------
 
-pub fn sort(a: &OpArgs) -> Result<Built, OpError> {
+pub fn sort(a: &OpArgs) -> Result<Filter, OpError> {
     let mut reverse = false;
     let mut key = None;
     for arg in a.words_and_values()? {
@@ -238,7 +238,7 @@ impl Sink for Sort {
     }
 }
 
-pub fn unique(a: &OpArgs) -> Result<Built, OpError> {
+pub fn unique(a: &OpArgs) -> Result<Filter, OpError> {
     a.expect_count(0..=0)?;
     filter(|next| {
         Box::new(Unique {
@@ -266,7 +266,7 @@ impl Sink for Unique {
     }
 }
 
-pub fn reverse(a: &OpArgs) -> Result<Built, OpError> {
+pub fn reverse(a: &OpArgs) -> Result<Filter, OpError> {
     a.expect_count(0..=0)?;
     filter(|next| {
         Box::new(Reverse {
@@ -294,7 +294,7 @@ impl Sink for Reverse {
 
 // ---- expand ----------------------------------------------------------------------------------
 
-pub fn expand(a: &OpArgs) -> Result<Built, OpError> {
+pub fn expand(a: &OpArgs) -> Result<Filter, OpError> {
     a.expect_count(0..=1)?;
     let position = match a.words_and_values()?.first() {
         Some(arg) => {
@@ -365,7 +365,7 @@ impl Sink for Expand {
 
 // ---- window ----------------------------------------------------------------------------------
 
-pub fn window(a: &OpArgs) -> Result<Built, OpError> {
+pub fn window(a: &OpArgs) -> Result<Filter, OpError> {
     let usage = "usage: window -o N | -d N";
     a.expect_count(2..=2)?;
     let args = a.words_and_values()?;

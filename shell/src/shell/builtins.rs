@@ -4,8 +4,8 @@
 
 use super::Shell;
 use super::jobs::say;
-use crate::job::{ListFormat, Signal, StateFilter, WaitOutcome};
-use crate::ops::{ArgValue, OpArgs, OpError, Reporter, help_text, int_arg};
+use crate::job::{JobError, ListFormat, Signal, StateFilter, WaitOutcome};
+use crate::ops::{ArgValue, Builtin, OpArgs, OpError, OpSpec, Reporter, help_text, int_arg};
 use crate::syntax::ast::Arg;
 use crate::value::Value;
 use std::io::Write;
@@ -18,10 +18,16 @@ pub enum Done {
     Exit(i32),
 }
 
-pub fn run(shell: &mut Shell, op: &str, args: &[Arg]) -> Result<Done, OpError> {
+/// Runs builtin `b` (the op `spec`) with its arguments, as words.
+pub fn run(
+    shell: &mut Shell,
+    b: Builtin,
+    spec: &'static OpSpec,
+    args: &[Arg],
+) -> Result<Done, OpError> {
     let reporter = Reporter::new();
     let values = OpArgs {
-        op,
+        op: spec.name,
         args,
         globals: &shell.vars,
         reporter: &reporter,
@@ -29,111 +35,189 @@ pub fn run(shell: &mut Shell, op: &str, args: &[Arg]) -> Result<Done, OpError> {
     .words_and_values()?;
     let words: Vec<String> = values
         .iter()
-        .map(|v| word(op, v))
+        .map(|v| word(spec.name, v))
         .collect::<Result<_, _>>()?;
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let job_error = |e: crate::job::JobError| OpError::new("", e.to_string());
-    match (op, words.as_slice()) {
-        ("cd", []) => {
+    let done = match b {
+        Builtin::Cd => cd(&words),
+        Builtin::Pwd => pwd(&words),
+        Builtin::Env => env(shell, &words),
+        Builtin::Help => help(&words),
+        Builtin::Version => version(&words),
+        Builtin::Exit => exit(shell, &words),
+        Builtin::Jobs => jobs(shell, &words),
+        Builtin::Fg => fg(shell, &words),
+        Builtin::Bg => bg(shell, &words),
+        Builtin::Kill => kill(shell, &words),
+        Builtin::Wait => wait(shell, &words),
+    };
+    done.map_err(|e| match e {
+        Fail::Usage => OpError::new(spec.name, format!("usage: {}", spec.usage)),
+        Fail::Op(e) => e,
+    })
+}
+
+/// Why a builtin failed: its arguments do not fit its usage line, or it went wrong.
+enum Fail {
+    Usage,
+    Op(OpError),
+}
+
+impl From<OpError> for Fail {
+    fn from(e: OpError) -> Self {
+        Fail::Op(e)
+    }
+}
+
+impl From<JobError> for Fail {
+    fn from(e: JobError) -> Self {
+        Fail::Op(OpError::new("", e.to_string()))
+    }
+}
+
+type Outcome = Result<Done, Fail>;
+
+const OK: Outcome = Ok(Done::Status(0));
+
+/// At most one argument, for `fg`, `bg` and `wait`.
+fn optional<'a>(words: &[&'a str]) -> Result<Option<&'a str>, Fail> {
+    match words {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        _ => Err(Fail::Usage),
+    }
+}
+
+/// `cd [DIR]` (default: home).
+fn cd(words: &[&str]) -> Outcome {
+    match words {
+        [] => {
             let home = std::env::var("HOME").map_err(|_| OpError::new("cd", "HOME is not set"))?;
             change_dir(&home)?;
         }
-        ("cd", [dir]) => change_dir(&crate::exec::host::expand_tilde(dir))?,
-        ("pwd", []) => {
-            let dir = std::env::current_dir()
-                .map_err(|e| OpError::new("pwd", crate::ops::io_reason(&e)))?;
-            print(&format!("{}\n", dir.display()));
+        [dir] => change_dir(&crate::exec::host::expand_tilde(dir))?,
+        _ => return Err(Fail::Usage),
+    }
+    OK
+}
+
+fn pwd(words: &[&str]) -> Outcome {
+    if !words.is_empty() {
+        return Err(Fail::Usage);
+    }
+    let dir =
+        std::env::current_dir().map_err(|e| OpError::new("pwd", crate::ops::io_reason(&e)))?;
+    print(&format!("{}\n", dir.display()));
+    OK
+}
+
+/// `env` lists the variables, `env -d NAME` deletes one.
+fn env(shell: &mut Shell, words: &[&str]) -> Outcome {
+    match words {
+        [] => print(&shell.vars.listing()),
+        ["-d", name] if *name == super::STATUS => {
+            return Err(OpError::new("env", "STATUS cannot be deleted").into());
         }
-        ("env", []) => print(&shell.vars.listing()),
-        ("env", ["-d", name]) => {
-            if *name == super::STATUS {
-                return Err(OpError::new("env", "STATUS cannot be deleted"));
-            }
+        ["-d", name] => {
             if shell.vars.remove(name).is_none() {
-                return Err(OpError::new("env", format!("no variable named {name}")));
+                return Err(OpError::new("env", format!("no variable named {name}")).into());
             }
         }
-        ("help", []) => print(&help_text(None)?),
-        ("help", [name]) => print(&help_text(Some(name))?),
-        ("version", []) => print(&format!("marsh {}\n", env!("CARGO_PKG_VERSION"))),
-        ("exit", []) => return Ok(Done::Exit(shell.status())),
-        ("exit", [code]) => {
+        _ => return Err(Fail::Usage),
+    }
+    OK
+}
+
+fn help(words: &[&str]) -> Outcome {
+    print(&help_text(optional(words)?)?);
+    OK
+}
+
+fn version(words: &[&str]) -> Outcome {
+    if !words.is_empty() {
+        return Err(Fail::Usage);
+    }
+    print(&format!("marsh {}\n", env!("CARGO_PKG_VERSION")));
+    OK
+}
+
+/// `exit [STATUS]` (default: the current STATUS).
+fn exit(shell: &Shell, words: &[&str]) -> Outcome {
+    match optional(words)? {
+        None => Ok(Done::Exit(shell.status())),
+        Some(code) => {
             let code = int_arg("exit", "STATUS", &ArgValue::Word(code.to_string(), false))?;
-            return Ok(Done::Exit((code & 0xff) as i32));
-        }
-        ("jobs", rest) => {
-            let mut format = ListFormat::Standard;
-            let mut filter = StateFilter::All;
-            let mut specs = Vec::new();
-            for w in rest {
-                match *w {
-                    "-l" => format = ListFormat::Long,
-                    "-p" => format = ListFormat::Pgids,
-                    "-r" => filter = StateFilter::Running,
-                    "-s" => filter = StateFilter::Stopped,
-                    spec => specs.push(spec),
-                }
-            }
-            shell.jobs.control.reap().map_err(job_error)?;
-            let lines = shell
-                .jobs
-                .control
-                .jobs(format, filter, &specs)
-                .map_err(job_error)?;
-            shell.jobs.settle(&mut shell.vars);
-            for line in lines {
-                say(&line);
-            }
-        }
-        ("fg", [] | [_]) => {
-            let mut out = std::io::stdout();
-            let result = shell.jobs.control.fg(words.first().copied(), &mut out);
-            shell.jobs.settle(&mut shell.vars);
-            let outcome = result.map_err(job_error)?;
-            if let Some(notice) = &outcome.notice {
-                say(notice);
-            }
-            return Ok(Done::Status(outcome.status()));
-        }
-        ("bg", [] | [_]) => {
-            let line = shell
-                .jobs
-                .control
-                .bg(words.first().copied())
-                .map_err(job_error)?;
-            say(&line);
-        }
-        ("kill", rest) => {
-            let (signal, targets) = kill_args(rest)?;
-            if targets.is_empty() {
-                return Err(OpError::new(
-                    "kill",
-                    "usage: kill [-s SIGNAL | -SIGNAL] %JOB|PID...",
-                ));
-            }
-            for target in targets {
-                shell.jobs.control.kill(target, signal).map_err(job_error)?;
-            }
-        }
-        ("wait", [] | [_]) => {
-            let sys = *shell.jobs.system();
-            let mut interrupted = || super::signals::take_interrupt(&sys);
-            let result = shell
-                .jobs
-                .control
-                .wait(words.first().copied(), &mut interrupted);
-            shell.jobs.settle(&mut shell.vars);
-            return match result.map_err(job_error)? {
-                WaitOutcome::Done(status) => Ok(Done::Status(status)),
-                WaitOutcome::Interrupted => Ok(Done::Status(130)),
-            };
-        }
-        _ => {
-            let usage = crate::ops::find(op).map_or("", |s| s.usage);
-            return Err(OpError::new(op, format!("usage: {usage}")));
+            Ok(Done::Exit((code & 0xff) as i32))
         }
     }
-    Ok(Done::Status(0))
+}
+
+/// `jobs [-l|-p] [-r|-s] [%JOB...]`.
+fn jobs(shell: &mut Shell, words: &[&str]) -> Outcome {
+    let mut format = ListFormat::Standard;
+    let mut filter = StateFilter::All;
+    let mut specs = Vec::new();
+    for w in words {
+        match *w {
+            "-l" => format = ListFormat::Long,
+            "-p" => format = ListFormat::Pgids,
+            "-r" => filter = StateFilter::Running,
+            "-s" => filter = StateFilter::Stopped,
+            spec => specs.push(spec),
+        }
+    }
+    shell.jobs.control.reap()?;
+    let lines = shell.jobs.control.jobs(format, filter, &specs);
+    shell.jobs.settle(&mut shell.vars);
+    for line in lines? {
+        say(&line);
+    }
+    OK
+}
+
+/// `fg [%JOB]`: STATUS becomes the job's.
+fn fg(shell: &mut Shell, words: &[&str]) -> Outcome {
+    let spec = optional(words)?;
+    let mut out = std::io::stdout();
+    let result = shell.jobs.control.fg(spec, &mut out);
+    shell.jobs.settle(&mut shell.vars);
+    let outcome = result?;
+    if let Some(notice) = &outcome.notice {
+        say(notice);
+    }
+    Ok(Done::Status(outcome.status()))
+}
+
+/// `bg [%JOB]`.
+fn bg(shell: &mut Shell, words: &[&str]) -> Outcome {
+    let line = shell.jobs.control.bg(optional(words)?)?;
+    say(&line);
+    OK
+}
+
+/// `kill [-s SIG | -SIG] %JOB|PID...`: every target gets the signal; the first failure ends it.
+fn kill(shell: &mut Shell, words: &[&str]) -> Outcome {
+    let (signal, targets) = kill_args(words)?;
+    if targets.is_empty() {
+        return Err(Fail::Usage);
+    }
+    for target in targets {
+        shell.jobs.control.kill(target, signal)?;
+    }
+    OK
+}
+
+/// `wait [%JOB|PID]`: ctrl-c ends the wait with STATUS 130 and leaves the jobs running.
+fn wait(shell: &mut Shell, words: &[&str]) -> Outcome {
+    let target = optional(words)?;
+    let sys = *shell.jobs.system();
+    let mut interrupted = || super::signals::take_interrupt(&sys);
+    let result = shell.jobs.control.wait(target, &mut interrupted);
+    shell.jobs.settle(&mut shell.vars);
+    Ok(match result? {
+        WaitOutcome::Done(status) => Done::Status(status),
+        WaitOutcome::Interrupted => Done::Status(130),
+    })
 }
 
 /// An argument as a word: builtins take words (`%1`, `-9`, a path), or values printed as one.

@@ -13,7 +13,7 @@ pub mod vars;
 use crate::exec::{self, Outcome, Output};
 use crate::expr;
 use crate::job::{RealSystem, System};
-use crate::ops::{OpError, OpKind, Reporter};
+use crate::ops::{OpError, Reporter};
 use crate::reservoir::Session;
 use crate::syntax::ast::{AssignValue, Command, CommandBody, Pipeline, Sink as AstSink, Stage};
 use crate::syntax::{self, ParseError};
@@ -247,9 +247,7 @@ impl Shell {
             return None;
         };
         let spec = exec::op_for(name)?;
-        if spec.kind != OpKind::Builtin {
-            return None;
-        }
+        let builtin = spec.builtin()?;
         if p.source.is_some() || p.sink.is_some() {
             return Some(self.fail(&OpError::new(
                 spec.name,
@@ -262,7 +260,7 @@ impl Shell {
                 "runs in the shell and cannot be put in the background",
             )));
         }
-        let result = builtins::run(self, spec.name, args);
+        let result = builtins::run(self, builtin, spec, args);
         Some(match result {
             Ok(builtins::Done::Status(status)) => {
                 self.vars.set_status(status);

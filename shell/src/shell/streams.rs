@@ -2,19 +2,33 @@
 //! the `store`/`load` spellings of `>$`/`<$`.
 
 use super::vars::{Var, Vars};
-use crate::ops::{FileLines, Flow, OpError, Sink, Source};
+use crate::ops::{FileLines, Flow, OpError, Role, Sink, Source};
 use crate::reservoir::{PendingWrite, Reservoir, ReservoirWriter, Session};
-use crate::syntax::ast::{Arg, Pipeline, Sink as AstSink, Source as AstSource, Stage};
+use crate::syntax::ast::{Arg, Pipeline, Sink as AstSink, Source as AstSource, Stage, Word};
 use crate::value::Value;
 use std::fs::File;
+
+/// Which reservoir end a stage's op word spells.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    Store,
+    Load,
+}
+
+fn role(name: &Word) -> Option<End> {
+    match crate::exec::op_for(name)?.role {
+        Role::Store => Some(End::Store),
+        Role::Load => Some(End::Load),
+        _ => None,
+    }
+}
 
 /// Rewrites `P | store [-a] x` into `P >$ x` (`>>$ x`), and `load x | P` into `x <$ P`, so
 /// the rest of the shell knows one form of each.
 pub fn normalize(p: &Pipeline) -> Result<Pipeline, OpError> {
     let mut p = p.clone();
     if let Some(Stage::Op { name, args }) = p.stages.last()
-        && !name.quoted
-        && name.text == "store"
+        && role(name) == Some(End::Store)
     {
         let (append, var) = match args.as_slice() {
             [Arg::Word(w)] => (false, w.text.clone()),
@@ -34,8 +48,7 @@ pub fn normalize(p: &Pipeline) -> Result<Pipeline, OpError> {
         p.sink = Some(AstSink::Reservoir { name: var, append });
     }
     if let Some(Stage::Op { name, args }) = p.stages.first()
-        && !name.quoted
-        && name.text == "load"
+        && role(name) == Some(End::Load)
     {
         let [Arg::Word(w)] = args.as_slice() else {
             return Err(OpError::new("load", "usage: load VAR"));
@@ -48,10 +61,12 @@ pub fn normalize(p: &Pipeline) -> Result<Pipeline, OpError> {
     }
     for stage in &p.stages {
         if let Stage::Op { name, .. } = stage
-            && !name.quoted
-            && (name.text == "store" || name.text == "load")
+            && let Some(end) = role(name)
         {
-            let place = if name.text == "store" { "end" } else { "start" };
+            let place = match end {
+                End::Store => "end",
+                End::Load => "start",
+            };
             return Err(OpError::new(
                 &name.text,
                 format!("belongs at the {place} of a pipeline"),
