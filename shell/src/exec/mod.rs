@@ -30,8 +30,31 @@ pub enum Piece {
 pub enum Output {
     /// Print items to stdout; a program standing last writes to stdout directly.
     Terminal,
-    /// A file or reservoir writer.
+    /// `> path`, `>> path`: a program standing last writes its bytes straight into the file,
+    /// untouched; ops write one line per item.
+    File(sinks::FileWriter),
+    /// A reservoir writer, or any other sink.
     Sink(Box<dyn Sink>),
+}
+
+/// Where the last program's stdout goes when no op stands after it.
+enum Direct {
+    /// The shell's own stdout.
+    Inherit,
+    /// An open file (`> f`): the program writes into it directly.
+    File(std::fs::File),
+    /// Into a pipe that ops or a sink read.
+    Piped,
+}
+
+impl Direct {
+    fn of(output: &Output) -> Result<Direct, OpError> {
+        match output {
+            Output::Terminal => Ok(Direct::Inherit),
+            Output::File(f) => f.raw().map(Direct::File),
+            Output::Sink(_) => Ok(Direct::Piped),
+        }
+    }
 }
 
 /// How a pipeline ended.
@@ -194,8 +217,9 @@ pub fn run(
         _ => None,
     };
     let setup = (runner == Runner::Leader).then(host::die_with_spawner);
-    let output_is_terminal = matches!(output, Output::Terminal);
-    let mut programs = match start_programs(&chunks, &hosts, output_is_terminal, setup, &reaper) {
+    let direct = Direct::of(&output);
+    let started = direct.and_then(|d| start_programs(&chunks, &hosts, d, setup, &reaper));
+    let mut programs = match started {
         Ok(p) => p,
         Err(e) => {
             report(&e);
@@ -262,7 +286,7 @@ impl Chunk {
 fn start_programs(
     chunks: &[Chunk],
     hosts: &[HostCommand],
-    output_is_terminal: bool,
+    mut direct: Direct,
     setup: Option<ChildSetup>,
     reaper: &Option<Reaper>,
 ) -> Result<Programs, OpError> {
@@ -280,8 +304,12 @@ fn start_programs(
             None => Stdio::piped(),
         };
         let last = i + 1 == hosts.len();
-        let stdout = if last && after.filters.is_empty() && output_is_terminal {
-            Stdio::inherit()
+        let stdout = if last && after.filters.is_empty() {
+            match std::mem::replace(&mut direct, Direct::Piped) {
+                Direct::Inherit => Stdio::inherit(),
+                Direct::File(f) => Stdio::from(f),
+                Direct::Piped => Stdio::piped(),
+            }
         } else {
             Stdio::piped()
         };
@@ -355,6 +383,11 @@ fn connect(
                     )))
                 }
                 Output::Terminal => None,
+                Output::File(f) if hosts.is_empty() || !chunk.filters.is_empty() => {
+                    Some(Box::new(f))
+                }
+                // The last program writes into the file itself.
+                Output::File(_) => None,
                 Output::Sink(s) => Some(s),
             }
         };
