@@ -69,3 +69,20 @@ fn ops_still_write_lines_into_a_file() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert_eq!(read(dir.path(), "o"), b"0\n1\n2\nX\nY\n");
 }
+
+#[test]
+fn a_program_reads_a_file_source_untouched() {
+    assert_copies("< src.bin cat > o");
+    assert_copies("< src.bin | cat > o");
+}
+
+#[test]
+fn a_missing_input_file_is_one_line() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let run = marsh_in(dir.path(), "< missing-file cat > o\n(STATUS)");
+    assert_eq!(
+        run.stderr,
+        "marsh: <: missing-file: No such file or directory\n"
+    );
+    assert_eq!(run.stdout, "1\n", "the shell goes on, STATUS 1");
+}

@@ -210,7 +210,17 @@ pub fn run(
     reporter: &Arc<Reporter>,
     runner: Runner,
 ) -> Outcome {
-    let (chunks, hosts) = cut_at_programs(source, pieces);
+    let (mut chunks, hosts) = cut_at_programs(source, pieces);
+    let first_stdin = match raw_first_stdin(&mut chunks, &hosts) {
+        Ok(f) => f,
+        Err(e) => {
+            report(&e);
+            return Outcome {
+                status: 1,
+                completed: false,
+            };
+        }
+    };
     // Before any thread or program exists: see `reaper`.
     let reaper = match runner {
         Runner::Leader if !hosts.is_empty() => Reaper::install(),
@@ -218,7 +228,8 @@ pub fn run(
     };
     let setup = (runner == Runner::Leader).then(host::die_with_spawner);
     let direct = Direct::of(&output);
-    let started = direct.and_then(|d| start_programs(&chunks, &hosts, d, setup, &reaper));
+    let started =
+        direct.and_then(|d| start_programs(&chunks, &hosts, (first_stdin, d), setup, &reaper));
     let mut programs = match started {
         Ok(p) => p,
         Err(e) => {
@@ -275,6 +286,26 @@ fn cut_at_programs(
     (chunks, hosts)
 }
 
+/// When the pipeline's source is a file and a program reads it with no op between (`< f cat`),
+/// the opened file, taken out of the first chunk: the program reads its bytes untouched.
+fn raw_first_stdin(
+    chunks: &mut [Chunk],
+    hosts: &[HostCommand],
+) -> Result<Option<std::fs::File>, OpError> {
+    let first = &mut chunks[0];
+    if hosts.is_empty() || !first.filters.is_empty() {
+        return Ok(None);
+    }
+    let Some(source) = first.source.as_mut() else {
+        return Ok(None);
+    };
+    let file = source.as_stdin()?;
+    if file.is_some() {
+        first.source = None;
+    }
+    Ok(file)
+}
+
 impl Chunk {
     fn is_empty(&self) -> bool {
         self.source.is_none() && self.filters.is_empty()
@@ -286,7 +317,7 @@ impl Chunk {
 fn start_programs(
     chunks: &[Chunk],
     hosts: &[HostCommand],
-    mut direct: Direct,
+    (mut first_stdin, mut direct): (Option<std::fs::File>, Direct),
     setup: Option<ChildSetup>,
     reaper: &Option<Reaper>,
 ) -> Result<Programs, OpError> {
@@ -300,7 +331,9 @@ fn start_programs(
         let after = &chunks[i + 1];
         let stdin = match pass_on.take() {
             Some(out) => Stdio::from(out),
-            None if i == 0 && chunks[0].is_empty() => Stdio::inherit(),
+            None if i == 0 && chunks[0].is_empty() => {
+                first_stdin.take().map_or_else(Stdio::inherit, Stdio::from)
+            }
             None => Stdio::piped(),
         };
         let last = i + 1 == hosts.len();
