@@ -30,8 +30,31 @@ pub enum Piece {
 pub enum Output {
     /// Print items to stdout; a program standing last writes to stdout directly.
     Terminal,
-    /// A file or reservoir writer.
+    /// `> path`, `>> path`: a program standing last writes its bytes straight into the file,
+    /// untouched; ops write one line per item.
+    File(sinks::FileWriter),
+    /// A reservoir writer, or any other sink.
     Sink(Box<dyn Sink>),
+}
+
+/// Where the last program's stdout goes when no op stands after it.
+enum Direct {
+    /// The shell's own stdout.
+    Inherit,
+    /// An open file (`> f`): the program writes into it directly.
+    File(std::fs::File),
+    /// Into a pipe that ops or a sink read.
+    Piped,
+}
+
+impl Direct {
+    fn of(output: &Output) -> Result<Direct, OpError> {
+        match output {
+            Output::Terminal => Ok(Direct::Inherit),
+            Output::File(f) => f.raw().map(Direct::File),
+            Output::Sink(_) => Ok(Direct::Piped),
+        }
+    }
 }
 
 /// How a pipeline ended.
@@ -184,15 +207,27 @@ pub fn run(
     reporter: &Arc<Reporter>,
     runner: Runner,
 ) -> Outcome {
-    let (chunks, hosts) = cut_at_programs(source, pieces);
+    let (mut chunks, hosts) = cut_at_programs(source, pieces);
+    let first_stdin = match raw_first_stdin(&mut chunks, &hosts) {
+        Ok(f) => f,
+        Err(e) => {
+            report(&e);
+            return Outcome {
+                status: 1,
+                completed: false,
+            };
+        }
+    };
     // Before any thread or program exists: see `reaper`.
     let reaper = match runner {
         Runner::Leader if !hosts.is_empty() => Reaper::install(),
         _ => None,
     };
     let setup = (runner == Runner::Leader).then(host::die_with_spawner);
-    let output_is_terminal = matches!(output, Output::Terminal);
-    let mut programs = match start_programs(&chunks, &hosts, output_is_terminal, setup, &reaper) {
+    let direct = Direct::of(&output);
+    let started =
+        direct.and_then(|d| start_programs(&chunks, &hosts, (first_stdin, d), setup, &reaper));
+    let mut programs = match started {
         Ok(p) => p,
         Err(e) => {
             report(&e);
@@ -248,6 +283,26 @@ fn cut_at_programs(
     (chunks, hosts)
 }
 
+/// When the pipeline's source is a file and a program reads it with no op between (`< f cat`),
+/// the opened file, taken out of the first chunk: the program reads its bytes untouched.
+fn raw_first_stdin(
+    chunks: &mut [Chunk],
+    hosts: &[HostCommand],
+) -> Result<Option<std::fs::File>, OpError> {
+    let first = &mut chunks[0];
+    if hosts.is_empty() || !first.filters.is_empty() {
+        return Ok(None);
+    }
+    let Some(source) = first.source.as_mut() else {
+        return Ok(None);
+    };
+    let file = source.as_stdin()?;
+    if file.is_some() {
+        first.source = None;
+    }
+    Ok(file)
+}
+
 impl Chunk {
     fn is_empty(&self) -> bool {
         self.source.is_none() && self.filters.is_empty()
@@ -259,7 +314,7 @@ impl Chunk {
 fn start_programs(
     chunks: &[Chunk],
     hosts: &[HostCommand],
-    output_is_terminal: bool,
+    (mut first_stdin, mut direct): (Option<std::fs::File>, Direct),
     setup: Option<ChildSetup>,
     reaper: &Option<Reaper>,
 ) -> Result<Programs, OpError> {
@@ -273,12 +328,18 @@ fn start_programs(
         let after = &chunks[i + 1];
         let stdin = match pass_on.take() {
             Some(out) => Stdio::from(out),
-            None if i == 0 && chunks[0].is_empty() => Stdio::inherit(),
+            None if i == 0 && chunks[0].is_empty() => {
+                first_stdin.take().map_or_else(Stdio::inherit, Stdio::from)
+            }
             None => Stdio::piped(),
         };
         let last = i + 1 == hosts.len();
-        let stdout = if last && after.filters.is_empty() && output_is_terminal {
-            Stdio::inherit()
+        let stdout = if last && after.filters.is_empty() {
+            match std::mem::replace(&mut direct, Direct::Piped) {
+                Direct::Inherit => Stdio::inherit(),
+                Direct::File(f) => Stdio::from(f),
+                Direct::Piped => Stdio::piped(),
+            }
         } else {
             Stdio::piped()
         };
@@ -352,6 +413,11 @@ fn connect(
                     )))
                 }
                 Output::Terminal => None,
+                Output::File(f) if hosts.is_empty() || !chunk.filters.is_empty() => {
+                    Some(Box::new(f))
+                }
+                // The last program writes into the file itself.
+                Output::File(_) => None,
                 Output::Sink(s) => Some(s),
             }
         };

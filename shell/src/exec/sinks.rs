@@ -109,6 +109,16 @@ impl FileWriter {
     }
 }
 
+impl FileWriter {
+    /// The file itself, for a program that writes its bytes into it directly.
+    pub fn raw(&self) -> Result<File, OpError> {
+        self.out
+            .get_ref()
+            .try_clone()
+            .map_err(|e| OpError::new(">", format!("{}: {}", self.path, io_reason(&e))))
+    }
+}
+
 impl Sink for FileWriter {
     fn push(&mut self, item: Value) -> Result<Flow, OpError> {
         write_item(&mut self.out, &item)

@@ -49,6 +49,12 @@ pub trait Source: Send {
     /// Pushes items into `sink` until the source is exhausted or the sink says stop.
     /// Does not call `finish`; the runner does that.
     fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError>;
+
+    /// The file this source reads, opened, for a program that reads its bytes directly
+    /// (`< f cat`); `None` when the source is not a file. Called instead of `run`.
+    fn as_stdin(&mut self) -> Result<Option<std::fs::File>, OpError> {
+        Ok(None)
+    }
 }
 
 /// A stage in the middle of a pipeline, waiting to be joined to its downstream.

@@ -302,11 +302,20 @@ pub struct FileLines {
     pub path: PathBuf,
 }
 
+impl FileLines {
+    fn open(&self) -> Result<std::fs::File, OpError> {
+        std::fs::File::open(&self.path)
+            .map_err(|e| OpError::new("<", format!("{}: {}", self.path.display(), io_reason(&e))))
+    }
+}
+
 impl Source for FileLines {
+    fn as_stdin(&mut self) -> Result<Option<std::fs::File>, OpError> {
+        self.open().map(Some)
+    }
+
     fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
-        let file = std::fs::File::open(&self.path).map_err(|e| {
-            OpError::new("<", format!("{}: {}", self.path.display(), io_reason(&e)))
-        })?;
+        let file = self.open()?;
         let path = self.path.display().to_string();
         push_lines(
             std::io::BufReader::with_capacity(64 * 1024, file),

@@ -436,7 +436,7 @@ fn run_leader<S: System>(sys: &S, shell: Pid, work: LeaderWork, done: S::PipeWri
     }
     let output = match work.output {
         LeaderOutput::Terminal => Output::Terminal,
-        LeaderOutput::File(f) => Output::Sink(Box::new(f)),
+        LeaderOutput::File(f) => Output::File(f),
         LeaderOutput::Store(file, name) => Output::Sink(Box::new(StoreSink::on_file(name, file))),
     };
     let outcome = exec::run(

@@ -211,9 +211,7 @@ impl Shell {
         let (output, pending) = match &p.sink {
             None => (Output::Terminal, None),
             Some(AstSink::File { path, append }) => (
-                Output::Sink(Box::new(exec::sinks::FileWriter::open(
-                    &path.text, *append,
-                )?)),
+                Output::File(exec::sinks::FileWriter::open(&path.text, *append)?),
                 None,
             ),
             Some(AstSink::Reservoir { name, append }) => {

@@ -490,8 +490,6 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
     let mut i = 0;
     let mut source = None;
     let mut stages = Vec::new();
-    // Whether stages may follow without a `|` (after `x <$`).
-    let mut expect_stage = true;
     match (toks.first(), toks.get(1)) {
         (Some((Tok::Word(w), at)), Some((Tok::Load, _))) => {
             source = Some(Source::Reservoir(var_name(w, *at)?));
@@ -509,11 +507,10 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
                 }
                 None => return Err(err(at + 1, "missing file name after '<'")),
             }
+            // `< in sort` and `< in | sort` mean the same.
             i = 2;
-            expect_stage = false;
             if let Some((Tok::Pipe, _)) = toks.get(2) {
                 i = 3;
-                expect_stage = true;
                 if toks.get(3).is_none() {
                     return Err(err(end, "empty stage: nothing after '|'"));
                 }
@@ -522,7 +519,7 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
         _ => {}
     }
     // Stages.
-    while let Some((tok, at)) = toks.get(i).filter(|_| expect_stage) {
+    while let Some((tok, at)) = toks.get(i) {
         let stage = match tok {
             Tok::Word(name) => {
                 i += 1;
