@@ -20,7 +20,7 @@
 use std::io::Write;
 
 use super::fmt;
-use super::id::{self, SpecError};
+use super::id::{Spec, SpecError};
 use super::system::{
     Disposition, Errno, Pgid, Pid, Signal, System, TtyModes, WaitStatus, WaitTarget,
 };
@@ -49,10 +49,8 @@ pub enum JobError {
     /// system's reason (`Operation not permitted` for another user's process).
     #[error("kill: ({target}) - {}", errno.desc())]
     Kill { target: String, errno: Errno },
-    #[error("{builtin}: {arg}: arguments must be process or job IDs")]
-    BadTarget { builtin: &'static str, arg: String },
     #[error("wait: pid {0} is not a child of this shell")]
-    NotAChild(i32),
+    NotAChild(Pid),
     #[error("job {0} is no longer in the table")]
     Gone(JobNumber),
     #[error("{what}: {}", errno.desc())]
@@ -102,6 +100,28 @@ pub fn child_setup<S: System>(sys: &S, pgid: Option<Pgid>, foreground: bool) {
         let _ = sys.tcsetpgrp(group);
     }
     let _ = sys.set_disposition(Signal::SIGTTOU, Disposition::Default);
+}
+
+/// What `kill` sends its signal to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KillTarget {
+    /// `%spec`: the job's whole process group.
+    Job(Spec),
+    /// `PID`: one process.
+    Process(Pid),
+    /// `-PGID`: a process group.
+    Group(Pgid),
+}
+
+/// What `wait` waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    /// No argument: every running background job.
+    Background,
+    /// `%spec`.
+    Job(Spec),
+    /// `PID`: the job that process belongs to.
+    Process(Pid),
 }
 
 /// A job being started: the parent collects its members here as it forks them.
@@ -470,7 +490,7 @@ impl<S: System> JobControl<S> {
         &mut self,
         format: ListFormat,
         filter: StateFilter,
-        specs: &[&str],
+        specs: &[Spec],
     ) -> Result<Vec<String>, JobError> {
         let numbers: Vec<JobNumber> = if specs.is_empty() {
             self.table.iter().map(|j| j.number()).collect()
@@ -478,7 +498,7 @@ impl<S: System> JobControl<S> {
             specs
                 .iter()
                 .map(|s| {
-                    id::resolve(&self.table, s).map_err(|source| JobError::Spec {
+                    s.resolve(&self.table).map_err(|source| JobError::Spec {
                         builtin: "jobs",
                         source,
                     })
@@ -514,18 +534,14 @@ impl<S: System> JobControl<S> {
         Ok(lines)
     }
 
-    fn resolve(&self, builtin: &'static str, spec: Option<&str>) -> Result<JobNumber, JobError> {
-        let spec = spec.unwrap_or("%+");
-        id::resolve(&self.table, spec).map_err(|source| JobError::Spec { builtin, source })
+    fn resolve(&self, builtin: &'static str, spec: &Spec) -> Result<JobNumber, JobError> {
+        spec.resolve(&self.table)
+            .map_err(|source| JobError::Spec { builtin, source })
     }
 
     /// `fg [spec]`: writes the job's command line to `out`, restores the job's saved modes,
     /// gives it the terminal, continues its whole group, and waits as for a foreground job.
-    pub fn fg(
-        &mut self,
-        spec: Option<&str>,
-        out: &mut dyn Write,
-    ) -> Result<ForegroundOutcome, JobError> {
+    pub fn fg(&mut self, spec: &Spec, out: &mut dyn Write) -> Result<ForegroundOutcome, JobError> {
         if self.terminal.is_none() {
             return Err(JobError::NoJobControl { builtin: "fg" });
         }
@@ -545,7 +561,7 @@ impl<S: System> JobControl<S> {
 
     /// `bg [spec]`: continues a stopped job's whole group in the background. Returns the line
     /// to print, `[1]+ sleep 30 &`.
-    pub fn bg(&mut self, spec: Option<&str>) -> Result<String, JobError> {
+    pub fn bg(&mut self, spec: &Spec) -> Result<String, JobError> {
         if self.terminal.is_none() {
             return Err(JobError::NoJobControl { builtin: "bg" });
         }
@@ -576,54 +592,42 @@ impl<S: System> JobControl<S> {
     /// A stopped job sent SIGTERM or SIGHUP is also sent SIGCONT, or it would only die when
     /// someone continues it (bash does the same). The end shows up as a notice after
     /// [`JobControl::reap`].
-    pub fn kill(&mut self, target: &str, sig: Signal) -> Result<(), JobError> {
-        if target.starts_with('%') {
-            let n = id::resolve(&self.table, target).map_err(|source| JobError::Spec {
-                builtin: "kill",
-                source,
-            })?;
-            let job = self.table.get(n).expect("resolved");
-            let pgid = job.pgid();
-            let stopped = job.state().is_stopped();
-            self.sys.killpg(pgid, sig).map_err(|errno| JobError::Kill {
-                target: pgid.to_string(),
+    pub fn kill(&mut self, target: &KillTarget, sig: Signal) -> Result<(), JobError> {
+        match target {
+            KillTarget::Job(spec) => self.kill_job(spec, sig),
+            KillTarget::Process(pid) => self.sys.kill(*pid, sig).map_err(|errno| JobError::Kill {
+                target: pid.to_string(),
                 errno,
-            })?;
-            let wake = stopped && matches!(sig, Signal::SIGTERM | Signal::SIGHUP);
-            if wake {
-                let _ = self.sys.killpg(pgid, Signal::SIGCONT);
+            }),
+            KillTarget::Group(pgid) => {
+                self.sys.killpg(*pgid, sig).map_err(|errno| JobError::Kill {
+                    target: format!("-{pgid}"),
+                    errno,
+                })
             }
-            if wake || sig == Signal::SIGCONT {
-                // The job runs again now; the table must say so before the Continued
-                // statuses arrive, or a `wait` right after this would see a stopped job
-                // and return at once.
-                self.table.mark_continued(n, false);
-            }
-            return Ok(());
         }
-        let bad = || JobError::BadTarget {
-            builtin: "kill",
-            arg: target.to_string(),
-        };
-        let (group, digits) = match target.strip_prefix('-') {
-            Some(d) => (true, d),
-            None => (false, target),
-        };
-        let raw: i32 = digits.parse().map_err(|_| bad())?;
-        let pid = Pid::new(raw).ok_or_else(bad)?;
-        let r = if group {
-            self.sys.killpg(Pgid::led_by(pid), sig)
-        } else {
-            self.sys.kill(pid, sig)
-        };
-        r.map_err(|errno| JobError::Kill {
-            target: if group {
-                format!("-{raw}")
-            } else {
-                raw.to_string()
-            },
+    }
+
+    fn kill_job(&mut self, spec: &Spec, sig: Signal) -> Result<(), JobError> {
+        let n = self.resolve("kill", spec)?;
+        let job = self.table.get(n).expect("resolved");
+        let pgid = job.pgid();
+        let stopped = job.state().is_stopped();
+        self.sys.killpg(pgid, sig).map_err(|errno| JobError::Kill {
+            target: pgid.to_string(),
             errno,
-        })
+        })?;
+        let wake = stopped && matches!(sig, Signal::SIGTERM | Signal::SIGHUP);
+        if wake {
+            let _ = self.sys.killpg(pgid, Signal::SIGCONT);
+        }
+        if wake || sig == Signal::SIGCONT {
+            // The job runs again now; the table must say so before the Continued
+            // statuses arrive, or a `wait` right after this would see a stopped job
+            // and return at once.
+            self.table.mark_continued(n, false);
+        }
+        Ok(())
     }
 
     /// `wait [%spec | pid]`: blocks until the job ends (or stops), returning its status; with
@@ -634,32 +638,19 @@ impl<S: System> JobControl<S> {
     /// [`WaitOutcome::Interrupted`] and the jobs are untouched.
     pub fn wait(
         &mut self,
-        target: Option<&str>,
+        target: &WaitFor,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<WaitOutcome, JobError> {
         let numbers: Vec<JobNumber> = match target {
-            None => self
+            WaitFor::Background => self
                 .table
                 .iter()
                 .filter(|j| j.state() == ProcessState::Running && !j.is_foreground())
                 .map(|j| j.number())
                 .collect(),
-            Some(t) if t.starts_with('%') => {
-                vec![
-                    id::resolve(&self.table, t).map_err(|source| JobError::Spec {
-                        builtin: "wait",
-                        source,
-                    })?,
-                ]
-            }
-            Some(t) => {
-                let bad = || JobError::BadTarget {
-                    builtin: "wait",
-                    arg: t.to_string(),
-                };
-                let raw: i32 = t.parse().map_err(|_| bad())?;
-                let pid = Pid::new(raw).ok_or_else(bad)?;
-                vec![self.table.find_pid(pid).ok_or(JobError::NotAChild(raw))?]
+            WaitFor::Job(spec) => vec![self.resolve("wait", spec)?],
+            WaitFor::Process(pid) => {
+                vec![self.table.find_pid(*pid).ok_or(JobError::NotAChild(*pid))?]
             }
         };
         let mut status = 0;
@@ -674,7 +665,7 @@ impl<S: System> JobControl<S> {
                 if state.is_finished() {
                     let _ = self.table.take_report(n);
                 }
-                if target.is_some()
+                if *target != WaitFor::Background
                     && let Some(halt) = state.halt()
                 {
                     status = halt.status();

@@ -87,6 +87,34 @@ fn unique(
     }
 }
 
+/// A job spec as the user typed it: its parsed form, and its text for messages. The
+/// builtins make these from their arguments; the job core takes nothing else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spec {
+    form: JobSpec,
+    text: String,
+}
+
+impl Spec {
+    /// The spec `text` (`%2`, `%-`, `%?cat`, `vim`).
+    pub fn parse(text: &str) -> Spec {
+        Spec {
+            form: JobSpec::parse(text),
+            text: text.to_string(),
+        }
+    }
+
+    /// `%+`, what `fg`, `bg` and `kill %` mean without a spec.
+    pub fn current() -> Spec {
+        Spec::parse("%+")
+    }
+
+    /// The job this spec names in `table`.
+    pub fn resolve(&self, table: &JobTable) -> Result<JobNumber, SpecError> {
+        self.form.resolve(table, &self.text)
+    }
+}
+
 /// Parses and resolves in one step.
 pub fn resolve(table: &JobTable, text: &str) -> Result<JobNumber, SpecError> {
     JobSpec::parse(text).resolve(table, text)

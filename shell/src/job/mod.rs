@@ -97,10 +97,10 @@ pub mod system;
 pub mod tty_handoff;
 
 pub use control::{
-    ExitCheck, ForegroundOutcome, JobControl, JobError, Launch, ListFormat, Started, StateFilter,
-    WaitOutcome, child_setup,
+    ExitCheck, ForegroundOutcome, JobControl, JobError, KillTarget, Launch, ListFormat, Started,
+    StateFilter, WaitFor, WaitOutcome, child_setup,
 };
-pub use id::{JobSpec, SpecError};
+pub use id::{JobSpec, Spec, SpecError};
 pub use system::{
     Disposition, Pgid, Pid, RealSystem, Signal, System, TtyModes, VirtualSystem, WaitStatus,
     WaitTarget,

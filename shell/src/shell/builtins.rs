@@ -4,7 +4,9 @@
 
 use super::Shell;
 use super::jobs::say;
-use crate::job::{JobError, ListFormat, Signal, StateFilter, WaitOutcome};
+use crate::job::{
+    JobError, KillTarget, ListFormat, Pgid, Pid, Signal, Spec, StateFilter, WaitFor, WaitOutcome,
+};
 use crate::ops::{ArgValue, Builtin, OpArgs, OpError, OpSpec, Reporter, help_text, int_arg};
 use crate::syntax::ast::Arg;
 use crate::value::Value;
@@ -163,7 +165,7 @@ fn jobs(shell: &mut Shell, words: &[&str]) -> Outcome {
             "-p" => format = ListFormat::Pgids,
             "-r" => filter = StateFilter::Running,
             "-s" => filter = StateFilter::Stopped,
-            spec => specs.push(spec),
+            spec => specs.push(Spec::parse(spec)),
         }
     }
     shell.jobs.control.reap()?;
@@ -177,9 +179,9 @@ fn jobs(shell: &mut Shell, words: &[&str]) -> Outcome {
 
 /// `fg [%JOB]`: STATUS becomes the job's.
 fn fg(shell: &mut Shell, words: &[&str]) -> Outcome {
-    let spec = optional(words)?;
+    let spec = optional(words)?.map_or_else(Spec::current, Spec::parse);
     let mut out = std::io::stdout();
-    let result = shell.jobs.control.fg(spec, &mut out);
+    let result = shell.jobs.control.fg(&spec, &mut out);
     shell.jobs.settle(&mut shell.vars);
     let outcome = result?;
     if let Some(notice) = &outcome.notice {
@@ -190,7 +192,8 @@ fn fg(shell: &mut Shell, words: &[&str]) -> Outcome {
 
 /// `bg [%JOB]`.
 fn bg(shell: &mut Shell, words: &[&str]) -> Outcome {
-    let line = shell.jobs.control.bg(optional(words)?)?;
+    let spec = optional(words)?.map_or_else(Spec::current, Spec::parse);
+    let line = shell.jobs.control.bg(&spec)?;
     say(&line);
     OK
 }
@@ -202,17 +205,20 @@ fn kill(shell: &mut Shell, words: &[&str]) -> Outcome {
         return Err(Fail::Usage);
     }
     for target in targets {
-        shell.jobs.control.kill(target, signal)?;
+        shell.jobs.control.kill(&kill_target(target)?, signal)?;
     }
     OK
 }
 
 /// `wait [%JOB|PID]`: ctrl-c ends the wait with STATUS 130 and leaves the jobs running.
 fn wait(shell: &mut Shell, words: &[&str]) -> Outcome {
-    let target = optional(words)?;
+    let target = match optional(words)? {
+        None => WaitFor::Background,
+        Some(t) => wait_target(t)?,
+    };
     let sys = *shell.jobs.system();
     let mut interrupted = || super::signals::take_interrupt(&sys);
-    let result = shell.jobs.control.wait(target, &mut interrupted);
+    let result = shell.jobs.control.wait(&target, &mut interrupted);
     shell.jobs.settle(&mut shell.vars);
     Ok(match result? {
         WaitOutcome::Done(status) => Done::Status(status),
@@ -231,6 +237,39 @@ fn word(op: &str, v: &ArgValue) -> Result<String, OpError> {
             format!("expected a word, got {}", other.describe()),
         )),
     }
+}
+
+/// A `kill` argument: `%spec`, a positive pid, or `-pgid`.
+fn kill_target(arg: &str) -> Result<KillTarget, OpError> {
+    if arg.starts_with('%') {
+        return Ok(KillTarget::Job(Spec::parse(arg)));
+    }
+    Ok(match arg.strip_prefix('-') {
+        Some(digits) => KillTarget::Group(Pgid::led_by(positive("kill", arg, digits)?)),
+        None => KillTarget::Process(positive("kill", arg, arg)?),
+    })
+}
+
+/// A `wait` argument: `%spec` or a positive pid.
+fn wait_target(arg: &str) -> Result<WaitFor, OpError> {
+    if arg.starts_with('%') {
+        return Ok(WaitFor::Job(Spec::parse(arg)));
+    }
+    positive("wait", arg, arg).map(WaitFor::Process)
+}
+
+/// `digits` (part of `arg`) as a pid, or the one-line complaint about `arg`.
+fn positive(builtin: &str, arg: &str, digits: &str) -> Result<Pid, OpError> {
+    digits
+        .parse::<i32>()
+        .ok()
+        .and_then(Pid::new)
+        .ok_or_else(|| {
+            OpError::new(
+                builtin,
+                format!("{arg}: arguments must be process or job IDs"),
+            )
+        })
 }
 
 /// `kill [-s SIG | -SIG | -N] target...`: the signal (SIGTERM by default) and the targets.
@@ -310,5 +349,29 @@ mod tests {
             (Signal::SIGSTOP, vec!["-42"])
         );
         assert!(kill_args(&["-NOPE", "%1"]).is_err());
+    }
+
+    #[test]
+    fn targets_are_typed_before_the_job_core_sees_them() {
+        let pid = |n| Pid::new(n).unwrap();
+        assert_eq!(
+            kill_target("%2").unwrap(),
+            KillTarget::Job(Spec::parse("%2"))
+        );
+        assert_eq!(kill_target("42").unwrap(), KillTarget::Process(pid(42)));
+        assert_eq!(
+            kill_target("-42").unwrap(),
+            KillTarget::Group(Pgid::led_by(pid(42)))
+        );
+        for bad in ["abc", "0", "-0", "--5", "4x"] {
+            assert_eq!(
+                kill_target(bad).unwrap_err().to_string(),
+                format!("kill: {bad}: arguments must be process or job IDs")
+            );
+        }
+        assert_eq!(
+            wait_target("-42").unwrap_err().to_string(),
+            "wait: -42: arguments must be process or job IDs"
+        );
     }
 }

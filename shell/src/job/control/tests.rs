@@ -1,6 +1,7 @@
 //! Job-control operations against the simulated system.
 
 use super::*;
+use crate::job::id::Spec;
 use crate::job::system::VirtualSystem;
 use crate::job::system::r#virtual::{Event, ProcState, SHELL_PGID, SHELL_PID};
 
@@ -169,7 +170,7 @@ fn ctrl_z_stops_a_pipeline_and_fg_continues_all_members() {
         Event::Exit(pids[2], 0),
     ]);
     let mut echo = Vec::new();
-    let out = jc.fg(None, &mut echo).unwrap();
+    let out = jc.fg(&Spec::current(), &mut echo).unwrap();
     assert_eq!(String::from_utf8(echo).unwrap(), "gen | map | cat\n");
     assert_eq!(out.status(), 0);
     assert!(
@@ -180,7 +181,7 @@ fn ctrl_z_stops_a_pipeline_and_fg_continues_all_members() {
         assert!(sys.process(*pid).is_none(), "continued and then exited");
     }
     assert_shell_has_terminal(&sys);
-    let err = jc.fg(None, &mut Vec::new()).unwrap_err();
+    let err = jc.fg(&Spec::current(), &mut Vec::new()).unwrap_err();
     assert_eq!(err.to_string(), "fg: no current job");
 }
 
@@ -193,7 +194,7 @@ fn fg_gives_the_job_its_modes_before_continuing_it() {
     assert_eq!(sys.modes(), 1);
     // While the job runs again, the terminal is its own, with its modes.
     sys.script([Event::Snapshot, Event::Exit(pids[0], 0)]);
-    jc.fg(Some("%1"), &mut Vec::new()).unwrap();
+    jc.fg(&Spec::parse("%1"), &mut Vec::new()).unwrap();
     assert_eq!(sys.snapshots(), [(Pgid::led_by(pids[0]), 42)]);
     assert_shell_has_terminal(&sys);
 }
@@ -223,7 +224,7 @@ fn kill_a_stopped_job_sends_sigcont_so_it_dies() {
     let (s, pids) = spawn(&mut jc, &["sleep 30", "cat"], true);
     sys.script([Event::CtrlZ]);
     jc.wait_for_foreground(s.number).unwrap();
-    jc.kill("%1", Signal::SIGTERM).unwrap();
+    jc.kill(&job("%1"), Signal::SIGTERM).unwrap();
     assert_eq!(
         sys.killpg_log()[sys.killpg_log().len() - 2..],
         [
@@ -243,7 +244,7 @@ fn kill_a_stopped_job_sends_sigcont_so_it_dies() {
 fn kill_stop_and_cont_are_tracked() {
     let (sys, mut jc) = shell();
     let (_, pids) = spawn(&mut jc, &["sleep 30"], false);
-    jc.kill("%1", Signal::SIGSTOP).unwrap();
+    jc.kill(&job("%1"), Signal::SIGSTOP).unwrap();
     assert_eq!(
         sys.killpg_log().last(),
         Some(&(Pgid::led_by(pids[0]), Signal::SIGSTOP)),
@@ -251,7 +252,8 @@ fn kill_stop_and_cont_are_tracked() {
     );
     jc.reap().unwrap();
     assert_eq!(jc.notices(), ["[1]+  Stopped                 sleep 30"]);
-    jc.kill(&pids[0].to_string(), Signal::SIGCONT).unwrap();
+    jc.kill(&KillTarget::Process(pids[0]), Signal::SIGCONT)
+        .unwrap();
     jc.reap().unwrap();
     assert_eq!(
         jc.jobs(ListFormat::Standard, StateFilter::All, &[])
@@ -264,18 +266,21 @@ fn kill_stop_and_cont_are_tracked() {
 fn kill_mistakes() {
     let (_, mut jc) = shell();
     assert_eq!(
-        jc.kill("%9", Signal::SIGTERM).unwrap_err().to_string(),
+        jc.kill(&job("%9"), Signal::SIGTERM)
+            .unwrap_err()
+            .to_string(),
         "kill: %9: no such job"
     );
     assert_eq!(
-        jc.kill("4242", Signal::SIGTERM).unwrap_err().to_string(),
+        jc.kill(&KillTarget::Process(Pid::from_raw(4242)), Signal::SIGTERM)
+            .unwrap_err()
+            .to_string(),
         "kill: (4242) - No such process"
     );
     assert_eq!(
-        jc.kill("abc", Signal::SIGTERM).unwrap_err().to_string(),
-        "kill: abc: arguments must be process or job IDs"
+        jc.kill(&job("%9"), Signal::SIGTERM).unwrap_err().status(),
+        1
     );
-    assert_eq!(jc.kill("%9", Signal::SIGTERM).unwrap_err().status(), 1);
 }
 
 #[test]
@@ -284,15 +289,15 @@ fn bg_continues_a_stopped_job_and_refuses_a_running_one() {
     let (s, pids) = spawn(&mut jc, &["sleep 30"], true);
     sys.script([Event::CtrlZ]);
     jc.wait_for_foreground(s.number).unwrap();
-    assert_eq!(jc.bg(None).unwrap(), "[1]+ sleep 30 &");
+    assert_eq!(jc.bg(&Spec::current()).unwrap(), "[1]+ sleep 30 &");
     assert_eq!(sys.state_of(pids[0]), Some(ProcState::Running));
     assert_eq!(sys.foreground(), SHELL_PGID);
     assert_eq!(
-        jc.bg(Some("%1")).unwrap_err().to_string(),
+        jc.bg(&Spec::parse("%1")).unwrap_err().to_string(),
         "bg: job 1 already in background"
     );
     assert_eq!(
-        jc.bg(Some("%3")).unwrap_err().to_string(),
+        jc.bg(&Spec::parse("%3")).unwrap_err().to_string(),
         "bg: %3: no such job"
     );
     jc.reap().unwrap(); // the Continued status changes nothing
@@ -319,7 +324,7 @@ fn jobs_listing_forms() {
         ]
     );
     assert_eq!(
-        jc.jobs(ListFormat::Long, StateFilter::All, &["%2"])
+        jc.jobs(ListFormat::Long, StateFilter::All, &[Spec::parse("%2")])
             .unwrap(),
         [
             format!("[2]- {:>5} Running                 sleep 40", b[0]),
@@ -331,7 +336,7 @@ fn jobs_listing_forms() {
         [a[0].to_string(), b[0].to_string()]
     );
     assert_eq!(
-        jc.jobs(ListFormat::Standard, StateFilter::All, &["%9"])
+        jc.jobs(ListFormat::Standard, StateFilter::All, &[Spec::parse("%9")])
             .unwrap_err()
             .to_string(),
         "jobs: %9: no such job"
@@ -341,7 +346,7 @@ fn jobs_listing_forms() {
     sys.happen(Event::Exit(b[1], 1));
     jc.reap().unwrap();
     assert_eq!(
-        jc.jobs(ListFormat::Standard, StateFilter::All, &["%2"])
+        jc.jobs(ListFormat::Standard, StateFilter::All, &[Spec::parse("%2")])
             .unwrap(),
         ["[2]-  Exit 1                  sleep 40 | cat"]
     );
@@ -373,17 +378,22 @@ fn wait_returns_the_status_and_forgets_the_job() {
     let (_, pids) = spawn(&mut jc, &["sh -c 'exit 5'"], false);
     sys.script([Event::Exit(pids[0], 5)]);
     assert_eq!(
-        jc.wait(Some("%1"), &mut || false).unwrap(),
+        jc.wait(&WaitFor::Job(Spec::parse("%1")), &mut || false)
+            .unwrap(),
         WaitOutcome::Done(5)
     );
     assert!(jc.table().is_empty());
     assert!(jc.notices().is_empty(), "no Done notice after wait");
     assert_eq!(
-        jc.wait(Some("%1"), &mut || false).unwrap_err().to_string(),
+        jc.wait(&WaitFor::Job(Spec::parse("%1")), &mut || false)
+            .unwrap_err()
+            .to_string(),
         "wait: %1: no such job"
     );
     assert_eq!(
-        jc.wait(Some("77"), &mut || false).unwrap_err().to_string(),
+        jc.wait(&WaitFor::Process(Pid::from_raw(77)), &mut || false)
+            .unwrap_err()
+            .to_string(),
         "wait: pid 77 is not a child of this shell"
     );
 }
@@ -394,12 +404,15 @@ fn wait_for_all_and_by_pid() {
     let (_, a) = spawn(&mut jc, &["a"], false);
     let (_, b) = spawn(&mut jc, &["b"], false);
     sys.script([Event::Exit(b[0], 1), Event::Exit(a[0], 2)]);
-    assert_eq!(jc.wait(None, &mut || false).unwrap(), WaitOutcome::Done(0));
+    assert_eq!(
+        jc.wait(&WaitFor::Background, &mut || false).unwrap(),
+        WaitOutcome::Done(0)
+    );
     assert!(jc.table().is_empty());
     let (_, c) = spawn(&mut jc, &["c"], false);
     sys.script([Event::Exit(c[0], 4)]);
     assert_eq!(
-        jc.wait(Some(&c[0].to_string()), &mut || false).unwrap(),
+        jc.wait(&WaitFor::Process(c[0]), &mut || false).unwrap(),
         WaitOutcome::Done(4)
     );
 }
@@ -411,7 +424,7 @@ fn wait_is_interruptible_and_leaves_the_job_alone() {
     sys.script([Event::Interrupt]);
     let mut asked = 0;
     let out = jc
-        .wait(None, &mut || {
+        .wait(&WaitFor::Background, &mut || {
             asked += 1;
             true
         })
@@ -468,10 +481,15 @@ fn without_a_terminal_fg_and_bg_refuse() {
     let sys = VirtualSystem::new();
     let mut jc = JobControl::new(sys);
     assert_eq!(
-        jc.fg(None, &mut Vec::new()).unwrap_err().to_string(),
+        jc.fg(&Spec::current(), &mut Vec::new())
+            .unwrap_err()
+            .to_string(),
         "fg: no job control"
     );
-    assert_eq!(jc.bg(None).unwrap_err().to_string(), "bg: no job control");
+    assert_eq!(
+        jc.bg(&Spec::current()).unwrap_err().to_string(),
+        "bg: no job control"
+    );
 }
 
 #[test]
@@ -502,7 +520,7 @@ fn marks_follow_stops_and_fg_of_the_previous_job() {
     sys.script([Event::CtrlZ]);
     jc.wait_for_foreground(s.number).unwrap();
     let (_, b) = spawn(&mut jc, &["sleep 100"], false);
-    jc.kill("%sleep", Signal::SIGSTOP).unwrap();
+    jc.kill(&job("%sleep"), Signal::SIGSTOP).unwrap();
     jc.reap().unwrap();
     assert_eq!(jc.notices(), ["[2]+  Stopped                 sleep 100"]);
     let list = |jc: &mut JobControl<VirtualSystem>| {
@@ -515,7 +533,7 @@ fn marks_follow_stops_and_fg_of_the_previous_job() {
         "[1]-  Stopped                 sh -c 'kill -TSTP 0'\n[2]+  Stopped                 sleep 100"
     );
     sys.script([Event::CtrlZ]);
-    let out = jc.fg(Some("%-"), &mut Vec::new()).unwrap();
+    let out = jc.fg(&Spec::parse("%-"), &mut Vec::new()).unwrap();
     assert_eq!(
         out.notice.as_deref(),
         Some("[1]+  Stopped                 sh -c 'kill -TSTP 0'")
@@ -525,7 +543,7 @@ fn marks_follow_stops_and_fg_of_the_previous_job() {
         "[1]+  Stopped                 sh -c 'kill -TSTP 0'\n[2]-  Stopped                 sleep 100"
     );
     // bg keeps the marks; the continued job is listed running.
-    assert_eq!(jc.bg(Some("%2")).unwrap(), "[2]- sleep 100 &");
+    assert_eq!(jc.bg(&Spec::parse("%2")).unwrap(), "[2]- sleep 100 &");
     assert_eq!(
         list(&mut jc),
         "[1]+  Stopped                 sh -c 'kill -TSTP 0'\n[2]-  Running                 sleep 100 &"
@@ -594,18 +612,21 @@ fn reap_hands_back_statuses_of_children_that_are_no_job() {
 #[test]
 fn kill_errors_name_the_system_reason() {
     let (_, mut jc) = shell();
-    let err = jc.kill("4242", Signal::SIGTERM).unwrap_err();
+    let err = jc
+        .kill(&KillTarget::Process(Pid::from_raw(4242)), Signal::SIGTERM)
+        .unwrap_err();
     assert_eq!(err.to_string(), "kill: (4242) - No such process");
     let denied = JobError::Kill {
         target: "1".into(),
         errno: Errno::EPERM,
     };
     assert_eq!(denied.to_string(), "kill: (1) - Operation not permitted");
-    let err = jc.kill("-4242", Signal::SIGTERM).unwrap_err();
+    let group = KillTarget::Group(Pgid::led_by(Pid::from_raw(4242)));
+    let err = jc.kill(&group, Signal::SIGTERM).unwrap_err();
     assert_eq!(err.to_string(), "kill: (-4242) - No such process");
-    let err = jc.kill("0", Signal::SIGTERM).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "kill: 0: arguments must be process or job IDs"
-    );
+}
+
+/// `kill %spec` as the builtin passes it.
+fn job(spec: &str) -> KillTarget {
+    KillTarget::Job(Spec::parse(spec))
 }

@@ -12,7 +12,8 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use super::{Pgid, Pid, RealSystem, Signal, System, WaitStatus, WaitTarget};
-use crate::job::control::{JobControl, Launch, WaitOutcome, child_setup};
+use crate::job::control::{JobControl, KillTarget, Launch, WaitFor, WaitOutcome, child_setup};
+use crate::job::id::Spec;
 
 /// Kills (SIGKILL) and reaps every process this test started, on drop.
 #[derive(Default)]
@@ -161,14 +162,16 @@ fn job_control_kill_of_a_stopped_job_continues_it_so_it_dies() {
     let started = jc.start(launch);
     assert_eq!(started.pgid, Pgid::led_by(a));
 
-    jc.kill("%1", Signal::SIGSTOP).unwrap();
+    jc.kill(&KillTarget::Job(Spec::parse("%1")), Signal::SIGSTOP)
+        .unwrap();
     assert_eq!(
-        jc.wait(Some("%1"), &mut || false),
+        jc.wait(&WaitFor::Job(Spec::parse("%1")), &mut || false),
         Ok(WaitOutcome::Done(128 + 19))
     );
-    jc.kill("%1", Signal::SIGTERM).unwrap();
+    jc.kill(&KillTarget::Job(Spec::parse("%1")), Signal::SIGTERM)
+        .unwrap();
     assert_eq!(
-        jc.wait(Some("%1"), &mut || false),
+        jc.wait(&WaitFor::Job(Spec::parse("%1")), &mut || false),
         Ok(WaitOutcome::Done(128 + 15))
     );
     assert!(jc.table().is_empty());

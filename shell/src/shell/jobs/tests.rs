@@ -7,7 +7,7 @@
 
 use super::Jobs;
 use crate::job::system::r#virtual::{Event, ProcState, SHELL_PID, VirtualSystem};
-use crate::job::{Pgid, Pid, Signal, System};
+use crate::job::{KillTarget, Pgid, Pid, Signal, Spec, System};
 use crate::ops::OpError;
 use crate::reservoir::Session;
 use crate::shell::signals;
@@ -187,10 +187,16 @@ fn a_stopped_store_killed_keeps_the_variable_and_is_reported() {
         sim.run("gen 7 >$ s").unwrap();
         sim.sys.script([Event::CtrlZ]);
         assert_eq!(sim.run("gen 0 >>$ s"), Ok(128 + Signal::SIGTSTP as i32));
-        sim.jobs.control.kill("%1", signal).expect("kill");
+        sim.jobs
+            .control
+            .kill(&KillTarget::Job(Spec::parse("%1")), signal)
+            .expect("kill");
         if signal == Signal::SIGINT {
             // Not a signal `kill` continues a stopped job for: it acts at SIGCONT.
-            sim.jobs.control.kill("%1", Signal::SIGCONT).expect("kill");
+            sim.jobs
+                .control
+                .kill(&KillTarget::Job(Spec::parse("%1")), Signal::SIGCONT)
+                .expect("kill");
         }
         sim.prompt();
         assert_eq!(sim.items("s"), Some(7), "after kill -{signal}");
