@@ -630,3 +630,28 @@ fn kill_errors_name_the_system_reason() {
 fn job(spec: &str) -> KillTarget {
     KillTarget::Job(Spec::parse(spec))
 }
+
+#[test]
+fn a_job_is_reported_only_after_every_member_was_reaped() {
+    let (sys, mut jc) = shell();
+    let (_, pids) = spawn(&mut jc, &["sleep 1", "cat", "cat"], false);
+    // Members end out of order; the job stays in the table, unreported, until the last one.
+    for (i, &pid) in [pids[0], pids[2]].iter().enumerate() {
+        sys.happen(Event::Exit(pid, 0));
+        jc.reap().unwrap();
+        assert!(jc.notices().is_empty(), "no notice after {} of 3", i + 1);
+        assert_eq!(jc.table().len(), 1, "the job is still listed");
+        assert_eq!(sys.process(pid).map(|p| p.state), None, "member reaped");
+    }
+    sys.happen(Event::Exit(pids[1], 0));
+    jc.reap().unwrap();
+    assert_eq!(
+        jc.notices(),
+        ["[1]+  Done                    sleep 1 | cat | cat"]
+    );
+    assert!(
+        sys.group_members(Pgid::led_by(pids[0])).is_empty(),
+        "nothing of the group is left"
+    );
+    assert!(jc.table().is_empty());
+}
