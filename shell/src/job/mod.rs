@@ -382,11 +382,12 @@ pub struct JobTable {
     jobs: Vec<Job>,
     current: Option<JobNumber>,
     previous: Option<JobNumber>,
-    /// How many statuses [`JobTable::update`] has recorded: see [`JobTable::statuses_seen`].
-    statuses: u64,
     /// The job of every process in the table, so a status finds its job at once (a scan of
     /// every job's processes per status was quadratic when many jobs end together).
     by_pid: std::collections::HashMap<Pid, JobNumber>,
+    /// The groups of the jobs that finished since the last [`JobTable::take_finished`], in the
+    /// order they finished, so the shell settles what ended without a pass over every job.
+    finished: Vec<Pgid>,
 }
 
 impl JobTable {
@@ -494,12 +495,11 @@ impl JobTable {
         }
     }
 
-    /// A count that grows with every status [`JobTable::update`] records. A job stops, continues
-    /// or ends only through `update`, so a caller that looks for such changes (the shell, before
-    /// each prompt) can skip its pass over the table while this count stays the same: with many
-    /// background jobs, most prompts have nothing new.
-    pub fn statuses_seen(&self) -> u64 {
-        self.statuses
+    /// The groups of the jobs that finished (all their processes ended) since the last call, in
+    /// the order they finished. Every job that finishes appears here exactly once: a job
+    /// finishes only through [`JobTable::update`], and leaves the table only once finished.
+    pub fn take_finished(&mut self) -> Vec<Pgid> {
+        std::mem::take(&mut self.finished)
     }
 
     /// Records a status from `waitpid`. Returns the job it belonged to, if any (a status for a
@@ -508,7 +508,6 @@ impl JobTable {
         let pid = status.pid()?;
         let state = ProcessState::from_wait(status)?;
         let n = self.find_pid(pid)?;
-        self.statuses += 1;
         let job = self
             .get_mut(n)
             .expect("the pid index names jobs in the table");
@@ -519,8 +518,12 @@ impl JobTable {
             .expect("the pid index names members of the job");
         member.state = state;
         let was_stopped = job.is_stopped();
+        let was_finished = job.state.is_finished();
         job.recompute();
-        if job.is_stopped() {
+        if !was_finished && job.state.is_finished() {
+            let pgid = job.pgid;
+            self.finished.push(pgid);
+        } else if job.is_stopped() {
             job.foreground = false;
             if !was_stopped {
                 self.make_current(n);
@@ -775,22 +778,32 @@ mod tests {
     }
 
     #[test]
-    fn statuses_seen_counts_recorded_statuses_only() {
+    fn take_finished_names_each_finished_job_once_in_order() {
         let mut t = JobTable::new();
         bg(&mut t, 10);
-        bg(&mut t, 20);
-        assert_eq!(t.statuses_seen(), 0, "adding jobs records no status");
-        t.update(WaitStatus::Stopped(
-            pid(10),
-            nix::sys::signal::Signal::SIGTSTP,
-        ));
-        assert_eq!(t.statuses_seen(), 1);
+        t.add(
+            pgid(20),
+            vec![(pid(20), "a".into()), (pid(21), "b".into())],
+            "a | b",
+            false,
+        );
+        t.update(WaitStatus::Stopped(pid(10), Signal::SIGTSTP));
         t.update(WaitStatus::Exited(pid(99), 0));
-        assert_eq!(t.statuses_seen(), 1, "a status for no job changes nothing");
-        t.take_reports();
-        assert_eq!(t.statuses_seen(), 1, "reporting is not a status");
         t.update(WaitStatus::Exited(pid(20), 0));
-        assert_eq!(t.statuses_seen(), 2);
+        assert_eq!(
+            t.take_finished(),
+            [],
+            "stops, strangers and half a pipeline end nothing"
+        );
+        t.update(WaitStatus::Exited(pid(21), 0));
+        t.update(WaitStatus::Signaled(pid(10), Signal::SIGKILL, false));
+        assert_eq!(t.take_finished(), [pgid(20), pgid(10)]);
+        t.take_reports();
+        assert_eq!(
+            t.take_finished(),
+            [],
+            "reporting finishes nothing, and each once"
+        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ use crate::job::{JobControl, Launch, Pgid, Pid, RealSystem, Signal, Started, Sys
 use crate::ops::{OpError, Reporter, Source};
 use crate::reservoir::{PendingWrite, Reservoir, Session};
 use crate::syntax::ast::{Pipeline, Sink as AstSink, Source as AstSource};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Write;
 use std::process::Stdio;
@@ -82,12 +82,11 @@ struct PendingStore<S: System> {
 /// The shell's jobs: job control itself, and what must happen when each job ends.
 pub struct Jobs<S: System> {
     pub control: JobControl<S>,
-    /// Jobs not yet settled, in the order they started (appends commit in that order when they
-    /// end together).
-    attached: Vec<Attached<S>>,
-    /// The table's [`JobTable::statuses_seen`](crate::job::JobTable::statuses_seen) at the
-    /// last settling pass.
-    settled_at: Option<u64>,
+    /// Jobs not yet settled, by group and then by the order they started: a group's number
+    /// can come back once its job has ended, and then the oldest entry is the one that ended.
+    attached: BTreeMap<(Pgid, u64), Attached<S>>,
+    /// The start order of the next job attached.
+    next_attach: u64,
     next_seq: u64,
     /// Per variable, the sequence number of the store that bound its current value.
     committed: HashMap<String, u64>,
@@ -134,8 +133,8 @@ impl<S: System> Jobs<S> {
     pub fn on(sys: S) -> Self {
         Jobs {
             control: JobControl::new(sys),
-            attached: Vec::new(),
-            settled_at: None,
+            attached: BTreeMap::new(),
+            next_attach: 0,
             next_seq: 1,
             committed: HashMap::new(),
         }
@@ -233,11 +232,14 @@ impl<S: System> Jobs<S> {
                 done: new.done,
             }
         });
-        self.attached.push(Attached {
+        let order = self.next_attach;
+        self.next_attach += 1;
+        let job = Attached {
             pgid: started.pgid,
             store,
             holds,
-        });
+        };
+        self.attached.insert((started.pgid, order), job);
     }
 
     /// Spawns a pipeline of programs as the members of one job.
@@ -328,33 +330,28 @@ impl<S: System> Jobs<S> {
 
     /// Commits or rolls back the stores of jobs that have ended, releases what they held.
     pub fn settle(&mut self, vars: &mut Vars) {
-        // Only a recorded status ends a job: with none since the last pass, nothing ended (a job
-        // started since then is alive). Most prompts take this way out, whatever the table size.
-        let seen = self.control.table().statuses_seen();
-        if self.settled_at == Some(seen) {
-            return;
-        }
-        self.settled_at = Some(seen);
-        // A job is alive while it is in the table and not finished (the first job of a pgid
-        // counts). One pass over the table: looking each job up in it was quadratic, and with
-        // 1,000 background jobs every prompt paid for it.
-        let mut alive: HashMap<Pgid, bool> = HashMap::new();
-        for j in self.control.table().iter() {
-            alive
-                .entry(j.pgid())
-                .or_insert_with(|| !j.state().is_finished());
-        }
-        let (ended, live): (Vec<_>, Vec<_>) = std::mem::take(&mut self.attached)
+        // Only the jobs the table says finished since the last pass: with 1,000 background
+        // jobs, a pass over all of them after each foreground job cost a tenth of a millisecond.
+        let finished = self.control.take_finished();
+        let mut ended: Vec<(u64, Attached<S>)> = finished
             .into_iter()
-            .partition(|a| !alive.get(&a.pgid).copied().unwrap_or(false));
-        self.attached = live;
-        for job in ended {
+            .filter_map(|g| self.detach(g))
+            .collect();
+        // Jobs that ended together settle in the order they started (appends commit so).
+        ended.sort_by_key(|(order, _)| *order);
+        for (_, job) in ended {
             self.system().unregister_job_group(job.pgid);
             drop(job.holds);
             if let Some(store) = job.store {
                 self.finish_store(vars, store);
             }
         }
+    }
+
+    /// Takes the oldest unsettled job of group `pgid`, with its start order.
+    fn detach(&mut self, pgid: Pgid) -> Option<(u64, Attached<S>)> {
+        let key = *self.attached.range((pgid, 0)..=(pgid, u64::MAX)).next()?.0;
+        self.attached.remove(&key).map(|job| (key.1, job))
     }
 
     /// Commits an ended job's store if its leader completed it and no later store has already
