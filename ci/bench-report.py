@@ -476,9 +476,10 @@ mj = load("manyjobs.json")
 if mj:
     w("Many background jobs in one session (`jobcheck many-jobs`): N lines `sleep 1000 &`, then "
       f"`jobs` -> prompt ({mj['runs']} times), `fg %k` -> the job owns the terminal and its ^C -> "
-      f"prompt (k = N/2 and the next {mj['runs'] - 1}), then SIGTERM to every job left, sent by "
-      "the harness; once every `sleep` has ended, Enter -> the prompt that follows a `Terminated` "
-      "notice for each job (more Enters if a shell had shown some already; one sample). The session's teardown kills whatever is left. For `fg` the "
+      f"prompt (k = N/2 and the next {mj['runs'] - 1}), then {mj['runs']} times: the table topped "
+      "up to N jobs, SIGTERM to every job, sent by the harness; once every `sleep` has ended, "
+      "Enter -> the prompt that follows a `Terminated` notice for each job (more Enters if a "
+      "shell had shown some already). The session's teardown kills whatever is left. For `fg` the "
       "harness spins on `tcgetpgrp`. Target: marsh within 1.5 x bash.")
     w("")
     by = {(r["shell"], r["count"]): r for r in mj["results"]}
@@ -507,7 +508,7 @@ if mj:
             if y and x["key"] in ("start_bg", "fg"):
                 why += (f", {(x['median_ms'] - y['median_ms']) * 1000:.0f} us more: line editing "
                         "(reedline) and a fork of a larger process than bash; the job table is no "
-                        "longer walked at a prompt with nothing new (`JobTable::statuses_seen`)")
+                        "longer walked at a prompt with nothing new (`JobTable::take_finished`)")
                 if x["key"] == "start_bg":
                     why += ("; forking marsh also copies a larger address space than bash's "
                             "(`copy_page_range` is the top kernel cost)")
