@@ -107,9 +107,7 @@ impl FileWriter {
             out: BufWriter::with_capacity(64 * 1024, file),
         })
     }
-}
 
-impl FileWriter {
     /// The file itself, for a program that writes its bytes into it directly.
     pub fn raw(&self) -> Result<File, OpError> {
         self.out
