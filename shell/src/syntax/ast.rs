@@ -62,11 +62,37 @@ pub enum Sink {
 /// One stage of a pipeline.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stage {
-    /// An op or host program and its arguments: `head 3`, `grep -v x`.
-    Op { name: Word, args: Vec<Arg> },
+    /// An op or host program, its arguments and its redirections: `head 3`, `grep -v x`,
+    /// `grep foo < notes.txt 2> errs`. The redirections keep the order they were written in,
+    /// which matters (`> f 2>&1` is not `2>&1 > f`).
+    Op {
+        name: Word,
+        args: Vec<Arg>,
+        redirects: Vec<Redirect>,
+    },
     /// A bare function: `(x: x * 2)` means `map (x: x * 2)`; a function without parameters,
     /// `(1 + 2)`, first in a pipeline yields its value.
     Func(Function),
+}
+
+/// A redirection of one of a program's file descriptors: `< f`, `2> f`, `2>> f`, `2>&1`.
+/// `&> f` is written down as `1> f 2>&1`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Redirect {
+    /// The descriptor redirected (0 to 9).
+    pub fd: u32,
+    pub target: RedirectTarget,
+}
+
+/// Where a redirected descriptor goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RedirectTarget {
+    /// `N< path`: the file, opened for reading.
+    Read(Word),
+    /// `N> path` (truncate) or `N>> path` (append).
+    Write { path: Word, append: bool },
+    /// `N>&M`: a copy of descriptor M as it is at that point.
+    Dup(u32),
 }
 
 /// An argument of an op or host program.
