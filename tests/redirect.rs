@@ -1,0 +1,222 @@
+//! Redirections on programs (`2> f`, `> f 2>&1`, `prog < f`, `&> f`, `2>&1 |`): the bytes that
+//! go through them arrive untouched, exactly as bash delivers them for the same command.
+
+mod common;
+
+use common::marsh_in;
+use std::path::Path;
+
+/// Every byte value, then CRLF line ends, NULs, and no final newline.
+fn awkward() -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..=255u8).collect();
+    bytes.extend_from_slice(b"\r\nline two\r\n\x00\x00nul\x00\r\n\xff\xfe no newline at the end");
+    bytes
+}
+
+/// Two megabytes of deterministic noise (a linear congruential generator), no final newline.
+fn noise() -> Vec<u8> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..2 << 20)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 56) as u8
+        })
+        .collect()
+}
+
+/// A directory holding `src.bin`.
+fn dir_with(content: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("src.bin"), content).expect("written");
+    dir
+}
+
+/// What bash leaves: runs `command` with `bash -c` in a fresh directory holding `content`.
+struct BashRun {
+    dir: tempfile::TempDir,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+fn bash(content: &[u8], command: &str) -> BashRun {
+    let dir = dir_with(content);
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(command)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("LANG", "C.UTF-8")
+        .output()
+        .expect("bash runs");
+    BashRun {
+        dir,
+        stdout: out.stdout,
+        stderr: out.stderr,
+    }
+}
+
+fn read(dir: &Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Runs `command` in marsh and in bash and compares the file `o`, byte for byte, for both
+/// fixtures; also what each printed.
+fn same_as_bash(command: &str) {
+    for (what, content) in [("awkward", awkward()), ("noise", noise())] {
+        let expected = bash(&content, command);
+        let dir = dir_with(&content);
+        let run = marsh_in(dir.path(), command);
+        assert_eq!(run.status, 0, "{command} ({what}): {}", run.stderr);
+        let (got, want) = (read(dir.path(), "o"), read(expected.dir.path(), "o"));
+        assert!(
+            got == want,
+            "{command} ({what}): o differs from bash's ({} bytes, bash {})",
+            got.len(),
+            want.len()
+        );
+        assert!(!want.is_empty(), "{command}: the test writes something");
+        assert_eq!(
+            run.stdout.as_bytes(),
+            String::from_utf8_lossy(&expected.stdout).as_bytes()
+        );
+    }
+}
+
+/// Writes src.bin to stdout, then to stderr.
+const BOTH: &str = "sh -c 'cat src.bin; cat src.bin >&2'";
+
+#[test]
+fn stderr_into_a_file() {
+    same_as_bash("sh -c 'cat src.bin >&2' 2> o");
+    same_as_bash("sh -c 'cat src.bin >&2' 2>o");
+}
+
+#[test]
+fn stderr_appended_to_a_file() {
+    same_as_bash("sh -c 'cat src.bin >&2' 2> o\nsh -c 'cat src.bin >&2' 2>> o");
+}
+
+#[test]
+fn stdout_and_stderr_into_one_file() {
+    same_as_bash(&format!("{BOTH} > o 2>&1"));
+    same_as_bash(&format!("{BOTH} &> o"));
+    same_as_bash(&format!("{BOTH} &>o"));
+    same_as_bash("cat src.bin 2> o 1>&2");
+}
+
+#[test]
+fn a_program_reads_a_file_redirected_after_its_words() {
+    same_as_bash("cat < src.bin > o");
+    same_as_bash("cat -v < src.bin > o");
+    same_as_bash("cat 0< src.bin | cat > o");
+}
+
+#[test]
+fn stderr_joins_the_pipe() {
+    same_as_bash(&format!("{BOTH} 2>&1 | cat > o"));
+    same_as_bash(&format!("{BOTH} 2>&1 | cat | cat > o"));
+}
+
+#[test]
+fn order_matters_as_in_posix() {
+    // `2>&1 > o`: stderr goes where stdout went before (marsh's stdout), stdout into o.
+    let command = format!("{BOTH} 2>&1 > o");
+    let content = awkward();
+    let expected = bash(&content, &command);
+    let dir = dir_with(&content);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_marsh"))
+        .arg("-c")
+        .arg(&command)
+        .current_dir(dir.path())
+        .output()
+        .expect("marsh runs");
+    assert_eq!(read(dir.path(), "o"), read(expected.dir.path(), "o"));
+    assert_eq!(out.stdout, expected.stdout);
+    assert_eq!(out.stdout, content, "stderr went to the old stdout");
+    assert_eq!(out.stderr, expected.stderr);
+}
+
+#[test]
+fn a_descriptor_number_is_not_an_argument() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let run = marsh_in(dir.path(), "echo a 2>f");
+    assert_eq!(
+        (run.stdout.as_str(), run.status),
+        ("a\n", 0),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read(dir.path(), "f"), b"", "echo writes nothing on stderr");
+    // POSIX: `a2>f` is the word a2 and a redirection of stdout.
+    let run = marsh_in(dir.path(), "echo a2>g");
+    assert_eq!(run.stdout, "");
+    assert_eq!(read(dir.path(), "g"), b"a2\n");
+}
+
+#[test]
+fn an_error_message_arrives_on_stdout() {
+    let run = common::marsh("'ls' /nonexistent 2>&1 | cat\n(STATUS)");
+    assert_eq!(run.stderr, "");
+    assert!(
+        run.stdout.starts_with("ls: ") && run.stdout.contains("/nonexistent"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.ends_with("\n0\n"),
+        "cat's status: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_glued_store_stays_a_store_and_a_spaced_dollar_is_a_path() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let run = marsh_in(dir.path(), "echo hi >$x\nx <$\necho there > $HOME/y");
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("hi\n", ""));
+    assert_eq!(
+        read(dir.path(), "y"),
+        b"there\n",
+        "HOME is the test's directory"
+    );
+}
+
+#[test]
+fn bad_redirections_are_one_line_and_status_1() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for (command, message) in [
+        (
+            "echo a 5>&9",
+            "marsh: 5>&9: file descriptor 9 is not open\n",
+        ),
+        (
+            "cat < missing",
+            "marsh: <: missing: No such file or directory\n",
+        ),
+        (
+            "echo a 2> $MARSH_UNSET_VARIABLE",
+            "marsh: 2>: $MARSH_UNSET_VARIABLE is not set\n",
+        ),
+        (
+            "gen 3 2> e",
+            "marsh: gen: an op takes no '2>'; redirections apply to programs\n",
+        ),
+    ] {
+        let run = marsh_in(dir.path(), &format!("{command}\n(STATUS)\necho still up"));
+        assert_eq!(run.stderr, message, "{command}");
+        assert_eq!(run.stdout, "1\nstill up\n", "{command}");
+    }
+    // A syntax error: its line, then the line and a caret, as for every parse error.
+    let run = marsh_in(dir.path(), "echo a 2>\n(STATUS)\necho still up");
+    let first = run.stderr.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        "marsh: parse error at column 10: missing file name after '2>'"
+    );
+    assert_eq!(run.stdout, "1\nstill up\n");
+    assert!(!dir.path().join("e").exists(), "nothing ran");
+}
