@@ -202,14 +202,15 @@ fn bad_redirections_are_one_line_and_status_1() {
             "marsh: 2>: $MARSH_UNSET_VARIABLE is not set\n",
         ),
         (
-            "gen 3 2> e",
-            "marsh: gen: an op takes no '2>'; redirections apply to programs\n",
+            "gen 3 2>&1",
+            "marsh: gen: an op takes no '2>&1'; it takes 2> FILE or 2>> FILE for its error messages\n",
         ),
     ] {
         let run = marsh_in(dir.path(), &format!("{command}\n(STATUS)\necho still up"));
         assert_eq!(run.stderr, message, "{command}");
         assert_eq!(run.stdout, "1\nstill up\n", "{command}");
     }
+    assert!(!dir.path().join("e").exists(), "nothing ran");
     // A syntax error: its line, then the line and a caret, as for every parse error.
     let run = marsh_in(dir.path(), "echo a 2>\n(STATUS)\necho still up");
     let first = run.stderr.lines().next().unwrap_or_default();
@@ -218,5 +219,22 @@ fn bad_redirections_are_one_line_and_status_1() {
         "marsh: parse error at column 10: missing file name after '2>'"
     );
     assert_eq!(run.stdout, "1\nstill up\n");
-    assert!(!dir.path().join("e").exists(), "nothing ran");
+}
+
+#[test]
+fn an_ops_error_messages_follow_its_2_redirection() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let run = marsh_in(
+        dir.path(),
+        "gen 3 | map (x: 1 // (x - 1)) 2> e | map (x: x * 10) 2>> e\n(STATUS)",
+    );
+    assert_eq!(run.stderr, "", "the messages went into e");
+    assert_eq!(run.stdout, "-10\n10\n1\n", "the stream went on; STATUS 1");
+    assert_eq!(
+        read(dir.path(), "e"),
+        b"marsh: map: item 1: division by zero\n"
+    );
+    // Without a redirection they stay on stderr.
+    let run = marsh_in(dir.path(), "gen 2 | map (x: 1 // x)");
+    assert_eq!(run.stderr, "marsh: map: item 0: division by zero\n");
 }

@@ -105,16 +105,11 @@ pub fn build(
                 redirects,
             } => match op_for(name) {
                 Some(spec) => {
-                    if let Some(r) = redirects.first() {
-                        return Err(OpError::new(
-                            spec.name,
-                            format!(
-                                "an op takes no '{}'; redirections apply to programs",
-                                redirect::spelling(r)
-                            ),
-                        ));
-                    }
-                    build_op(spec, args, first, globals, reporter)?
+                    let reporter = match redirect::op_stderr(spec.name, redirects)? {
+                        Some(file) => reporter.into_file(file),
+                        None => reporter.clone(),
+                    };
+                    build_op(spec, args, first, globals, &reporter)?
                 }
                 None => {
                     let values = OpArgs {

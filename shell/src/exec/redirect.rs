@@ -103,6 +103,29 @@ impl Redirects {
     }
 }
 
+/// The file an op's messages go to: ops take `2> f` and `2>> f` only (the last one wins; each
+/// is opened, as in POSIX shells), since their output is a stream of items, not bytes.
+pub fn op_stderr(op: &str, redirects: &[Redirect]) -> Result<Option<File>, OpError> {
+    let mut file = None;
+    for r in redirects {
+        if !(r.fd == 2 && matches!(r.target, RedirectTarget::Write { .. })) {
+            return Err(OpError::new(
+                op,
+                format!(
+                    "an op takes no '{}'; it takes 2> FILE or 2>> FILE for its error messages",
+                    spelling(r)
+                ),
+            ));
+        }
+        match open_one(r, &[true; 10]) {
+            Ok(From::File(f)) => file = Some(f),
+            Ok(From::Fd(_)) => unreachable!("a write opens a file"),
+            Err(e) => return Err(OpError::new(&spelling(r), e.to_string())),
+        }
+    }
+    Ok(file)
+}
+
 /// Opens (or checks) the source of one redirection; `open` says which descriptors the earlier
 /// ones have set.
 fn open_one(r: &Redirect, open: &[bool; 10]) -> Result<From, RedirectError> {

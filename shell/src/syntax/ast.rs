@@ -2,7 +2,8 @@
 //!
 //! A line is one [`Command`]: an assignment, or a pipeline of stages with an optional source
 //! (`x <$`, `< file`) and sink (`>$ x`, `>>$ x`, `> file`, `>> file`), possibly run in the
-//! background (`&`). Printing a tree with `Display` (see `print.rs`) gives a line that parses
+//! background (`&`). A stage that names an op or a program carries its own redirections
+//! (`2> f`, `< f`, `2>&1`). Printing a tree with `Display` (see `print.rs`) gives a line that parses
 //! back to the same tree.
 
 /// One command line.

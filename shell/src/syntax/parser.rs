@@ -638,7 +638,7 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
             _ if sink.is_some() => format!("unexpected {} after the output", t.describe()),
             Tok::Load => "'<$' must follow a variable name at the start of the line".to_string(),
             t if t.is_redirect() => format!(
-                "unexpected {}: only a program's descriptors can be redirected",
+                "unexpected {}: only a program or an op can be redirected",
                 t.describe()
             ),
             _ => format!("unexpected {}", t.describe()),

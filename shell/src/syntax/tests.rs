@@ -359,7 +359,7 @@ fn command_errors() {
     );
     assert_eq!(
         err_of("(x: x) < x").1,
-        "unexpected '<': only a program's descriptors can be redirected"
+        "unexpected '<': only a program or an op can be redirected"
     );
     assert_eq!(err_of("<").1, "missing file name after '<'");
     assert_eq!(err_of("< a |").1, "empty stage: nothing after '|'");
