@@ -238,3 +238,30 @@ fn an_ops_error_messages_follow_its_2_redirection() {
     let run = marsh_in(dir.path(), "gen 2 | map (x: 1 // x)");
     assert_eq!(run.stderr, "marsh: map: item 0: division by zero\n");
 }
+
+#[test]
+fn redirections_work_under_job_control() {
+    let mut s = common::start("marsh", "redirections");
+    let home = s.dir().join("home");
+    // Programs only: the shell spawns them itself, as job members.
+    let out = s.run("echo a 2>f").unwrap();
+    assert_eq!(out.trim(), "a");
+    s.run("sh -c 'echo out; echo err >&2' > both 2>&1").unwrap();
+    // With ops or an output file: a forked leader runs the pipeline.
+    s.run("sh -c 'echo out; echo err >&2' 2>&1 | cat > piped")
+        .unwrap();
+    s.run("gen 3 | map (x: 1 // (x - 1)) 2> errs > items")
+        .unwrap();
+    let out = s.run("grep u < both").unwrap();
+    assert_eq!(out.trim(), "out");
+    s.type_line("exit").unwrap();
+    s.wait_exit().unwrap();
+    assert_eq!(read(&home, "f"), b"");
+    assert_eq!(read(&home, "both"), b"out\nerr\n");
+    assert_eq!(read(&home, "piped"), b"out\nerr\n");
+    assert_eq!(read(&home, "items"), b"-1\n1\n");
+    assert_eq!(
+        read(&home, "errs"),
+        b"marsh: map: item 1: division by zero\n"
+    );
+}
