@@ -202,8 +202,16 @@ fn bad_redirections_are_one_line_and_status_1() {
             "marsh: 2>: $MARSH_UNSET_VARIABLE is not set\n",
         ),
         (
+            "cd / 2> e",
+            "marsh: cd: runs in the shell and takes no '2>'\n",
+        ),
+        (
             "gen 3 2>&1",
-            "marsh: gen: an op takes no '2>&1'; it takes 2> FILE or 2>> FILE for its error messages\n",
+            "marsh: gen: an op takes no '2>&1': it takes 2> FILE or 2>> FILE for its error messages\n",
+        ),
+        (
+            "gen 3 > e | head 1",
+            "marsh: gen: an op takes no '>': its items go down the pipeline, or into the line's final > FILE\n",
         ),
     ] {
         let run = marsh_in(dir.path(), &format!("{command}\n(STATUS)\necho still up"));

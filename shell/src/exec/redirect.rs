@@ -108,13 +108,16 @@ impl Redirects {
 pub fn op_stderr(op: &str, redirects: &[Redirect]) -> Result<Option<File>, OpError> {
     let mut file = None;
     for r in redirects {
-        if !(r.fd == 2 && matches!(r.target, RedirectTarget::Write { .. })) {
+        let write = matches!(r.target, RedirectTarget::Write { .. });
+        if !(r.fd == 2 && write) {
+            let why = if r.fd == 1 && write {
+                "its items go down the pipeline, or into the line's final > FILE"
+            } else {
+                "it takes 2> FILE or 2>> FILE for its error messages"
+            };
             return Err(OpError::new(
                 op,
-                format!(
-                    "an op takes no '{}'; it takes 2> FILE or 2>> FILE for its error messages",
-                    spelling(r)
-                ),
+                format!("an op takes no '{}': {why}", spelling(r)),
             ));
         }
         match open_one(r, &[true; 10]) {

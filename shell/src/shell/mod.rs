@@ -253,10 +253,19 @@ impl Shell {
         };
         let spec = exec::op_for(name)?;
         let builtin = spec.builtin()?;
-        if p.source.is_some() || p.sink.is_some() || !redirects.is_empty() {
+        if p.source.is_some() || p.sink.is_some() {
             return Some(self.fail(&OpError::new(
                 spec.name,
                 "must stand alone, not in a pipeline",
+            )));
+        }
+        if let Some(r) = redirects.first() {
+            return Some(self.fail(&OpError::new(
+                spec.name,
+                format!(
+                    "runs in the shell and takes no '{}'",
+                    exec::redirect::spelling(r)
+                ),
             )));
         }
         if background {
