@@ -113,6 +113,13 @@ fn a_program_reads_a_file_redirected_after_its_words() {
     same_as_bash("cat < src.bin > o");
     same_as_bash("cat -v < src.bin > o");
     same_as_bash("cat 0< src.bin | cat > o");
+    same_as_bash("cat 3< src.bin 0<&3 > o");
+}
+
+#[test]
+fn descriptors_copied_and_closed() {
+    same_as_bash("cat src.bin 3> o 1>&3 3>&-");
+    same_as_bash("cat src.bin 4>> o 1>&4");
 }
 
 #[test]

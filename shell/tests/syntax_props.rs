@@ -72,6 +72,7 @@ fn redirect() -> impl Strategy<Value = Redirect> {
         word().prop_map(RedirectTarget::Read),
         (word(), any::<bool>()).prop_map(|(path, append)| RedirectTarget::Write { path, append }),
         (0u32..10).prop_map(RedirectTarget::Dup),
+        Just(RedirectTarget::Close),
     ];
     (0u32..10, target).prop_map(|(fd, target)| Redirect { fd, target })
 }
@@ -145,6 +146,8 @@ fn noisy_line() -> impl Strategy<Value = String> {
                 "<$",
                 "2>",
                 "2>&1",
+                "<&",
+                ">&-",
                 "&>",
                 ">&",
                 ">",

@@ -41,6 +41,7 @@ pub fn spelling(r: &Redirect) -> String {
             format!("{}{}", fd(1), if *append { ">>" } else { ">" })
         }
         RedirectTarget::Dup(to) => format!("{}>&{to}", fd(1)),
+        RedirectTarget::Close => format!("{}>&-", fd(1)),
     }
 }
 
@@ -51,6 +52,8 @@ enum From {
     File(File),
     /// Another descriptor of the child, as it is at that step.
     Fd(RawFd),
+    /// Nothing: the descriptor is closed.
+    Closed,
 }
 
 /// A command's redirections, opened and checked, in the order they apply.
@@ -59,9 +62,15 @@ pub struct Redirects {
     steps: Vec<(RawFd, From)>,
 }
 
-/// One step as the child performs it: `(source descriptor, whether it is a file the shell
-/// opened, target descriptor)`.
-type Step = (RawFd, bool, RawFd);
+/// One step as the child performs it.
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    /// `to` becomes a copy of `from`; `file` says whether `from` is a file the shell opened
+    /// (rather than one of the child's descriptors 0 to 9).
+    Copy { from: RawFd, file: bool, to: RawFd },
+    /// The descriptor is closed.
+    Close(RawFd),
+}
 
 impl Redirects {
     /// Opens the files of `redirects` and checks their descriptors. An error names the
@@ -73,7 +82,7 @@ impl Redirects {
         let mut steps = Vec::with_capacity(redirects.len());
         for r in redirects {
             let from = open_one(r, &open).map_err(|e| OpError::new(&spelling(r), e.to_string()))?;
-            open[r.fd as usize] = true;
+            open[r.fd as usize] = !matches!(from, From::Closed);
             steps.push((r.fd as RawFd, from));
         }
         Ok(Redirects { steps })
@@ -91,13 +100,29 @@ impl Redirects {
         let mut plan: Vec<Step> = self
             .steps
             .iter()
-            .map(|(to, from)| match from {
-                From::File(f) => (f.as_raw_fd(), true, *to),
-                From::Fd(fd) => (*fd, false, *to),
+            .map(|(to, from)| {
+                let to = *to;
+                match from {
+                    From::File(f) => Step::Copy {
+                        from: f.as_raw_fd(),
+                        file: true,
+                        to,
+                    },
+                    From::Fd(fd) => Step::Copy {
+                        from: *fd,
+                        file: false,
+                        to,
+                    },
+                    From::Closed => Step::Close(to),
+                }
             })
             .collect();
         if let Some(f) = stdout {
-            plan.push((f.as_raw_fd(), true, 1));
+            plan.push(Step::Copy {
+                from: f.as_raw_fd(),
+                file: true,
+                to: 1,
+            });
         }
         plan
     }
@@ -122,7 +147,7 @@ pub fn op_stderr(op: &str, redirects: &[Redirect]) -> Result<Option<File>, OpErr
         }
         match open_one(r, &[true; 10]) {
             Ok(From::File(f)) => file = Some(f),
-            Ok(From::Fd(_)) => unreachable!("a write opens a file"),
+            Ok(From::Fd(_) | From::Closed) => unreachable!("a write opens a file"),
             Err(e) => return Err(OpError::new(&spelling(r), e.to_string())),
         }
     }
@@ -156,6 +181,7 @@ fn open_one(r: &Redirect, open: &[bool; 10]) -> Result<From, RedirectError> {
             Some(true) => Ok(From::Fd(*to as RawFd)),
             _ => Err(RedirectError::NotOpen(*to)),
         },
+        RedirectTarget::Close => Ok(From::Closed),
     }
 }
 
@@ -163,8 +189,12 @@ fn open_one(r: &Redirect, open: &[bool; 10]) -> Result<From, RedirectError> {
 /// allocation. The shell's files are first moved above the descriptors a redirection may name
 /// (0 to 9), so no step overwrites a file a later step still needs.
 pub fn apply_in_child(plan: &mut [Step]) -> std::io::Result<()> {
-    for (from, is_file, _) in plan.iter_mut() {
-        if *is_file && *from <= crate::syntax::MAX_FD as RawFd {
+    for step in plan.iter_mut() {
+        if let Step::Copy {
+            from, file: true, ..
+        } = step
+            && *from <= crate::syntax::MAX_FD as RawFd
+        {
             // SAFETY: fcntl on a descriptor this process holds; the copy closes on exec.
             let high = unsafe { libc::fcntl(*from, libc::F_DUPFD_CLOEXEC, 10) };
             if high < 0 {
@@ -173,11 +203,18 @@ pub fn apply_in_child(plan: &mut [Step]) -> std::io::Result<()> {
             *from = high;
         }
     }
-    for (from, _, to) in plan.iter() {
-        if from != to {
+    for step in plan.iter() {
+        match *step {
             // SAFETY: dup2 between descriptors; the target is closed first if open.
-            if unsafe { libc::dup2(*from, *to) } < 0 {
-                return Err(std::io::Error::last_os_error());
+            Step::Copy { from, to, .. } if from != to => {
+                if unsafe { libc::dup2(from, to) } < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Step::Copy { .. } => {}
+            // SAFETY: close of a descriptor number; one not open is no error here (EBADF).
+            Step::Close(fd) => {
+                unsafe { libc::close(fd) };
             }
         }
     }
@@ -277,6 +314,14 @@ mod tests {
             redirect(2, RedirectTarget::Dup(1)),
         ]);
         assert!(ok.is_ok());
+        let closed = Redirects::open(&[
+            redirect(2, RedirectTarget::Close),
+            redirect(3, RedirectTarget::Dup(2)),
+        ]);
+        assert_eq!(
+            closed.unwrap_err().to_string(),
+            "3>&2: file descriptor 2 is not open"
+        );
     }
 
     #[test]

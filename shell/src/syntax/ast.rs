@@ -92,8 +92,10 @@ pub enum RedirectTarget {
     Read(Word),
     /// `N> path` (truncate) or `N>> path` (append).
     Write { path: Word, append: bool },
-    /// `N>&M`: a copy of descriptor M as it is at that point.
+    /// `N>&M` (or `N<&M`): a copy of descriptor M as it is at that point.
     Dup(u32),
+    /// `N>&-` (or `N<&-`): closed.
+    Close,
 }
 
 /// An argument of an op or host program.

@@ -22,10 +22,11 @@ pub enum Tok {
     Append(Option<u32>),
     /// `<`, `N<`
     In(Option<u32>),
-    /// `>&M`, `N>&M`: descriptor N (default 1) becomes a copy of M.
+    /// `>&M`, `N>&M`, `<&M`, `N<&M`: descriptor N (default 1 for `>&`, 0 for `<&`) becomes a
+    /// copy of M; `to` is `None` for `N>&-`, which closes N.
     Dup {
-        fd: Option<u32>,
-        to: u32,
+        fd: u32,
+        to: Option<u32>,
     },
     /// `&>` (append: `&>>`): stdout and stderr into one file.
     Both {
@@ -50,7 +51,10 @@ impl Tok {
             Tok::Out(n) => format!("'{}>'", fd(n)),
             Tok::Append(n) => format!("'{}>>'", fd(n)),
             Tok::In(n) => format!("'{}<'", fd(n)),
-            Tok::Dup { fd: n, to } => format!("'{}>&{to}'", fd(n)),
+            Tok::Dup { fd: n, to } => match to {
+                Some(to) => format!("'{n}>&{to}'"),
+                None => format!("'{n}>&-'"),
+            },
             Tok::Both { append } => if *append { "'&>>'" } else { "'&>'" }.into(),
             Tok::Store => "'>$'".into(),
             Tok::StoreAppend => "'>>$'".into(),
@@ -215,37 +219,53 @@ fn fd_number(word: &Word, rest: &str) -> Option<Option<u32>> {
 /// Returns the token and its length.
 fn lex_redirect(line: &str, i: usize, fd: Option<u32>) -> Result<(Tok, usize), ParseError> {
     let rest = &line[i..];
-    if rest.starts_with('<') {
-        return Ok(match fd {
+    let tok = if let Some(after) = rest.strip_prefix("<&").or_else(|| rest.strip_prefix(">&")) {
+        let default = if rest.starts_with('<') { 0 } else { 1 };
+        let (to, len) = copy_source(after, i, &rest[..2], fd)?;
+        let fd = fd.unwrap_or(default);
+        (Tok::Dup { fd, to }, 2 + len)
+    } else if rest.starts_with('<') {
+        match fd {
             None if rest.starts_with("<$") => (Tok::Load, 2),
             _ => (Tok::In(fd), 1),
-        });
-    }
-    let tok = if fd.is_none() && rest.starts_with(">>$") {
+        }
+    } else if fd.is_none() && rest.starts_with(">>$") {
         (Tok::StoreAppend, 3)
     } else if rest.starts_with(">>") {
         (Tok::Append(fd), 2)
     } else if fd.is_none() && rest.starts_with(">$") {
         (Tok::Store, 2)
-    } else if let Some(after) = rest.strip_prefix(">&") {
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        let what = format!("'{}>&'", fd.map(|n| n.to_string()).unwrap_or_default());
-        if digits == 0 {
-            return Err(err(
-                i,
-                format!("expected a file descriptor number after {what}"),
-            ));
-        }
-        let to = after[..digits]
-            .parse()
-            .ok()
-            .filter(|n| *n <= MAX_FD)
-            .ok_or_else(|| err(i + 2, FD_RANGE))?;
-        (Tok::Dup { fd, to }, 2 + digits)
     } else {
         (Tok::Out(fd), 1)
     };
     Ok(tok)
+}
+
+/// The `M` of `N>&M` / `N<&M` at the start of `after` (`None` for `-`, which closes N), and
+/// its length. `op` is `>&` or `<&`, at `i`.
+fn copy_source(
+    after: &str,
+    i: usize,
+    op: &str,
+    fd: Option<u32>,
+) -> Result<(Option<u32>, usize), ParseError> {
+    if after.starts_with('-') {
+        return Ok((None, 1));
+    }
+    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        let n = fd.map(|n| n.to_string()).unwrap_or_default();
+        return Err(err(
+            i,
+            format!("expected a file descriptor number or '-' after '{n}{op}'"),
+        ));
+    }
+    let to = after[..digits]
+        .parse()
+        .ok()
+        .filter(|n| *n <= MAX_FD)
+        .ok_or_else(|| err(i + 2, FD_RANGE))?;
+    Ok((Some(to), digits))
 }
 
 /// The position of the `)` matching the `(` at `open`.

@@ -678,8 +678,8 @@ fn redirect(
     let (tok, _) = &toks[i];
     if let Tok::Dup { fd, to } = tok {
         out.push(Redirect {
-            fd: fd.unwrap_or(1),
-            target: RedirectTarget::Dup(*to),
+            fd: *fd,
+            target: to.map_or(RedirectTarget::Close, RedirectTarget::Dup),
         });
         return Ok(i + 1);
     }

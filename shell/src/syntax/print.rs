@@ -111,6 +111,7 @@ impl Display for Redirect {
                 write!(f, "{}{op} {path}", self.fd)
             }
             RedirectTarget::Dup(to) => write!(f, "{}>&{to}", self.fd),
+            RedirectTarget::Close => write!(f, "{}>&-", self.fd),
         }
     }
 }

@@ -679,6 +679,18 @@ fn copies_and_both_streams() {
         redirects_of(&pipeline("cmd &>> f"), 0),
         vec![write(1, "f", true), dup(2, 1)]
     );
+    assert_eq!(
+        redirects_of(&pipeline("cmd 3< f <&3"), 0),
+        vec![read(3, "f"), dup(0, 3)]
+    );
+    let close = |fd| Redirect {
+        fd,
+        target: RedirectTarget::Close,
+    };
+    assert_eq!(
+        redirects_of(&pipeline("cmd 2>&- >&- <&-"), 0),
+        vec![close(2), close(1), close(0)]
+    );
     // `2>&1 |`: stderr joins the pipe.
     let p = pipeline("cmd 2>&1 | cat");
     assert_eq!(redirects_of(&p, 0), vec![dup(2, 1)]);
@@ -696,7 +708,10 @@ fn copies_and_both_streams() {
     assert_eq!(err_of("a & > f").1, "'&' must come at the end of the line");
     assert_eq!(
         err_of("cmd 2>&"),
-        (5, "expected a file descriptor number after '2>&'".into())
+        (
+            5,
+            "expected a file descriptor number or '-' after '2>&'".into()
+        )
     );
 }
 
@@ -778,6 +793,7 @@ fn redirections_print_back() {
         "cmd 2> e 1> f 2>&1",
         "cmd 2>&1 | cat 3< x >> y &",
         "cmd 1>&2 > f",
+        "cmd 3< f 0>&3 2>&- > g",
     ] {
         roundtrip(line);
     }
