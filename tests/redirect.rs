@@ -13,10 +13,15 @@ fn awkward() -> Vec<u8> {
     bytes
 }
 
-/// Two megabytes of deterministic noise (a linear congruential generator), no final newline.
+/// Deterministic noise (a linear congruential generator), no final newline: 10 MB, or
+/// `MARSH_NOISE_MB` megabytes (`MARSH_NOISE_MB=1024` for the 1 GB run).
 fn noise() -> Vec<u8> {
+    let mb: usize = std::env::var("MARSH_NOISE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    (0..2 << 20)
+    (0..mb << 20)
         .map(|_| {
             x = x
                 .wrapping_mul(6_364_136_223_846_793_005)
@@ -84,6 +89,14 @@ fn same_as_bash(command: &str) {
             String::from_utf8_lossy(&expected.stdout).as_bytes()
         );
     }
+}
+
+#[test]
+fn plain_output_and_input_as_bash_does() {
+    same_as_bash("cat src.bin > o");
+    same_as_bash("cat src.bin > o\ncat src.bin >> o");
+    same_as_bash("< src.bin cat > o");
+    same_as_bash("cat src.bin | cat > o");
 }
 
 /// Writes src.bin to stdout, then to stderr.
