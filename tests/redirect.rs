@@ -271,6 +271,8 @@ fn an_ops_error_messages_follow_its_2_redirection() {
 fn redirections_work_under_job_control() {
     let mut s = common::start("marsh", "redirections");
     let home = s.dir().join("home");
+    let fds = format!("/proc/{}/fd", s.shell_pid());
+    let open_before = std::fs::read_dir(&fds).unwrap().count();
     // Programs only: the shell spawns them itself, as job members.
     let out = s.run("echo a 2>f").unwrap();
     assert_eq!(out.trim(), "a");
@@ -282,6 +284,13 @@ fn redirections_work_under_job_control() {
         .unwrap();
     let out = s.run("grep u < both").unwrap();
     assert_eq!(out.trim(), "out");
+    let out = s.run("cat < missing").unwrap();
+    assert_eq!(out.trim(), "marsh: <: missing: No such file or directory");
+    let open_after = std::fs::read_dir(&fds).unwrap().count();
+    assert_eq!(
+        open_after, open_before,
+        "the shell keeps no redirected file open"
+    );
     s.type_line("exit").unwrap();
     s.wait_exit().unwrap();
     assert_eq!(read(&home, "f"), b"");
