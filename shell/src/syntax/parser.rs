@@ -637,6 +637,11 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
             Tok::Amp => "'&' must come at the end of the line".to_string(),
             _ if sink.is_some() => format!("unexpected {} after the output", t.describe()),
             Tok::Load => "'<$' must follow a variable name at the start of the line".to_string(),
+            t if t.is_redirect() && matches!(stages.last(), Some(Stage::Func(_))) => format!(
+                "unexpected {}: a bare function takes no redirection; write map (...) {}",
+                t.describe(),
+                t.describe().trim_matches('\'')
+            ),
             t if t.is_redirect() => format!(
                 "unexpected {}: only a program or an op can be redirected",
                 t.describe()

@@ -358,8 +358,12 @@ fn command_errors() {
         "'<$' must follow a variable name at the start of the line"
     );
     assert_eq!(
-        err_of("(x: x) < x").1,
-        "unexpected '<': only a program or an op can be redirected"
+        err_of("< x 2> e").1,
+        "unexpected '2>': only a program or an op can be redirected"
+    );
+    assert_eq!(
+        err_of("gen 3 | (x: x) 2> e").1,
+        "unexpected '2>': a bare function takes no redirection; write map (...) 2>"
     );
     assert_eq!(err_of("<").1, "missing file name after '<'");
     assert_eq!(err_of("< a |").1, "empty stage: nothing after '|'");
