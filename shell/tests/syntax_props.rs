@@ -67,10 +67,20 @@ fn arg() -> impl Strategy<Value = Arg> {
     ]
 }
 
+fn redirect() -> impl Strategy<Value = Redirect> {
+    let target = prop_oneof![
+        word().prop_map(RedirectTarget::Read),
+        (word(), any::<bool>()).prop_map(|(path, append)| RedirectTarget::Write { path, append }),
+        (0u32..10).prop_map(RedirectTarget::Dup),
+        Just(RedirectTarget::Close),
+    ];
+    (0u32..10, target).prop_map(|(fd, target)| Redirect { fd, target })
+}
+
 fn stage() -> impl Strategy<Value = Stage> {
     prop_oneof![
-        3 => (word(), prop::collection::vec(arg(), 0..3))
-            .prop_map(|(name, args)| Stage::Op { name, args }),
+        3 => (word(), prop::collection::vec(arg(), 0..3), prop::collection::vec(redirect(), 0..3))
+            .prop_map(|(name, args, redirects)| Stage::Op { name, args, redirects }),
         1 => function().prop_map(Stage::Func),
     ]
 }
@@ -92,7 +102,7 @@ fn command() -> impl Strategy<Value = Command> {
         // `a = b ...` would read as an assignment.
         .prop_filter("not an assignment", |(so, st, _)| {
             !(so.is_none()
-                && matches!(st.first(), Some(Stage::Op { name, args })
+                && matches!(st.first(), Some(Stage::Op { name, args, .. })
                     if !name.quoted && matches!(args.first(), Some(Arg::Word(w)) if w.text == "=" && !w.quoted)))
         })
         .prop_map(|(source, stages, sink)| Pipeline { source, stages, sink });
@@ -134,6 +144,12 @@ fn noisy_line() -> impl Strategy<Value = String> {
                 "&",
                 ">$",
                 "<$",
+                "2>",
+                "2>&1",
+                "<&",
+                ">&-",
+                "&>",
+                ">&",
                 ">",
                 ">>",
                 "<",

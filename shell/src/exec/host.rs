@@ -10,6 +10,7 @@ use crate::ops::{
 };
 use crate::value::Value;
 use std::ffi::OsString;
+use std::fs::File;
 use std::io::{BufReader, ErrorKind, Write};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -23,6 +24,8 @@ pub struct HostCommand {
     pub name: String,
     pub program: PathBuf,
     pub args: Vec<OsString>,
+    /// Its own redirections (`2> f`, `< f`, `2>&1`), opened.
+    pub redirects: super::redirect::Redirects,
 }
 
 impl HostCommand {
@@ -76,16 +79,28 @@ impl HostCommand {
             name: name.to_string(),
             program,
             args: expanded,
+            redirects: Default::default(),
         })
     }
 
     /// The program as a `Command` reading `stdin` and writing `stdout`, for a caller that
-    /// starts it itself (the shell, through its `System`).
-    pub fn command(&self, stdin: Stdio, stdout: Stdio) -> Command {
+    /// starts it itself (the shell, through its `System`). Its redirections apply after
+    /// `stdin` and `stdout` are in place; then `stdout_after`, if given, becomes its stdout
+    /// (the pipeline's `> f` after a program's own redirections). The files must stay open
+    /// until the program has started.
+    pub fn command(&self, stdin: Stdio, stdout: Stdio, stdout_after: Option<&File>) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args).stdin(stdin).stdout(stdout);
         // argv[0] is the word the user typed, as shells do.
         cmd.arg0(&self.name);
+        if !self.redirects.is_empty() || stdout_after.is_some() {
+            let mut plan = self.redirects.plan(stdout_after);
+            // SAFETY: the closure makes only async-signal-safe calls (fcntl, dup2) and does not
+            // allocate: the plan is built here, before the fork.
+            unsafe {
+                cmd.pre_exec(move || super::redirect::apply_in_child(&mut plan));
+            }
+        }
         cmd
     }
 
@@ -98,11 +113,10 @@ impl HostCommand {
     /// puts the child in its process group there); signal dispositions are reset there too.
     pub fn spawn(
         &self,
-        stdin: Stdio,
-        stdout: Stdio,
+        (stdin, stdout, stdout_after): (Stdio, Stdio, Option<&File>),
         before_exec: Option<ChildSetup>,
     ) -> Result<Child, OpError> {
-        let mut cmd = self.command(stdin, stdout);
+        let mut cmd = self.command(stdin, stdout, stdout_after);
         // SAFETY: the closure only makes async-signal-safe calls (sigaction, setpgid, prctl).
         unsafe {
             cmd.pre_exec(move || {

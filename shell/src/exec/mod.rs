@@ -8,6 +8,7 @@
 
 pub mod host;
 pub mod reaper;
+pub mod redirect;
 pub mod sinks;
 
 use crate::expr::{Globals, compile_function};
@@ -98,8 +99,18 @@ pub fn build(
                     Piece::Filter(ops::map_with(compiled, reporter.clone()))
                 }
             }
-            Stage::Op { name, args } => match op_for(name) {
-                Some(spec) => build_op(spec, args, first, globals, reporter)?,
+            Stage::Op {
+                name,
+                args,
+                redirects,
+            } => match op_for(name) {
+                Some(spec) => {
+                    let reporter = match redirect::op_stderr(spec.name, redirects)? {
+                        Some(file) => reporter.into_file(file),
+                        None => reporter.clone(),
+                    };
+                    build_op(spec, args, first, globals, &reporter)?
+                }
                 None => {
                     let values = OpArgs {
                         op: &name.text,
@@ -108,7 +119,9 @@ pub fn build(
                         reporter,
                     }
                     .words_and_values()?;
-                    Piece::Host(HostCommand::resolve(&name.text, values)?)
+                    let mut host = HostCommand::resolve(&name.text, values)?;
+                    host.redirects = redirect::Redirects::open(redirects)?;
+                    Piece::Host(host)
                 }
             },
         };
@@ -334,10 +347,16 @@ fn start_programs(
             None => Stdio::piped(),
         };
         let last = i + 1 == hosts.len();
+        // The pipeline's `> f` goes after a program's own redirections (`P 2>&1 > f`).
+        let mut after_redirects = None;
         let stdout = if last && after.filters.is_empty() {
             match std::mem::replace(&mut direct, Direct::Piped) {
                 Direct::Inherit => Stdio::inherit(),
-                Direct::File(f) => Stdio::from(f),
+                Direct::File(f) if host.redirects.is_empty() => Stdio::from(f),
+                Direct::File(f) => {
+                    after_redirects = Some(f);
+                    Stdio::inherit()
+                }
                 Direct::Piped => Stdio::piped(),
             }
         } else {
@@ -347,7 +366,7 @@ fn start_programs(
         let mut listed = reaper.as_ref().map(Reaper::programs);
         let started = match &listed {
             Some(l) if l.dying() => Err(OpError::new(&host.name, "not started: the job is ending")),
-            _ => host.spawn(stdin, stdout, setup.clone()),
+            _ => host.spawn((stdin, stdout, after_redirects.as_ref()), setup.clone()),
         };
         let mut child = match started {
             Ok(child) => child,

@@ -108,6 +108,13 @@ impl FileWriter {
         })
     }
 
+    /// Opens the file a `> word` names (`~` and `$NAME` expanded unless quoted).
+    pub fn open_word(path: &crate::syntax::ast::Word, append: bool) -> Result<FileWriter, OpError> {
+        let op = if append { ">>" } else { ">" };
+        let path = super::redirect::path_of(path).map_err(|e| OpError::new(op, e.to_string()))?;
+        FileWriter::open(&path, append)
+    }
+
     /// The file itself, for a program that writes its bytes into it directly.
     pub fn raw(&self) -> Result<File, OpError> {
         self.out

@@ -136,16 +136,40 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Reports per-item errors to stderr and counts them, so the command's status can say that
-/// something went wrong while the stream went on.
+/// Reports per-item errors to stderr (or where an op's `2> f` sends them) and counts them, so
+/// the command's status can say that something went wrong while the stream went on.
 #[derive(Default, Debug)]
 pub struct Reporter {
-    errors: AtomicU64,
+    /// Shared by every reporter of one pipeline.
+    errors: Arc<AtomicU64>,
+    /// Where the messages go instead of stderr: an op's `2> f`.
+    file: Option<std::sync::Mutex<std::fs::File>>,
 }
 
 impl Reporter {
     pub fn new() -> Arc<Reporter> {
         Arc::new(Reporter::default())
+    }
+
+    /// A reporter for one op whose messages go into `file`; it counts with this one.
+    pub fn into_file(&self, file: std::fs::File) -> Arc<Reporter> {
+        Arc::new(Reporter {
+            errors: self.errors.clone(),
+            file: Some(std::sync::Mutex::new(file)),
+        })
+    }
+
+    /// Writes one message line where this reporter's messages go.
+    fn say(&self, args: fmt::Arguments<'_>) {
+        match &self.file {
+            Some(file) => {
+                let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let _ = writeln!(file, "{args}");
+            }
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{args}");
+            }
+        }
     }
 
     /// One evaluation error: which op, on which item, and why.
@@ -155,21 +179,14 @@ impl Reporter {
         if item_text.chars().count() > 60 {
             item_text = item_text.chars().take(57).collect::<String>() + "...";
         }
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "marsh: {op}: item {item_text}: {reason}"
-        );
+        self.say(format_args!("marsh: {op}: item {item_text}: {reason}"));
     }
 
     /// Any other problem worth a line that does not stop the command.
     pub fn warning(&self, op: &str, message: &dyn fmt::Display) {
         self.errors.fetch_add(1, Ordering::Relaxed);
         let message = message.to_string();
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "marsh: {op}: {}",
-            one_line(&message)
-        );
+        self.say(format_args!("marsh: {op}: {}", one_line(&message)));
     }
 
     pub fn error_count(&self) -> u64 {

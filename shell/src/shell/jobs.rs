@@ -263,7 +263,7 @@ impl<S: System> Jobs<S> {
             } else {
                 Stdio::piped()
             };
-            let mut command = host.command(stdin, stdout);
+            let mut command = host.command(stdin, stdout, None);
             match self.system().spawn(&mut command, setup) {
                 Ok(child) => {
                     previous_output = child.stdout;
@@ -407,7 +407,7 @@ fn leader_output(
     Ok(match sink {
         None => (LeaderOutput::Terminal, None),
         Some(AstSink::File { path, append }) => (
-            LeaderOutput::File(exec::sinks::FileWriter::open(&path.text, *append)?),
+            LeaderOutput::File(exec::sinks::FileWriter::open_word(path, *append)?),
             None,
         ),
         Some(AstSink::Reservoir { name, append }) => {

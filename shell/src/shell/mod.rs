@@ -211,7 +211,7 @@ impl Shell {
         let (output, pending) = match &p.sink {
             None => (Output::Terminal, None),
             Some(AstSink::File { path, append }) => (
-                Output::File(exec::sinks::FileWriter::open(&path.text, *append)?),
+                Output::File(exec::sinks::FileWriter::open_word(path, *append)?),
                 None,
             ),
             Some(AstSink::Reservoir { name, append }) => {
@@ -241,7 +241,14 @@ impl Shell {
 
     /// Runs `p` in the shell if it is a builtin standing alone.
     fn try_builtin(&mut self, p: &Pipeline, background: bool) -> Option<Control> {
-        let [Stage::Op { name, args }] = p.stages.as_slice() else {
+        let [
+            Stage::Op {
+                name,
+                args,
+                redirects,
+            },
+        ] = p.stages.as_slice()
+        else {
             return None;
         };
         let spec = exec::op_for(name)?;
@@ -250,6 +257,15 @@ impl Shell {
             return Some(self.fail(&OpError::new(
                 spec.name,
                 "must stand alone, not in a pipeline",
+            )));
+        }
+        if let Some(r) = redirects.first() {
+            return Some(self.fail(&OpError::new(
+                spec.name,
+                format!(
+                    "runs in the shell and takes no '{}'",
+                    exec::redirect::spelling(r)
+                ),
             )));
         }
         if background {

@@ -27,7 +27,7 @@ fn role(name: &Word) -> Option<End> {
 /// the rest of the shell knows one form of each.
 pub fn normalize(p: &Pipeline) -> Result<Pipeline, OpError> {
     let mut p = p.clone();
-    if let Some(Stage::Op { name, args }) = p.stages.last()
+    if let Some(Stage::Op { name, args, .. }) = p.stages.last()
         && role(name) == Some(End::Store)
     {
         let (append, var) = match args.as_slice() {
@@ -47,7 +47,7 @@ pub fn normalize(p: &Pipeline) -> Result<Pipeline, OpError> {
         p.stages.pop();
         p.sink = Some(AstSink::Reservoir { name: var, append });
     }
-    if let Some(Stage::Op { name, args }) = p.stages.first()
+    if let Some(Stage::Op { name, args, .. }) = p.stages.first()
         && role(name) == Some(End::Load)
     {
         let [Arg::Word(w)] = args.as_slice() else {
@@ -95,7 +95,9 @@ pub fn reservoir_of<'a>(vars: &'a Vars, name: &str) -> Result<&'a Reservoir, OpE
 pub fn source(vars: &Vars, source: &AstSource) -> Result<Box<dyn Source>, OpError> {
     Ok(match source {
         AstSource::File(path) => Box::new(FileLines {
-            path: path.text.clone().into(),
+            path: crate::exec::redirect::path_of(path)
+                .map_err(|e| OpError::new("<", e.to_string()))?
+                .into(),
         }),
         AstSource::Reservoir(name) => Box::new(ReservoirSource {
             name: name.clone(),

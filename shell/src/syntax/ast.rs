@@ -2,7 +2,8 @@
 //!
 //! A line is one [`Command`]: an assignment, or a pipeline of stages with an optional source
 //! (`x <$`, `< file`) and sink (`>$ x`, `>>$ x`, `> file`, `>> file`), possibly run in the
-//! background (`&`). Printing a tree with `Display` (see `print.rs`) gives a line that parses
+//! background (`&`). A stage that names an op or a program carries its own redirections
+//! (`2> f`, `< f`, `2>&1`). Printing a tree with `Display` (see `print.rs`) gives a line that parses
 //! back to the same tree.
 
 /// One command line.
@@ -62,11 +63,39 @@ pub enum Sink {
 /// One stage of a pipeline.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stage {
-    /// An op or host program and its arguments: `head 3`, `grep -v x`.
-    Op { name: Word, args: Vec<Arg> },
+    /// An op or host program, its arguments and its redirections: `head 3`, `grep -v x`,
+    /// `grep foo < notes.txt 2> errs`. The redirections keep the order they were written in,
+    /// which matters (`> f 2>&1` is not `2>&1 > f`).
+    Op {
+        name: Word,
+        args: Vec<Arg>,
+        redirects: Vec<Redirect>,
+    },
     /// A bare function: `(x: x * 2)` means `map (x: x * 2)`; a function without parameters,
     /// `(1 + 2)`, first in a pipeline yields its value.
     Func(Function),
+}
+
+/// A redirection of one of a program's file descriptors: `< f`, `2> f`, `2>> f`, `2>&1`.
+/// `&> f` is written down as `1> f 2>&1`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Redirect {
+    /// The descriptor redirected (0 to 9).
+    pub fd: u32,
+    pub target: RedirectTarget,
+}
+
+/// Where a redirected descriptor goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RedirectTarget {
+    /// `N< path`: the file, opened for reading.
+    Read(Word),
+    /// `N> path` (truncate) or `N>> path` (append).
+    Write { path: Word, append: bool },
+    /// `N>&M` (or `N<&M`): a copy of descriptor M as it is at that point.
+    Dup(u32),
+    /// `N>&-` (or `N<&-`): closed.
+    Close,
 }
 
 /// An argument of an op or host program.

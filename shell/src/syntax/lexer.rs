@@ -16,12 +16,22 @@ pub enum Tok {
     Group(String),
     Pipe,
     Amp,
-    /// `>`
-    Out,
-    /// `>>`
-    Append,
-    /// `<`
-    In,
+    /// `>`, or `N>` with the descriptor number glued to it.
+    Out(Option<u32>),
+    /// `>>`, `N>>`
+    Append(Option<u32>),
+    /// `<`, `N<`
+    In(Option<u32>),
+    /// `>&M`, `N>&M`, `<&M`, `N<&M`: descriptor N (default 1 for `>&`, 0 for `<&`) becomes a
+    /// copy of M; `to` is `None` for `N>&-`, which closes N.
+    Dup {
+        fd: u32,
+        to: Option<u32>,
+    },
+    /// `&>` (append: `&>>`): stdout and stderr into one file.
+    Both {
+        append: bool,
+    },
     /// `>$`
     Store,
     /// `>>$`
@@ -32,18 +42,32 @@ pub enum Tok {
 
 impl Tok {
     pub fn describe(&self) -> String {
+        let fd = |n: &Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
         match self {
             Tok::Word(w) => format!("'{}'", w.text),
             Tok::Group(_) => "'('".into(),
             Tok::Pipe => "'|'".into(),
             Tok::Amp => "'&'".into(),
-            Tok::Out => "'>'".into(),
-            Tok::Append => "'>>'".into(),
-            Tok::In => "'<'".into(),
+            Tok::Out(n) => format!("'{}>'", fd(n)),
+            Tok::Append(n) => format!("'{}>>'", fd(n)),
+            Tok::In(n) => format!("'{}<'", fd(n)),
+            Tok::Dup { fd: n, to } => match to {
+                Some(to) => format!("'{n}>&{to}'"),
+                None => format!("'{n}>&-'"),
+            },
+            Tok::Both { append } => if *append { "'&>>'" } else { "'&>'" }.into(),
             Tok::Store => "'>$'".into(),
             Tok::StoreAppend => "'>>$'".into(),
             Tok::Load => "'<$'".into(),
         }
+    }
+
+    /// Whether the token redirects one of a program's descriptors (the `>$` stores do not).
+    pub fn is_redirect(&self) -> bool {
+        matches!(
+            self,
+            Tok::Out(_) | Tok::Append(_) | Tok::In(_) | Tok::Dup { .. } | Tok::Both { .. }
+        )
     }
 }
 
@@ -130,33 +154,21 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 i += 1;
             }
             '&' => {
-                toks.push((Tok::Amp, start));
-                i += 1;
+                let (tok, len) = match (
+                    line[i + 1..].starts_with(">>"),
+                    line[i + 1..].starts_with('>'),
+                ) {
+                    (true, _) => (Tok::Both { append: true }, 3),
+                    (false, true) => (Tok::Both { append: false }, 2),
+                    _ => (Tok::Amp, 1),
+                };
+                toks.push((tok, start));
+                i += len;
             }
-            '<' => {
-                if line[i + 1..].starts_with('$') {
-                    toks.push((Tok::Load, start));
-                    i += 2;
-                } else {
-                    toks.push((Tok::In, start));
-                    i += 1;
-                }
-            }
-            '>' => {
-                let rest = &line[i..];
-                if rest.starts_with(">>$") {
-                    toks.push((Tok::StoreAppend, start));
-                    i += 3;
-                } else if rest.starts_with(">>") {
-                    toks.push((Tok::Append, start));
-                    i += 2;
-                } else if rest.starts_with(">$") {
-                    toks.push((Tok::Store, start));
-                    i += 2;
-                } else {
-                    toks.push((Tok::Out, start));
-                    i += 1;
-                }
+            '<' | '>' => {
+                let (tok, len) = lex_redirect(line, i, None)?;
+                toks.push((tok, start));
+                i += len;
             }
             ')' => return Err(err(start, "unbalanced parenthesis: ')' without '('")),
             '(' => {
@@ -166,12 +178,94 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             }
             _ => {
                 let (word, end) = read_word(line, start)?;
-                toks.push((Tok::Word(word), start));
-                i = end;
+                match fd_number(&word, &line[end..]) {
+                    Some(fd) => {
+                        let fd = fd.ok_or_else(|| err(start, FD_RANGE))?;
+                        let (tok, len) = lex_redirect(line, end, Some(fd))?;
+                        toks.push((tok, start));
+                        i = end + len;
+                    }
+                    None => {
+                        toks.push((Tok::Word(word), start));
+                        i = end;
+                    }
+                }
             }
         }
     }
     Ok(toks)
+}
+
+/// The message for a descriptor number out of range.
+const FD_RANGE: &str = "file descriptor numbers go from 0 to 9";
+
+/// The highest descriptor a redirection may name, as in the Bourne shell: the shell's own
+/// files stay above it, out of the way.
+pub const MAX_FD: u32 = 9;
+
+/// Whether `word`, followed by `rest`, is a descriptor number glued to a redirection (`2>`,
+/// `0<`), as POSIX reads it: unquoted digits only, right before `<` or `>`. `2>$x` stays the
+/// word `2` stored into `x`, and `a2>f` the word `a2` and `>`. The inner `None` is a number out
+/// of range.
+fn fd_number(word: &Word, rest: &str) -> Option<Option<u32>> {
+    let is_number =
+        !word.quoted && !word.text.is_empty() && word.text.bytes().all(|b| b.is_ascii_digit());
+    let glued = (rest.starts_with('>') && !rest.starts_with(">$") && !rest.starts_with(">>$"))
+        || (rest.starts_with('<') && !rest.starts_with("<$"));
+    (is_number && glued).then(|| word.text.parse().ok().filter(|n| *n <= MAX_FD))
+}
+
+/// Lexes the operator at `i` (it starts with `<` or `>`); `fd` is a number glued before it.
+/// Returns the token and its length.
+fn lex_redirect(line: &str, i: usize, fd: Option<u32>) -> Result<(Tok, usize), ParseError> {
+    let rest = &line[i..];
+    let tok = if let Some(after) = rest.strip_prefix("<&").or_else(|| rest.strip_prefix(">&")) {
+        let default = if rest.starts_with('<') { 0 } else { 1 };
+        let (to, len) = copy_source(after, i, &rest[..2], fd)?;
+        let fd = fd.unwrap_or(default);
+        (Tok::Dup { fd, to }, 2 + len)
+    } else if rest.starts_with('<') {
+        match fd {
+            None if rest.starts_with("<$") => (Tok::Load, 2),
+            _ => (Tok::In(fd), 1),
+        }
+    } else if fd.is_none() && rest.starts_with(">>$") {
+        (Tok::StoreAppend, 3)
+    } else if rest.starts_with(">>") {
+        (Tok::Append(fd), 2)
+    } else if fd.is_none() && rest.starts_with(">$") {
+        (Tok::Store, 2)
+    } else {
+        (Tok::Out(fd), 1)
+    };
+    Ok(tok)
+}
+
+/// The `M` of `N>&M` / `N<&M` at the start of `after` (`None` for `-`, which closes N), and
+/// its length. `op` is `>&` or `<&`, at `i`.
+fn copy_source(
+    after: &str,
+    i: usize,
+    op: &str,
+    fd: Option<u32>,
+) -> Result<(Option<u32>, usize), ParseError> {
+    if after.starts_with('-') {
+        return Ok((None, 1));
+    }
+    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        let n = fd.map(|n| n.to_string()).unwrap_or_default();
+        return Err(err(
+            i,
+            format!("expected a file descriptor number or '-' after '{n}{op}'"),
+        ));
+    }
+    let to = after[..digits]
+        .parse()
+        .ok()
+        .filter(|n| *n <= MAX_FD)
+        .ok_or_else(|| err(i + 2, FD_RANGE))?;
+    Ok((Some(to), digits))
 }
 
 /// The position of the `)` matching the `(` at `open`.

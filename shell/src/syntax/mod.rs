@@ -5,6 +5,7 @@ mod lexer;
 mod parser;
 mod print;
 
+pub use lexer::MAX_FD;
 pub use parser::{KEYWORDS, is_identifier, parse_expr};
 
 use std::fmt;

@@ -496,7 +496,7 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
             i = 2;
         }
         (Some((Tok::Load, at)), _) => return Err(err(*at, "missing variable name before '<$'")),
-        (Some((Tok::In, at)), next) => {
+        (Some((Tok::In(None), at)), next) => {
             match next {
                 Some((Tok::Word(w), _)) => source = Some(Source::File(w.clone())),
                 Some((t, at)) => {
@@ -524,6 +524,7 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
             Tok::Word(name) => {
                 i += 1;
                 let mut args = Vec::new();
+                let mut redirects = Vec::new();
                 while let Some((t, at)) = toks.get(i) {
                     match t {
                         Tok::Word(w) => args.push(Arg::Word(w.clone())),
@@ -531,6 +532,10 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
                             Group::Expr(e) => Arg::Expr(e),
                             Group::Func(f) => Arg::Func(f),
                         }),
+                        t if t.is_redirect() && !is_final_output(&toks, i) => {
+                            i = redirect(&toks, i, end, &mut redirects)?;
+                            continue;
+                        }
                         _ => break,
                     }
                     i += 1;
@@ -538,6 +543,7 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
                 Stage::Op {
                     name: name.clone(),
                     args,
+                    redirects,
                 }
             }
             Tok::Group(text) => {
@@ -601,8 +607,8 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
                 sink = Some(Sink::Reservoir { name, append });
                 i += 2;
             }
-            Tok::Out | Tok::Append => {
-                let append = *tok == Tok::Append;
+            Tok::Out(None) | Tok::Append(None) => {
+                let append = *tok == Tok::Append(None);
                 let path = match toks.get(i + 1) {
                     Some((Tok::Word(w), _)) => w.clone(),
                     _ => {
@@ -631,7 +637,15 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
             Tok::Amp => "'&' must come at the end of the line".to_string(),
             _ if sink.is_some() => format!("unexpected {} after the output", t.describe()),
             Tok::Load => "'<$' must follow a variable name at the start of the line".to_string(),
-            Tok::In => "'<' can only come at the start of the line".to_string(),
+            t if t.is_redirect() && matches!(stages.last(), Some(Stage::Func(_))) => format!(
+                "unexpected {}: a bare function takes no redirection; write map (...) {}",
+                t.describe(),
+                t.describe().trim_matches('\'')
+            ),
+            t if t.is_redirect() => format!(
+                "unexpected {}: only a program or an op can be redirected",
+                t.describe()
+            ),
             _ => format!("unexpected {}", t.describe()),
         };
         return Err(err(*at, msg));
@@ -647,6 +661,76 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
         }),
         background,
     })
+}
+
+/// Whether the redirection at `i` is the line's final `> path` or `>> path` (only `&` may
+/// follow), which is the pipeline's output rather than the last program's redirection: ops
+/// write their items there, and a program standing last writes into the file after its own
+/// redirections are done. A `>` with no word after it is left to report there.
+fn is_final_output(toks: &[(Tok, usize)], i: usize) -> bool {
+    matches!(toks[i].0, Tok::Out(None) | Tok::Append(None))
+        && (!matches!(toks.get(i + 1), Some((Tok::Word(_), _)))
+            || matches!(toks.get(i + 2), None | Some((Tok::Amp, _))))
+}
+
+/// Parses the redirection at `i` into `out` (`&>` gives two); returns the position after it.
+fn redirect(
+    toks: &[(Tok, usize)],
+    i: usize,
+    end: usize,
+    out: &mut Vec<Redirect>,
+) -> Result<usize, ParseError> {
+    let (tok, _) = &toks[i];
+    if let Tok::Dup { fd, to } = tok {
+        out.push(Redirect {
+            fd: *fd,
+            target: to.map_or(RedirectTarget::Close, RedirectTarget::Dup),
+        });
+        return Ok(i + 1);
+    }
+    let path = match toks.get(i + 1) {
+        Some((Tok::Word(w), _)) => w.clone(),
+        Some((t, at)) => {
+            return Err(err(
+                *at,
+                format!(
+                    "expected a file name after {}, found {}",
+                    tok.describe(),
+                    t.describe()
+                ),
+            ));
+        }
+        None => {
+            return Err(err(
+                end,
+                format!("missing file name after {}", tok.describe()),
+            ));
+        }
+    };
+    let write = |fd: &Option<u32>, append| Redirect {
+        fd: fd.unwrap_or(1),
+        target: RedirectTarget::Write {
+            path: path.clone(),
+            append,
+        },
+    };
+    match tok {
+        Tok::In(fd) => out.push(Redirect {
+            fd: fd.unwrap_or(0),
+            target: RedirectTarget::Read(path.clone()),
+        }),
+        Tok::Out(fd) => out.push(write(fd, false)),
+        Tok::Append(fd) => out.push(write(fd, true)),
+        Tok::Both { append } => {
+            out.push(write(&None, *append));
+            out.push(Redirect {
+                fd: 2,
+                target: RedirectTarget::Dup(1),
+            });
+        }
+        _ => unreachable!("a redirection token"),
+    }
+    Ok(i + 2)
 }
 
 fn var_name(w: &super::ast::Word, at: usize) -> Result<String, ParseError> {

@@ -80,14 +80,38 @@ impl Display for Pipeline {
 impl Display for Stage {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Stage::Op { name, args } => {
+            Stage::Op {
+                name,
+                args,
+                redirects,
+            } => {
                 write!(f, "{name}")?;
                 for a in args {
                     write!(f, " {a}")?;
                 }
+                for r in redirects {
+                    write!(f, " {r}")?;
+                }
                 Ok(())
             }
             Stage::Func(func) => write!(f, "{func}"),
+        }
+    }
+}
+
+/// `< f` for stdin, `N< f` otherwise; `N> f`, `N>> f` and `N>&M` always name N, so a `1> f`
+/// that ends the line is not read back as the pipeline's output.
+impl Display for Redirect {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            RedirectTarget::Read(path) if self.fd == 0 => write!(f, "< {path}"),
+            RedirectTarget::Read(path) => write!(f, "{}< {path}", self.fd),
+            RedirectTarget::Write { path, append } => {
+                let op = if *append { ">>" } else { ">" };
+                write!(f, "{}{op} {path}", self.fd)
+            }
+            RedirectTarget::Dup(to) => write!(f, "{}>&{to}", self.fd),
+            RedirectTarget::Close => write!(f, "{}>&-", self.fd),
         }
     }
 }

@@ -23,6 +23,7 @@ fn op(name: &str, args: Vec<Arg>) -> Stage {
     Stage::Op {
         name: w(name),
         args,
+        redirects: vec![],
     }
 }
 
@@ -280,7 +281,11 @@ fn sources_and_sinks() {
     // `< in sort` is `< in | sort`.
     assert_eq!(pipeline("< in sort -r > o"), pipeline("< in | sort -r > o"));
     assert_eq!(pipeline("< in sort").stages.len(), 1);
+    // POSIX: digits glued to '>' are a descriptor number, so this is `gen` with fd 3 into x.
     let p = pipeline("gen 3>x");
+    assert_eq!(p.sink, None);
+    assert_eq!(redirects_of(&p, 0), vec![write(3, "x", false)]);
+    let p = pipeline("gen 3 >x");
     assert_eq!(
         p.sink,
         Some(Sink::File {
@@ -344,17 +349,21 @@ fn command_errors() {
         (11, "unexpected 'y' after the output".into())
     );
     assert_eq!(
-        err_of("gen 3 > a | head").1,
+        err_of("(x: x) > a | head").1,
         "unexpected '|' after the output"
     );
-    assert_eq!(err_of("gen 3 > a > b").0, 10);
+    assert_eq!(err_of("< a > b > c").0, 8);
     assert_eq!(
         err_of("head 3 <$ x").1,
         "'<$' must follow a variable name at the start of the line"
     );
     assert_eq!(
-        err_of("head < x").1,
-        "'<' can only come at the start of the line"
+        err_of("< x 2> e").1,
+        "unexpected '2>': only a program or an op can be redirected"
+    );
+    assert_eq!(
+        err_of("gen 3 | (x: x) 2> e").1,
+        "unexpected '2>': a bare function takes no redirection; write map (...) 2>"
     );
     assert_eq!(err_of("<").1, "missing file name after '<'");
     assert_eq!(err_of("< a |").1, "empty stage: nothing after '|'");
@@ -595,4 +604,203 @@ fn deep_input_is_refused_not_a_crash() {
     }
     roundtrip(&format!("map (x: x{})", ".a".repeat(450)));
     roundtrip(&format!("map (x: x{})", "[0]".repeat(300)));
+}
+
+fn redirects_of(p: &Pipeline, stage: usize) -> Vec<Redirect> {
+    match &p.stages[stage] {
+        Stage::Op { redirects, .. } => redirects.clone(),
+        other => panic!("not an op: {other:?}"),
+    }
+}
+
+fn write(fd: u32, path: &str, append: bool) -> Redirect {
+    Redirect {
+        fd,
+        target: RedirectTarget::Write {
+            path: w(path),
+            append,
+        },
+    }
+}
+
+fn dup(fd: u32, to: u32) -> Redirect {
+    Redirect {
+        fd,
+        target: RedirectTarget::Dup(to),
+    }
+}
+
+fn read(fd: u32, path: &str) -> Redirect {
+    Redirect {
+        fd,
+        target: RedirectTarget::Read(w(path)),
+    }
+}
+
+#[test]
+fn descriptor_numbers_are_glued_digits() {
+    let p = pipeline("echo a 2>f");
+    assert_eq!(
+        p.stages,
+        vec![Stage::Op {
+            name: w("echo"),
+            args: vec![Arg::Word(w("a"))],
+            redirects: vec![write(2, "f", false)],
+        }]
+    );
+    assert_eq!(p.sink, None);
+    assert_eq!(
+        redirects_of(&pipeline("echo a 2>>f"), 0),
+        vec![write(2, "f", true)]
+    );
+    assert_eq!(redirects_of(&pipeline("cat 0< f"), 0), vec![read(0, "f")]);
+    // A space, a quote or a letter makes the digits a word, as in POSIX shells.
+    let p = pipeline("echo a 2 >f");
+    assert_eq!(
+        p.stages,
+        vec![op("echo", vec![Arg::Word(w("a")), Arg::Word(w("2"))])]
+    );
+    let p = pipeline("echo a2>f");
+    assert_eq!(p.stages, vec![op("echo", vec![Arg::Word(w("a2"))])]);
+    assert!(matches!(p.sink, Some(Sink::File { .. })));
+    let p = pipeline("echo '2'>f");
+    assert_eq!(p.stages, vec![op("echo", vec![Arg::Word(q("2"))])]);
+    assert_eq!(
+        err_of("echo 10>f"),
+        (5, "file descriptor numbers go from 0 to 9".into())
+    );
+}
+
+#[test]
+fn copies_and_both_streams() {
+    assert_eq!(redirects_of(&pipeline("cmd 2>&1"), 0), vec![dup(2, 1)]);
+    assert_eq!(redirects_of(&pipeline("cmd >&2"), 0), vec![dup(1, 2)]);
+    assert_eq!(
+        redirects_of(&pipeline("cmd &>f"), 0),
+        vec![write(1, "f", false), dup(2, 1)]
+    );
+    assert_eq!(
+        redirects_of(&pipeline("cmd &>> f"), 0),
+        vec![write(1, "f", true), dup(2, 1)]
+    );
+    assert_eq!(
+        redirects_of(&pipeline("cmd 3< f <&3"), 0),
+        vec![read(3, "f"), dup(0, 3)]
+    );
+    let close = |fd| Redirect {
+        fd,
+        target: RedirectTarget::Close,
+    };
+    assert_eq!(
+        redirects_of(&pipeline("cmd 2>&- >&- <&-"), 0),
+        vec![close(2), close(1), close(0)]
+    );
+    // `2>&1 |`: stderr joins the pipe.
+    let p = pipeline("cmd 2>&1 | cat");
+    assert_eq!(redirects_of(&p, 0), vec![dup(2, 1)]);
+    assert_eq!(p.stages.len(), 2);
+    // `> f 2>&1` keeps its order; the line's final plain `> f` is the pipeline's output.
+    let p = pipeline("cmd > f 2>&1");
+    assert_eq!(redirects_of(&p, 0), vec![write(1, "f", false), dup(2, 1)]);
+    assert_eq!(p.sink, None);
+    let p = pipeline("cmd 2>&1 > f");
+    assert_eq!(redirects_of(&p, 0), vec![dup(2, 1)]);
+    assert!(matches!(p.sink, Some(Sink::File { .. })));
+    // `&` alone and `&&` keep their meaning: `& >` is not `&>`.
+    assert!(parse("sleep 1 &").unwrap().background);
+    assert_eq!(err_of("a && b").1, "'&' must come at the end of the line");
+    assert_eq!(err_of("a & > f").1, "'&' must come at the end of the line");
+    assert_eq!(
+        err_of("cmd 2>&"),
+        (
+            5,
+            "expected a file descriptor number or '-' after '2>&'".into()
+        )
+    );
+}
+
+#[test]
+fn redirections_go_anywhere_among_a_programs_words() {
+    let p = pipeline("grep foo < notes.txt > out");
+    assert_eq!(redirects_of(&p, 0), vec![read(0, "notes.txt")]);
+    assert!(matches!(p.sink, Some(Sink::File { .. })));
+    let p = pipeline("grep 2> e foo f | cat > o &");
+    assert_eq!(
+        p.stages[0],
+        Stage::Op {
+            name: w("grep"),
+            args: vec![Arg::Word(w("foo")), Arg::Word(w("f"))],
+            redirects: vec![write(2, "e", false)],
+        }
+    );
+    let p = pipeline("echo > a b");
+    assert_eq!(redirects_of(&p, 0), vec![write(1, "a", false)]);
+    assert_eq!(p.sink, None);
+}
+
+#[test]
+fn stores_stay_stores() {
+    // `>$x` glued is a store into x; `> $x` with a space is a file named by the expansion.
+    let p = pipeline("gen 3 >$x");
+    assert_eq!(
+        p.sink,
+        Some(Sink::Reservoir {
+            name: "x".into(),
+            append: false
+        })
+    );
+    let p = pipeline("echo 2>$x");
+    assert_eq!(p.stages, vec![op("echo", vec![Arg::Word(w("2"))])]);
+    assert_eq!(
+        p.sink,
+        Some(Sink::Reservoir {
+            name: "x".into(),
+            append: false
+        })
+    );
+    let p = pipeline("gen 3 > $HOME/x");
+    assert_eq!(
+        p.sink,
+        Some(Sink::File {
+            path: w("$HOME/x"),
+            append: false
+        })
+    );
+    let p = pipeline("gen 3 >>$x");
+    assert_eq!(
+        p.sink,
+        Some(Sink::Reservoir {
+            name: "x".into(),
+            append: true
+        })
+    );
+}
+
+#[test]
+fn bad_redirections_are_parse_errors() {
+    assert_eq!(
+        err_of("echo a 2>"),
+        (9, "missing file name after '2>'".into())
+    );
+    assert_eq!(
+        err_of("echo a 2> | cat").1,
+        "expected a file name after '2>', found '|'"
+    );
+    assert_eq!(err_of("echo a <").1, "missing file name after '<'");
+    assert_eq!(err_of("echo a &>").1, "missing file name after '&>'");
+}
+
+#[test]
+fn redirections_print_back() {
+    for line in [
+        "grep foo < notes.txt > out",
+        "cmd 2> e 1> f 2>&1",
+        "cmd 2>&1 | cat 3< x >> y &",
+        "cmd 1>&2 > f",
+        "cmd 3< f 0>&3 2>&- > g",
+    ] {
+        roundtrip(line);
+    }
+    assert_eq!(parse("cmd &>f").unwrap().to_string(), "cmd 1> f 2>&1");
+    assert_eq!(parse("cmd 2>f|cat").unwrap().to_string(), "cmd 2> f | cat");
 }
