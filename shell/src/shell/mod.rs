@@ -298,7 +298,8 @@ impl Shell {
     fn fail(&mut self, e: &OpError) -> Control {
         exec::report(e);
         // An expression given up on ctrl-c ends like a command interrupted by SIGINT.
-        let interrupted = e.message == "interrupted" && signals::take_interrupt(self.jobs.system());
+        let interrupted = e.kind() == crate::ops::ErrorKind::Interrupted
+            && signals::take_interrupt(self.jobs.system());
         self.vars.set_status(if interrupted { 130 } else { 1 });
         Control::Continue
     }
