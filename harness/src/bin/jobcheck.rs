@@ -24,88 +24,108 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run scenarios (all under --fixtures, or those named) against shells.
-    Run {
-        /// A built-in shell (marsh, bash, dash, zsh, mksh, ksh93, fish) or an adapter TOML file;
-        /// repeatable. Default: every built-in shell.
-        #[arg(long = "shell", value_name = "NAME")]
-        shells: Vec<String>,
-        /// Run each pair N times (flakiness check).
-        #[arg(long, default_value_t = 1)]
-        repeat: u32,
-        /// Directory of scenario files (default: the catalogue compiled into jobcheck).
-        #[arg(long, value_name = "DIR")]
-        fixtures: Option<PathBuf>,
-        /// An expectations overlay (a shell project's annotations, step variants and
-        /// snapshots; format: jobcheck::overlay); repeatable.
-        #[arg(long = "expectations", value_name = "FILE")]
-        expectations: Vec<PathBuf>,
-        /// Write snapshots that are new or differ as the accepted ones (into the catalogue's
-        /// snapshots/ directory) instead of failing.
-        #[arg(long)]
-        accept: bool,
-        /// Where to write the markdown conformance matrix (default: ARTIFACTS/conformance.md).
-        #[arg(long, value_name = "FILE")]
-        markdown: Option<PathBuf>,
-        /// Where to write JUnit XML (default: ARTIFACTS/junit.xml).
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-        /// Directory for the asciicast recordings of failures and the default reports
-        /// (default: $JOBCHECK_ARTIFACTS, else target/jobcheck).
-        #[arg(long, value_name = "DIR")]
-        artifacts: Option<PathBuf>,
-        /// Scenario names (e.g. posix/stop-pipeline-one-job); default: all.
-        scenarios: Vec<String>,
-    },
+    Run(RunArgs),
     /// List the shells: installed or not, and their versions. With --shell, only those: an
     /// adapter file is loaded and checked, so this validates a new adapter.
-    Shells {
-        /// A built-in shell or an adapter TOML file; repeatable. Default: every built-in shell.
-        #[arg(long = "shell", value_name = "NAME")]
-        shells: Vec<String>,
-    },
+    Shells(ShellsArgs),
     /// Interactive latencies side by side: start, /bin/true round trip, ^C and ^Z -> prompt,
     /// fg -> output resumes (and for marsh, ^C of a 10M-item store -> prompt with the rollback
     /// done). Medians; ratios to the last shell named. A shell that fails is reported and
     /// skipped (exit status 1 at the end).
-    Latency {
-        /// Shells to measure (built-in names or adapter TOML files), e.g. --shell marsh --shell bash.
-        #[arg(long = "shell", value_name = "NAME", required = true)]
-        shells: Vec<String>,
-        /// Cycles per measurement.
-        #[arg(long, default_value_t = 30)]
-        runs: usize,
-        /// Also write every sample as JSON to FILE.
-        #[arg(long, value_name = "FILE")]
-        json: Option<PathBuf>,
-    },
+    Latency(LatencyArgs),
     /// ^C -> prompt latency: jobcheck's driver vs a minimal raw poll loop (medians).
-    Bench {
-        /// Shell (built-in name or adapter TOML file).
-        #[arg(long = "shell", default_value = "bash")]
-        shell: String,
-        /// Cycles per measurement.
-        #[arg(long, default_value_t = 50)]
-        runs: usize,
-        /// Also write every sample as JSON to FILE.
-        #[arg(long, value_name = "FILE")]
-        json: Option<PathBuf>,
-    },
+    Bench(BenchArgs),
     /// Many background jobs: start N `sleep 1000 &`, then time `jobs`, `fg %k` + ^C, and the
     /// notices when all are killed (medians).
-    ManyJobs {
-        /// Shells (built-in names or adapter TOML files).
-        #[arg(long = "shell", value_name = "NAME", required = true)]
-        shells: Vec<String>,
-        /// Numbers of jobs (repeatable), e.g. --count 100 --count 1000.
-        #[arg(long = "count", value_name = "N", required = true)]
-        counts: Vec<usize>,
-        /// Repetitions of `jobs` and of `fg %k` per count.
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-        /// Also write every sample as JSON to FILE.
-        #[arg(long, value_name = "FILE")]
-        json: Option<PathBuf>,
-    },
+    ManyJobs(ManyJobsArgs),
+}
+
+/// The arguments of `jobcheck run`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// A built-in shell (marsh, bash, dash, zsh, mksh, ksh93, fish) or an adapter TOML file;
+    /// repeatable. Default: every built-in shell.
+    #[arg(long = "shell", value_name = "NAME")]
+    shells: Vec<String>,
+    /// Run each pair N times (flakiness check).
+    #[arg(long, default_value_t = 1)]
+    repeat: u32,
+    /// Directory of scenario files (default: the catalogue compiled into jobcheck).
+    #[arg(long, value_name = "DIR")]
+    fixtures: Option<PathBuf>,
+    /// An expectations overlay (a shell project's annotations, step variants and
+    /// snapshots; format: jobcheck::overlay); repeatable.
+    #[arg(long = "expectations", value_name = "FILE")]
+    expectations: Vec<PathBuf>,
+    /// Write snapshots that are new or differ as the accepted ones (into the catalogue's
+    /// snapshots/ directory) instead of failing.
+    #[arg(long)]
+    accept: bool,
+    /// Where to write the markdown conformance matrix (default: ARTIFACTS/conformance.md).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Where to write JUnit XML (default: ARTIFACTS/junit.xml).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Directory for the asciicast recordings of failures and the default reports
+    /// (default: $JOBCHECK_ARTIFACTS, else target/jobcheck).
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<PathBuf>,
+    /// Scenario names (e.g. posix/stop-pipeline-one-job); default: all.
+    scenarios: Vec<String>,
+}
+
+/// The arguments of `jobcheck shells`.
+#[derive(clap::Args)]
+struct ShellsArgs {
+    /// A built-in shell or an adapter TOML file; repeatable. Default: every built-in shell.
+    #[arg(long = "shell", value_name = "NAME")]
+    shells: Vec<String>,
+}
+
+/// The arguments of `jobcheck latency`.
+#[derive(clap::Args)]
+struct LatencyArgs {
+    /// Shells to measure (built-in names or adapter TOML files), e.g. --shell marsh --shell bash.
+    #[arg(long = "shell", value_name = "NAME", required = true)]
+    shells: Vec<String>,
+    /// Cycles per measurement.
+    #[arg(long, default_value_t = 30)]
+    runs: usize,
+    /// Also write every sample as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// The arguments of `jobcheck bench`.
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Shell (built-in name or adapter TOML file).
+    #[arg(long = "shell", default_value = "bash")]
+    shell: String,
+    /// Cycles per measurement.
+    #[arg(long, default_value_t = 50)]
+    runs: usize,
+    /// Also write every sample as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// The arguments of `jobcheck many-jobs`.
+#[derive(clap::Args)]
+struct ManyJobsArgs {
+    /// Shells (built-in names or adapter TOML files).
+    #[arg(long = "shell", value_name = "NAME", required = true)]
+    shells: Vec<String>,
+    /// Numbers of jobs (repeatable), e.g. --count 100 --count 1000.
+    #[arg(long = "count", value_name = "N", required = true)]
+    counts: Vec<usize>,
+    /// Repetitions of `jobs` and of `fg %k` per count.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Also write every sample as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 fn adapter(name: &str) -> Result<Adapter, String> {
@@ -294,288 +314,314 @@ fn main() -> ExitCode {
         path_prepend.push(dir);
     }
     match cli.cmd {
-        Cmd::Shells { shells } => {
-            let adapters = match adapters_named(&shells) {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("jobcheck: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            for a in adapters {
-                match a.availability() {
-                    Ok(v) => println!("{:<6} installed  {v}", a.name),
-                    Err(why) => println!("{:<6} missing    {why}", a.name),
-                }
-            }
-            ExitCode::SUCCESS
+        Cmd::Shells(args) => shells_cmd(args),
+        Cmd::Latency(args) => latency_cmd(args),
+        Cmd::ManyJobs(args) => many_jobs_cmd(args),
+        Cmd::Bench(args) => bench_cmd(args),
+        Cmd::Run(args) => run_cmd(args, path_prepend),
+    }
+}
+
+/// `jobcheck shells`.
+fn shells_cmd(args: ShellsArgs) -> ExitCode {
+    let ShellsArgs { shells } = args;
+    let adapters = match adapters_named(&shells) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("jobcheck: {e}");
+            return ExitCode::from(2);
         }
-        Cmd::Latency { shells, runs, json } => {
-            let mut table: Vec<(String, Vec<jobcheck::bench::Samples>)> = Vec::new();
-            let mut machine = Vec::new();
-            let mut failed = false;
-            for name in &shells {
-                let a = match adapter(name) {
-                    Ok(a) => a,
-                    Err(e) => {
-                        eprintln!("jobcheck: {e}");
-                        return ExitCode::from(2);
-                    }
-                };
-                let version = a.availability().unwrap_or_else(|e| e);
-                match jobcheck::bench::interactive(&a, runs, a.name == "marsh") {
-                    Ok((samples, failure)) => {
-                        let first = failure
-                            .as_ref()
-                            .map(|e| e.lines().next().unwrap_or("").to_string());
-                        if let Some(e) = &failure {
-                            eprintln!("jobcheck: {}: stopped measuring: {e}", a.name);
-                            failed = true;
-                        }
-                        machine.push(serde_json::json!({
-                            "name": a.name,
-                            "version": version,
-                            "samples": samples.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
-                            "error": first,
-                        }));
-                        table.push((a.name.clone(), samples));
-                    }
-                    Err(e) => {
-                        eprintln!("jobcheck: {}: {e}", a.name);
-                        let first = e.lines().next().unwrap_or("").to_string();
-                        machine.push(serde_json::json!({
-                            "name": a.name, "version": version, "error": first,
-                        }));
-                        failed = true;
-                    }
-                }
-            }
-            if let Err(code) = write_json(
-                json.as_deref(),
-                serde_json::json!({ "runs": runs, "shells": machine }),
-            ) {
-                return code;
-            }
-            let base = table.last().map(|(n, s)| {
-                let medians: Vec<(String, std::time::Duration)> =
-                    s.iter().map(|x| (x.key.clone(), x.median())).collect();
-                (n.clone(), medians)
-            });
-            println!(
-                "== interactive latency, medians of {runs} cycles (ratio to {})",
-                base.as_ref().map_or("-", |b| b.0.as_str())
-            );
-            for (name, samples) in &table {
-                for s in samples {
-                    let ratio = base
-                        .as_ref()
-                        .and_then(|b| b.1.iter().find(|(k, _)| *k == s.key).map(|(_, m)| *m))
-                        .filter(|m| !m.is_zero())
-                        .map_or(String::from("   -  "), |m| {
-                            format!("x{:5.2}", s.median().as_secs_f64() / m.as_secs_f64())
-                        });
-                    println!(
-                        "  {:<6} {:>8.3} ms  {ratio}  {}",
-                        name,
-                        s.median().as_secs_f64() * 1000.0,
-                        s.what
-                    );
-                }
-            }
-            if failed {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
+    };
+    for a in adapters {
+        match a.availability() {
+            Ok(v) => println!("{:<6} installed  {v}", a.name),
+            Err(why) => println!("{:<6} missing    {why}", a.name),
         }
-        Cmd::ManyJobs {
-            shells,
-            counts,
-            runs,
-            json,
-        } => {
-            let mut machine = Vec::new();
-            let mut failed = false;
-            for name in &shells {
-                let a = match adapter(name) {
-                    Ok(a) => a,
-                    Err(e) => {
-                        eprintln!("jobcheck: {e}");
-                        return ExitCode::from(2);
-                    }
-                };
-                for &n in &counts {
-                    println!("== {} with {n} background jobs (medians of {runs})", a.name);
-                    match jobcheck::bench::many_jobs(&a, n, runs) {
-                        Ok(samples) => {
-                            for s in &samples {
-                                println!(
-                                    "  {:>9.3} ms  {}",
-                                    s.median().as_secs_f64() * 1000.0,
-                                    s.what
-                                );
-                            }
-                            machine.push(serde_json::json!({
-                                "shell": a.name, "count": n,
-                                "samples": samples.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
-                            }));
-                        }
-                        Err(e) => {
-                            eprintln!("jobcheck: {} with {n} jobs: {e}", a.name);
-                            let first = e.lines().next().unwrap_or("").to_string();
-                            machine.push(serde_json::json!({
-                                "shell": a.name, "count": n, "error": first,
-                            }));
-                            failed = true;
-                        }
-                    }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `jobcheck latency`.
+fn latency_cmd(args: LatencyArgs) -> ExitCode {
+    let LatencyArgs { shells, runs, json } = args;
+    let mut table: Vec<(String, Vec<jobcheck::bench::Samples>)> = Vec::new();
+    let mut machine = Vec::new();
+    let mut failed = false;
+    for name in &shells {
+        let a = match adapter(name) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("jobcheck: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let version = a.availability().unwrap_or_else(|e| e);
+        match jobcheck::bench::interactive(&a, runs, a.name == "marsh") {
+            Ok((samples, failure)) => {
+                let first = failure
+                    .as_ref()
+                    .map(|e| e.lines().next().unwrap_or("").to_string());
+                if let Some(e) = &failure {
+                    eprintln!("jobcheck: {}: stopped measuring: {e}", a.name);
+                    failed = true;
                 }
+                machine.push(serde_json::json!({
+                    "name": a.name,
+                    "version": version,
+                    "samples": samples.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
+                    "error": first,
+                }));
+                table.push((a.name.clone(), samples));
             }
-            if let Err(code) = write_json(
-                json.as_deref(),
-                serde_json::json!({ "runs": runs, "results": machine }),
-            ) {
-                return code;
-            }
-            if failed {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Cmd::Bench { shell, runs, json } => {
-            let a = match adapter(&shell) {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("jobcheck: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let show = |s: &jobcheck::bench::Samples| {
-                let mut v = s.samples.clone();
-                v.sort();
-                println!(
-                    "  {:>8.3} ms median  ({:.3}..{:.3})  {}",
-                    s.median().as_secs_f64() * 1000.0,
-                    v.first().copied().unwrap_or_default().as_secs_f64() * 1000.0,
-                    v.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
-                    s.what
-                );
-            };
-            println!("== ^C -> prompt, {} ({runs} cycles each)", a.name);
-            let mut machine = Vec::new();
-            match jobcheck::bench::raw(&a, runs) {
-                Ok(s) => {
-                    show(&s);
-                    machine.push(s.to_json());
-                }
-                Err(e) => println!("  raw loop failed: {e}"),
-            }
-            match jobcheck::bench::jobcheck(&a, runs) {
-                Ok((read, returned)) => {
-                    show(&read);
-                    show(&returned);
-                    machine.push(read.to_json());
-                    machine.push(returned.to_json());
-                }
-                Err(e) => println!("  jobcheck failed: {e}"),
-            }
-            if let Err(code) = write_json(
-                json.as_deref(),
-                serde_json::json!({ "shell": a.name, "runs": runs, "samples": machine }),
-            ) {
-                return code;
-            }
-            ExitCode::SUCCESS
-        }
-        Cmd::Run {
-            shells,
-            repeat,
-            fixtures,
-            expectations,
-            accept,
-            markdown,
-            junit,
-            artifacts,
-            scenarios,
-        } => {
-            if let Some(dir) = &artifacts {
-                // SAFETY: single-threaded at this point.
-                unsafe { std::env::set_var("JOBCHECK_ARTIFACTS", dir) };
-            }
-            let out_dir = jobcheck::session::artifacts_dir();
-            let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
-            let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
-            let loaded = load_plan(fixtures.as_deref(), &expectations, &shells, &scenarios);
-            let (catalogue, plan) = match loaded {
-                Ok(x) => x,
-                Err(e) => {
-                    eprintln!("jobcheck: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let cfg = suite::Config {
-                repeat,
-                accept,
-                path_prepend: path_prepend.clone(),
-                artifacts: out_dir.clone(),
-            };
-            let started = Instant::now();
-            let pairs = suite::run(&plan, &catalogue, &cfg, print_event);
-            let infos = plan.shell_infos();
-            let chosen = &plan.scenarios;
-            let seconds = started.elapsed().as_secs_f64();
-            let titles: Vec<ScenarioInfo> = chosen
-                .iter()
-                .map(|s| ScenarioInfo {
-                    name: s.name.clone(),
-                    title: s.title.clone(),
-                    group: s.group.clone(),
-                })
-                .collect();
-            let info = RunInfo {
-                command: command_line(),
-                repeat,
-                seconds,
-            };
-            let md = report::markdown(&infos, &titles, &pairs, &info);
-            let xml = report::junit(&infos, &pairs);
-            for (path, text) in [(&markdown, md), (&junit, xml)] {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                if let Err(e) = std::fs::write(path, text) {
-                    eprintln!("jobcheck: {}: {e}", path.display());
-                    return ExitCode::from(2);
-                }
-            }
-            println!();
-            let mut failing = 0;
-            for s in &infos {
-                let c = report::counts(&pairs, &s.name);
-                failing += c.fail + c.flaky + c.new;
-                let new = if c.new > 0 {
-                    format!(" {:>3} new snapshot", c.new)
-                } else {
-                    String::new()
-                };
-                println!(
-                    "{:<6} {:>3} pass {:>3} OK {:>3} BUG {:>3} n/a {:>3} flaky {:>3} FAIL{new}",
-                    s.name, c.pass, c.ok, c.bug, c.na, c.flaky, c.fail
-                );
-            }
-            println!(
-                "\n{} pairs in {seconds:.1} s; matrix: {}; JUnit: {}; recordings of failures: {}",
-                pairs.len(),
-                markdown.display(),
-                junit.display(),
-                out_dir.display()
-            );
-            if failing > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
+            Err(e) => {
+                eprintln!("jobcheck: {}: {e}", a.name);
+                let first = e.lines().next().unwrap_or("").to_string();
+                machine.push(serde_json::json!({
+                    "name": a.name, "version": version, "error": first,
+                }));
+                failed = true;
             }
         }
     }
+    if let Err(code) = write_json(
+        json.as_deref(),
+        serde_json::json!({ "runs": runs, "shells": machine }),
+    ) {
+        return code;
+    }
+    let base = table.last().map(|(n, s)| {
+        let medians: Vec<(String, std::time::Duration)> =
+            s.iter().map(|x| (x.key.clone(), x.median())).collect();
+        (n.clone(), medians)
+    });
+    println!(
+        "== interactive latency, medians of {runs} cycles (ratio to {})",
+        base.as_ref().map_or("-", |b| b.0.as_str())
+    );
+    for (name, samples) in &table {
+        for s in samples {
+            let ratio = base
+                .as_ref()
+                .and_then(|b| b.1.iter().find(|(k, _)| *k == s.key).map(|(_, m)| *m))
+                .filter(|m| !m.is_zero())
+                .map_or(String::from("   -  "), |m| {
+                    format!("x{:5.2}", s.median().as_secs_f64() / m.as_secs_f64())
+                });
+            println!(
+                "  {:<6} {:>8.3} ms  {ratio}  {}",
+                name,
+                s.median().as_secs_f64() * 1000.0,
+                s.what
+            );
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `jobcheck many-jobs`.
+fn many_jobs_cmd(args: ManyJobsArgs) -> ExitCode {
+    let ManyJobsArgs {
+        shells,
+        counts,
+        runs,
+        json,
+    } = args;
+    let mut machine = Vec::new();
+    let mut failed = false;
+    for name in &shells {
+        let a = match adapter(name) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("jobcheck: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        for &n in &counts {
+            println!("== {} with {n} background jobs (medians of {runs})", a.name);
+            match jobcheck::bench::many_jobs(&a, n, runs) {
+                Ok(samples) => {
+                    for s in &samples {
+                        println!(
+                            "  {:>9.3} ms  {}",
+                            s.median().as_secs_f64() * 1000.0,
+                            s.what
+                        );
+                    }
+                    machine.push(serde_json::json!({
+                        "shell": a.name, "count": n,
+                        "samples": samples.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
+                    }));
+                }
+                Err(e) => {
+                    eprintln!("jobcheck: {} with {n} jobs: {e}", a.name);
+                    let first = e.lines().next().unwrap_or("").to_string();
+                    machine.push(serde_json::json!({
+                        "shell": a.name, "count": n, "error": first,
+                    }));
+                    failed = true;
+                }
+            }
+        }
+    }
+    if let Err(code) = write_json(
+        json.as_deref(),
+        serde_json::json!({ "runs": runs, "results": machine }),
+    ) {
+        return code;
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `jobcheck bench`.
+fn bench_cmd(args: BenchArgs) -> ExitCode {
+    let BenchArgs { shell, runs, json } = args;
+    let a = match adapter(&shell) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("jobcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let show = |s: &jobcheck::bench::Samples| {
+        let mut v = s.samples.clone();
+        v.sort();
+        println!(
+            "  {:>8.3} ms median  ({:.3}..{:.3})  {}",
+            s.median().as_secs_f64() * 1000.0,
+            v.first().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+            v.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+            s.what
+        );
+    };
+    println!("== ^C -> prompt, {} ({runs} cycles each)", a.name);
+    let mut machine = Vec::new();
+    match jobcheck::bench::raw(&a, runs) {
+        Ok(s) => {
+            show(&s);
+            machine.push(s.to_json());
+        }
+        Err(e) => println!("  raw loop failed: {e}"),
+    }
+    match jobcheck::bench::jobcheck(&a, runs) {
+        Ok((read, returned)) => {
+            show(&read);
+            show(&returned);
+            machine.push(read.to_json());
+            machine.push(returned.to_json());
+        }
+        Err(e) => println!("  jobcheck failed: {e}"),
+    }
+    if let Err(code) = write_json(
+        json.as_deref(),
+        serde_json::json!({ "shell": a.name, "runs": runs, "samples": machine }),
+    ) {
+        return code;
+    }
+    ExitCode::SUCCESS
+}
+
+/// `jobcheck run`.
+fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
+    let RunArgs {
+        shells,
+        repeat,
+        fixtures,
+        expectations,
+        accept,
+        markdown,
+        junit,
+        artifacts,
+        scenarios,
+    } = args;
+    if let Some(dir) = &artifacts {
+        // SAFETY: single-threaded at this point.
+        unsafe { std::env::set_var("JOBCHECK_ARTIFACTS", dir) };
+    }
+    let out_dir = jobcheck::session::artifacts_dir();
+    let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
+    let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
+    let loaded = load_plan(fixtures.as_deref(), &expectations, &shells, &scenarios);
+    let (catalogue, plan) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("jobcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cfg = suite::Config {
+        repeat,
+        accept,
+        path_prepend: path_prepend.clone(),
+        artifacts: out_dir.clone(),
+    };
+    let started = Instant::now();
+    let pairs = suite::run(&plan, &catalogue, &cfg, print_event);
+    let infos = plan.shell_infos();
+    let chosen = &plan.scenarios;
+    let seconds = started.elapsed().as_secs_f64();
+    let titles: Vec<ScenarioInfo> = chosen
+        .iter()
+        .map(|s| ScenarioInfo {
+            name: s.name.clone(),
+            title: s.title.clone(),
+            group: s.group.clone(),
+        })
+        .collect();
+    let info = RunInfo {
+        command: command_line(),
+        repeat,
+        seconds,
+    };
+    let md = report::markdown(&infos, &titles, &pairs, &info);
+    let xml = report::junit(&infos, &pairs);
+    for (path, text) in [(&markdown, md), (&junit, xml)] {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("jobcheck: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    println!();
+    let failing = print_totals(&infos, &pairs);
+    println!(
+        "\n{} pairs in {seconds:.1} s; matrix: {}; JUnit: {}; recordings of failures: {}",
+        pairs.len(),
+        markdown.display(),
+        junit.display(),
+        out_dir.display()
+    );
+    if failing > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// One line of totals per shell; returns how many pairs failed (FAIL, flaky or new snapshot).
+fn print_totals(infos: &[report::ShellInfo], pairs: &[report::Pair]) -> usize {
+    let mut failing = 0;
+    for s in infos {
+        let c = report::counts(pairs, &s.name);
+        failing += c.fail + c.flaky + c.new;
+        let new = if c.new > 0 {
+            format!(" {:>3} new snapshot", c.new)
+        } else {
+            String::new()
+        };
+        println!(
+            "{:<6} {:>3} pass {:>3} OK {:>3} BUG {:>3} n/a {:>3} flaky {:>3} FAIL{new}",
+            s.name, c.pass, c.ok, c.bug, c.na, c.flaky, c.fail
+        );
+    }
+    failing
 }
