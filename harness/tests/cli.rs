@@ -47,6 +47,11 @@ fn a_misspelt_shell_name_is_refused_before_anything_runs() {
         err.contains("x.jc:3: unknown shell `zhs` (did you mean `zsh`?)"),
         "{err}"
     );
+    assert_eq!(
+        err.matches("bash").count(),
+        1,
+        "each known shell named once: {err}"
+    );
     assert!(o.stdout.is_empty(), "nothing ran");
 }
 

@@ -69,6 +69,9 @@ pub fn plan(
         .collect();
     known.extend(shells.iter().map(|a| a.name.clone()));
     known.extend(catalogue.declared_shells().iter().cloned());
+    // Each name once, first mention first, so the error's list reads cleanly.
+    let mut seen = std::collections::HashSet::new();
+    known.retain(|n| seen.insert(n.clone()));
     catalogue.check_shells(&known)?;
     let scenarios = choose(catalogue, only)?;
     let shells: Vec<PlannedShell> = shells
