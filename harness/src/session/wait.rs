@@ -152,6 +152,18 @@ impl Session {
             Some(Some(nr)) if procfs::is_input_syscall(nr) => {
                 format!("the shell is blocked reading input (system call {nr})")
             }
+            // -1: blocked, but in no system call — stopped by a signal, or traced.
+            Some(Some(-1)) => match procfs::read(self.shell_pid).map(|p| p.state) {
+                Some(procfs::ProcState::Stopped) => {
+                    "the shell is stopped by a signal (state T)".to_string()
+                }
+                Some(procfs::ProcState::Zombie) => "the shell has exited (a zombie)".to_string(),
+                Some(procfs::ProcState::TracingStop) => {
+                    "the shell is stopped by a tracer (state t)".to_string()
+                }
+                Some(_) => "the shell is blocked outside a system call".to_string(),
+                None => "the shell is gone".to_string(),
+            },
             Some(Some(nr)) => format!("the shell is blocked in system call {nr}"),
         };
         let isig = match self.master.as_ref().and_then(|m| pty::isig(m.as_fd())) {
