@@ -97,6 +97,14 @@ impl Proc {
     pub fn is_dead(&self) -> bool {
         matches!(self.state, ProcState::Zombie | ProcState::Dead)
     }
+    /// Dead, and done dying: a zombie whose other threads have all exited too. A
+    /// multi-threaded process's main thread shows `Z` while its other threads are still
+    /// exiting, and its parent gets SIGCHLD only once the last of them is gone — a shell
+    /// cannot have seen the end of such a process yet.
+    pub fn has_ended(&self) -> bool {
+        self.is_dead() && thread_count(self.pid) <= 1
+    }
+
     /// Stopped by a signal.
     pub fn is_stopped(&self) -> bool {
         self.state == ProcState::Stopped
@@ -235,6 +243,11 @@ pub fn blocked_syscall(pid: Pid) -> Option<Option<i64>> {
     first.parse().ok().map(Some)
 }
 
+/// How many threads of `pid` are still listed in `/proc/PID/task` (0 if none can be read).
+pub fn thread_count(pid: Pid) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count())
+}
+
 /// Whether system call `nr` is one that waits for input (read, select, poll…).
 pub fn is_input_syscall(nr: i64) -> bool {
     input_syscalls().contains(&nr)
@@ -311,6 +324,27 @@ mod tests {
         let p = parse_stat(Pid::new(2).unwrap(), line).unwrap();
         assert_eq!((p.pgid, p.sid, p.tpgid), (None, None, None));
         assert_eq!(p.starttime, 1196254);
+    }
+
+    #[test]
+    fn a_single_threaded_zombie_has_ended() {
+        let me = Pid::new(std::process::id() as i32).unwrap();
+        assert!(thread_count(me) >= 1, "the test's own threads are listed");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = Pid::new(child.id() as i32).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !read(pid).is_some_and(|p| p.is_dead()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child never became a zombie"
+            );
+            std::thread::yield_now();
+        }
+        assert!(
+            read(pid).unwrap().has_ended(),
+            "a single-threaded zombie is done"
+        );
+        child.wait().unwrap();
     }
 
     #[test]

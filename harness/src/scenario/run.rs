@@ -5,6 +5,7 @@
 
 use super::{Action, Scenario, Step, Target, snapshot_name};
 use crate::pid::Pgid;
+use crate::procfs::{self, Proc};
 use crate::session::{
     Failure, GroupState, Options, Session, StepRef, describe_procs, quote_output,
 };
@@ -221,7 +222,12 @@ impl<'a> Runner<'a> {
         let g = self.job()?;
         self.s.wait_until_seen(
             &format!("the job (group {g}) to be gone"),
-            |s| s.group(g).is_empty().then_some(()),
+            // Gone means ended: a zombie still being torn down (its threads exiting) has not
+            // yet sent the shell its SIGCHLD, so the shell cannot know of its end.
+            |s| {
+                (s.group(g).is_empty() && procfs::procs_in_pgid(g).iter().all(Proc::has_ended))
+                    .then_some(())
+            },
             |s| format!("it still holds {}", describe_procs(&s.group(g))),
         )
     }
