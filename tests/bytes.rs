@@ -86,3 +86,110 @@ fn a_missing_input_file_is_one_line() {
     );
     assert_eq!(run.stdout, "1\n", "the shell goes on, STATUS 1");
 }
+
+// ---- the op path: a program's lines read by an op and written back ----------------------
+
+/// Every byte value, CRLF line ends, NULs, a valid character from the range that holds bytes
+/// (U+10FFFF), and no final newline.
+fn every_byte() -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..=255).collect();
+    bytes.extend_from_slice(b"\r\nCRLF line\r\n\x00\x00nul\x00\r\n\xf4\x8f\xbf\xbf\xc3\xa9 ");
+    bytes.extend_from_slice(b"\xe2\x82 cut short\n\xff\xfe no newline at the end");
+    bytes
+}
+
+/// Whether `cmp` finds files `a` and `b` in `dir` equal.
+fn cmp_equal(dir: &Path, a: &str, b: &str) -> bool {
+    std::process::Command::new("cmp")
+        .args([a, b])
+        .current_dir(dir)
+        .status()
+        .expect("cmp runs")
+        .success()
+}
+
+/// Runs `command` in a directory holding `src.bin` (= `bytes`) and `want.bin` (= `bytes` with
+/// the final newline an op's output adds), and checks that it wrote `o` equal to `want.bin`.
+fn assert_op_round_trip(bytes: &[u8], command: &str) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("src.bin"), bytes).expect("written");
+    let mut want = bytes.to_vec();
+    if !want.is_empty() && want.last() != Some(&b'\n') {
+        want.push(b'\n');
+    }
+    std::fs::write(dir.path().join("want.bin"), &want).expect("written");
+    let run = marsh_in(dir.path(), command);
+    assert_eq!(run.stderr, "", "{command}");
+    assert_eq!(run.status, 0, "{command}");
+    assert!(
+        cmp_equal(dir.path(), "want.bin", "o"),
+        "{command}: cmp differs"
+    );
+}
+
+#[test]
+fn an_op_between_keeps_every_byte_but_adds_a_final_newline() {
+    let bytes = every_byte();
+    for command in [
+        "cat src.bin | map (x: x) > o",
+        "< src.bin | map (x: x) > o",
+        "cat src.bin | select (x: true) >> o",
+        "cat src.bin | map (x: x) | cat > o",
+        "cat src.bin | map (x: x) >$ v\nv <$ > o",
+    ] {
+        assert_op_round_trip(&bytes, command);
+    }
+}
+
+#[test]
+fn an_op_printing_to_stdout_gives_back_the_bytes() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let bytes = every_byte();
+    std::fs::write(dir.path().join("src.bin"), &bytes).expect("written");
+    let out = assert_cmd::Command::cargo_bin("marsh")
+        .expect("the marsh binary is built")
+        .args(["-c", "cat src.bin | map (x: x)"])
+        .current_dir(dir.path())
+        .env("MARSH_RUNTIME_DIR", dir.path().join(".rt"))
+        .output()
+        .expect("marsh runs");
+    assert_eq!(out.stdout, [&bytes[..], b"\n"].concat());
+}
+
+#[test]
+fn ops_see_lossless_lines_as_strings() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("src.bin"), every_byte()).expect("written");
+    let run = marsh_in(
+        dir.path(),
+        "cat src.bin | red count\n\
+         cat src.bin | select (x: 'nul' in x) | map (x: len(x))\n\
+         cat src.bin | select (x: x.endswith('\\r')) | red count\n\
+         cat src.bin | select (x: x.startswith('\\u{10ffff}')) | map (x: x.rstrip())",
+    );
+    assert_eq!(run.stderr, "");
+    // The 256 values hold one '\n' (byte 10) and the text after them four more.
+    assert_eq!(
+        run.stdout, "6\n7\n3\n\u{fffd}\u{fffd} no newline at the end\n",
+        "held bytes print as themselves (lossily decoded here by the test)"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Random bytes (biased towards line ends, CR and bytes that break UTF-8) through an op.
+    #[test]
+    fn random_bytes_survive_an_op(bytes in proptest::collection::vec(
+        proptest::prop_oneof![
+            proptest::prelude::any::<u8>(),
+            proptest::prelude::Just(b'\n'),
+            proptest::prelude::Just(b'\r'),
+            proptest::prelude::Just(0xf4u8),
+            proptest::prelude::Just(0x8fu8),
+        ],
+        0..600,
+    )) {
+        assert_op_round_trip(&bytes, "cat src.bin | map (x: x) > o");
+    }
+}

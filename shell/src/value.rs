@@ -6,6 +6,7 @@
 //! with a host program in the middle runs its upstream part on a second thread.
 
 pub mod fmt;
+pub mod raw;
 
 use std::sync::Arc;
 

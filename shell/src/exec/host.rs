@@ -66,7 +66,7 @@ impl HostCommand {
                         expanded.push(OsString::from(w));
                     }
                 }
-                ArgValue::Value(v) => expanded.push(OsString::from(v.to_string())),
+                ArgValue::Value(v) => expanded.push(value_word(&v)),
                 ArgValue::Func(_) => {
                     return Err(OpError::new(
                         name,
@@ -179,6 +179,14 @@ pub fn expand_tilde(word: &str) -> String {
         return String::from_utf8_lossy(&out).into_owned();
     }
     word.to_string()
+}
+
+/// A value passed as a program's argument: its text, a string's held bytes given back.
+fn value_word(v: &Value) -> OsString {
+    match v {
+        Value::Str(s) => OsString::from_vec(crate::value::raw::encode(s).into_owned()),
+        other => OsString::from(other.to_string()),
+    }
 }
 
 /// The status a finished program leaves in `STATUS`: its exit code, or 128 + the signal.

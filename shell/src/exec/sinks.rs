@@ -50,7 +50,8 @@ impl Sink for Printer {
     }
 }
 
-/// One item and a newline; ints take a fast path that skips the formatting machinery.
+/// One item and a newline; ints take a fast path that skips the formatting machinery, and a
+/// string gives back the bytes it holds (see [`crate::value::raw`]).
 pub fn write_item(out: &mut impl Write, item: &Value) -> std::io::Result<()> {
     match item {
         Value::Int(i) => {
@@ -60,7 +61,7 @@ pub fn write_item(out: &mut impl Write, item: &Value) -> std::io::Result<()> {
             out.write_all(b"\n")
         }
         Value::Str(s) => {
-            out.write_all(s.as_bytes())?;
+            out.write_all(&crate::value::raw::encode(s))?;
             out.write_all(b"\n")
         }
         other => writeln!(out, "{other}"),

@@ -552,3 +552,12 @@ fn repetition_of_empty_sequences_is_instant_and_big_ones_are_interruptible() {
         crate::expr::EvalError::Interrupted
     );
 }
+
+#[test]
+fn unicode_escapes_and_held_bytes_read_back() {
+    assert_eq!(ev("'\\u{e9}\\u{1F600}'"), Ok(Value::str("é😀")));
+    // A line holding the byte 0xff prints as a literal that reads back to the same string.
+    let held = Value::str(&crate::value::raw::decode(b"a\xffb"));
+    assert_eq!(held.repr(), "'a\\u{10ffff}b'");
+    assert_eq!(ev(&held.repr()), Ok(held));
+}

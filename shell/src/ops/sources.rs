@@ -326,8 +326,12 @@ impl Source for FileLines {
     }
 }
 
-/// Pushes each line of `reader` as a string item (invalid UTF-8 replaced), stopping early
-/// when the sink says so. Returns whether the reader was read to its end.
+/// Pushes each line of `reader` as a string item, stopping early when the sink says so.
+/// Returns whether the reader was read to its end.
+///
+/// Only the `\n` ending a line is taken off: a `\r` before it stays in the string, and bytes
+/// that are not UTF-8 are held losslessly ([`crate::value::raw`]), so writing the items back
+/// one per line gives the same bytes (plus a final newline if the input had none).
 pub fn push_lines(
     mut reader: impl BufRead,
     sink: &mut dyn Sink,
@@ -341,11 +345,8 @@ pub fn push_lines(
         }
         if buf.last() == Some(&b'\n') {
             buf.pop();
-            if buf.last() == Some(&b'\r') {
-                buf.pop();
-            }
         }
-        let item = Value::Str(Arc::from(String::from_utf8_lossy(&buf)));
+        let item = Value::Str(Arc::from(crate::value::raw::decode(&buf)));
         if sink.push(item)? == Flow::Stop {
             return Ok(false);
         }

@@ -106,6 +106,9 @@ fn read_escape(
                 None => return Err(err(backslash_pos, "bad escape: \\x needs two hex digits")),
             }
         }
+        'u' if s[next..].starts_with('{') => {
+            return read_unicode_escape(s, next, backslash_pos, out);
+        }
         other => {
             // Unknown escapes keep the backslash, as Python does.
             out.push('\\');
@@ -113,6 +116,24 @@ fn read_escape(
         }
     }
     Ok(next)
+}
+
+/// Reads `{HEX}` after `\\u` (at `brace`): the character with that code point.
+fn read_unicode_escape(
+    s: &str,
+    brace: usize,
+    backslash_pos: usize,
+    out: &mut String,
+) -> Result<usize, ParseError> {
+    let bad = || err(backslash_pos, "bad escape: \\u{...} needs a hex code point");
+    let close = s[brace..].find('}').ok_or_else(bad)? + brace;
+    let hex = &s[brace + 1..close];
+    if hex.is_empty() || hex.len() > 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let code = u32::from_str_radix(hex, 16).map_err(|_| bad())?;
+    out.push(char::from_u32(code).ok_or_else(bad)?);
+    Ok(close + 1)
 }
 
 /// Reads a quoted string starting at the quote at `start`; returns its text and the position

@@ -399,6 +399,13 @@ fn command_errors() {
         err_of("map ('\\xZZ')").1,
         "bad escape: \\x needs two hex digits"
     );
+    for bad in ["map ('\\u{}')", "map ('\\u{110000}')", "map ('\\u{12')"] {
+        assert_eq!(
+            err_of(bad).1,
+            "bad escape: \\u{...} needs a hex code point",
+            "{bad}"
+        );
+    }
 }
 
 #[test]

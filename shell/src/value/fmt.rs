@@ -82,7 +82,8 @@ pub fn write_float(x: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// A string literal in single quotes, escaped so the lexer reads back the same text: backslash,
-/// quote and control characters escaped.
+/// quote and control characters escaped, and the characters that hold bytes that were not
+/// UTF-8 written `\u{10ffff}` (see [`super::raw`]).
 pub fn write_quoted(s: &str, f: &mut impl std::fmt::Write) -> fmt::Result {
     f.write_char('\'')?;
     for c in s.chars() {
@@ -93,6 +94,7 @@ pub fn write_quoted(s: &str, f: &mut impl std::fmt::Write) -> fmt::Result {
             '\t' => f.write_str("\\t")?,
             '\r' => f.write_str("\\r")?,
             c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
+            c if super::raw::escaped_byte(c).is_some() => write!(f, "\\u{{{:x}}}", c as u32)?,
             c => f.write_char(c)?,
         }
     }
