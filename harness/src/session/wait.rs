@@ -188,19 +188,26 @@ impl Session {
     }
 
     /// Wait until everything typed has been read (the terminal's input queue is empty) and the
-    /// shell, or a process of its foreground job, is blocked reading the terminal with ^C/^Z
-    /// turned into signals: the `read` builtin (or a program) waits for a line. Unlike
-    /// [`Session::wait_idle`] this cannot be met by the line editor before it has taken the
-    /// typed line (the queue still holds it then), nor by an editor that reads with ISIG off.
+    /// shell, or a process of its foreground job, is blocked reading the terminal: the `read`
+    /// builtin (or a program) waits for a line. Unlike [`Session::wait_idle`] this cannot be met
+    /// by the line editor before it has taken the typed line (the queue still holds it then).
+    ///
+    /// With ^C/^Z turned into signals (ISIG on) any of those readers will do. Some shells' `read`
+    /// reads with ISIG off and takes ^C as a character (ksh93, fish, whose `read` is its line
+    /// editor): with ISIG off only the shell itself counts, never a program of the job.
     pub fn wait_reading(&mut self) -> Result<()> {
         let slave = self.slave_path.clone();
         self.wait_alive(
             "the typed line to be read and the shell (or its job) to wait for more input",
             |s| {
                 let queued = pty::input_queue_len(&slave)?;
-                let isig = s.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
-                if queued > 0 || isig != Some(true) {
+                let isig = s.master.as_ref().and_then(|m| pty::isig(m.as_fd()))?;
+                if queued > 0 {
                     return None;
+                }
+                if !isig {
+                    return (procfs::blocked_waiting_for_input(s.shell_pid) == Some(true))
+                        .then_some(());
                 }
                 let fg = s.foreground()?;
                 let readers =
