@@ -140,7 +140,7 @@ impl<'a> Runner<'a> {
             Action::WaitJobGone => self.wait_job_gone(),
             Action::WaitExit => self.s.wait_exit().map(drop),
             Action::WaitShellWaiting => self.s.wait_shell_waiting_for_child(),
-            Action::WaitReading => self.s.wait_reading(),
+            Action::WaitReading(isig_off) => self.s.wait_reading(*isig_off),
             Action::WaitShellRunning => self.s.wait_shell_running(),
             Action::ExpectOutput(re) => self.expect_output(re, true),
             Action::ExpectNoOutput(re) => self.expect_output(re, false),
