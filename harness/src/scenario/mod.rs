@@ -99,6 +99,13 @@ pub enum Action {
     WaitExit,
     /// The shell is blocked waiting for a child (its `wait` builtin, say).
     WaitShellWaiting,
+    /// `wait reading` / `wait reading isig-off`: the typed line was read and the shell (or its
+    /// foreground job) waits for more input with ^C/^Z turned into signals (the `read`
+    /// builtin); `isig-off`: the shell's `read` may read with ISIG off (ksh93).
+    WaitReading(bool),
+    /// `wait shell-running`: the shell runs shell code (in no system call) with ^C/^Z turned
+    /// into signals (a loop of builtins).
+    WaitShellRunning,
     /// `expect output REGEX`: the output since the last typed line matches.
     ExpectOutput(String),
     /// `expect no-output REGEX`: it does not.

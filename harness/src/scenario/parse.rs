@@ -217,6 +217,9 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ParseError
             ("wait", ["gone"]) => Action::WaitJobGone,
             ("wait", ["exit"]) => Action::WaitExit,
             ("wait", ["shell-waiting"]) => Action::WaitShellWaiting,
+            ("wait", ["reading"]) => Action::WaitReading(false),
+            ("wait", ["reading", "isig-off"]) => Action::WaitReading(true),
+            ("wait", ["shell-running"]) => Action::WaitShellRunning,
             ("expect", ["output", ..]) => {
                 Action::ExpectOutput(regex(rest["output".len()..].trim())?)
             }

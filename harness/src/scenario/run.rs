@@ -54,6 +54,18 @@ pub fn run_steps(
 /// What `type` lines replace with the shell's program (`type {shell} -c 'exit 3'`).
 pub const SHELL_PLACEHOLDER: &str = "{shell}";
 
+/// The command that runs the shell non-interactively, as `{shell}` expands: `program` and the
+/// leading `args` that are not options. A multi-call binary names its shell by its first
+/// argument (`busybox` with `["ash", "-i"]` gives `busybox ash`); the options that follow
+/// (`-i`, `--rcfile=...`) are for the interactive session only.
+pub fn shell_command(program: &str, args: &[String]) -> String {
+    let applet = args.iter().take_while(|a| !a.starts_with('-'));
+    std::iter::once(program)
+        .chain(applet.map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Where a failure before the first step is located.
 pub const FIRST_PROMPT: &str = "before the first step: the shell's first prompt";
 /// Where a failure of the universal checks is located.
@@ -129,6 +141,8 @@ impl<'a> Runner<'a> {
             Action::WaitJobGone => self.wait_job_gone(),
             Action::WaitExit => self.s.wait_exit().map(drop),
             Action::WaitShellWaiting => self.s.wait_shell_waiting_for_child(),
+            Action::WaitReading(isig_off) => self.s.wait_reading(*isig_off),
+            Action::WaitShellRunning => self.s.wait_shell_running(),
             Action::ExpectOutput(re) => self.expect_output(re, true),
             Action::ExpectNoOutput(re) => self.expect_output(re, false),
             Action::ExpectStatus(want) => self.expect_status(*want),
@@ -168,12 +182,15 @@ impl<'a> Runner<'a> {
         )))
     }
 
-    /// The shell's program as `{shell}` expands: its path if installed, else as the adapter
-    /// names it.
+    /// What `{shell}` expands to: the shell's program (its path if installed, else as the
+    /// adapter names it) and the adapter's leading arguments that are not options, which name a
+    /// multi-call binary's shell (`/usr/bin/busybox ash`); see [`shell_command`].
     fn program(&self) -> String {
-        self.adapter
+        let program = self
+            .adapter
             .find_program()
-            .map_or_else(|| self.adapter.program.clone(), |p| p.display().to_string())
+            .map_or_else(|| self.adapter.program.clone(), |p| p.display().to_string());
+        shell_command(&program, &self.adapter.args)
     }
 
     /// The job of the last `wait fg` / `wait bg`.
@@ -402,5 +419,31 @@ impl<'a> Runner<'a> {
             text.push('\n');
         }
         Some(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_command;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn shell_placeholder_keeps_a_multi_call_binarys_applet() {
+        assert_eq!(
+            shell_command("/usr/bin/busybox", &args(&["ash", "-i"])),
+            "/usr/bin/busybox ash"
+        );
+        assert_eq!(
+            shell_command("/usr/bin/bash", &args(&["--norc", "--noprofile", "-i"])),
+            "/usr/bin/bash"
+        );
+        assert_eq!(
+            shell_command("/usr/bin/yash", &args(&["--rcfile=/h/.yashrc", "-i"])),
+            "/usr/bin/yash"
+        );
+        assert_eq!(shell_command("marsh", &[]), "marsh");
     }
 }

@@ -77,6 +77,7 @@ impl Session {
     /// Type a line and Enter; the output mark moves to here.
     pub fn type_line(&mut self, line: &str) -> Result<()> {
         self.set_mark();
+        self.typed_at = self.mark;
         self.pending_echo = line
             .split_whitespace()
             .last()

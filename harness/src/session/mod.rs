@@ -174,6 +174,8 @@ pub struct Session {
     declared: Vec<Pid>,
     /// A typed line whose echo has not been seen yet: (output offset when typed, needle).
     pending_echo: Option<(usize, Vec<u8>)>,
+    /// Output offset when the last line was typed.
+    typed_at: usize,
     /// A failure report was already built (the Drop of a panicking test need not repeat it).
     reported: std::cell::Cell<bool>,
 }
@@ -301,6 +303,7 @@ impl Session {
             torn_down: false,
             declared: Vec::new(),
             pending_echo: None,
+            typed_at: 0,
             reported: std::cell::Cell::new(false),
         })
     }

@@ -199,20 +199,36 @@ impl Session {
         )
     }
 
-    /// Wait until everything typed has been read (the terminal's input queue is empty) and the
-    /// shell, or a process of its foreground job, is blocked reading the terminal with ^C/^Z
-    /// turned into signals: the `read` builtin (or a program) waits for a line. Unlike
-    /// [`Session::wait_idle`] this cannot be met by the line editor before it has taken the
-    /// typed line (the queue still holds it then), nor by an editor that reads with ISIG off.
-    pub fn wait_reading(&mut self) -> Result<()> {
+    /// Wait until the typed line was taken (its echo has ended with a line break), everything
+    /// typed has been read (the terminal's input queue is empty) and the shell, or a process of
+    /// its foreground job, is blocked reading the terminal: the `read` builtin (or a program)
+    /// waits for a line. Unlike [`Session::wait_idle`] this cannot be met by the line editor
+    /// before it has taken the typed line: bytes written to the master reach the input queue
+    /// asynchronously, so an empty queue alone does not tell (seen with bash and zsh, whose
+    /// editors read with ISIG on: a ^C sent then cancelled the half-read line).
+    ///
+    /// ^C/^Z must be signals (ISIG on), unless `isig_off` says the shell's own `read` reads with
+    /// ISIG off and takes ^C as a character (ksh93): then the shell itself blocked reading with
+    /// ISIG off counts too (never a program of the job). Not for a shell whose line editor
+    /// reads with ISIG off (mksh): it is still on its way from the editor to `read` then.
+    pub fn wait_reading(&mut self, isig_off: bool) -> Result<()> {
         let slave = self.slave_path.clone();
         self.wait_alive(
             "the typed line to be read and the shell (or its job) to wait for more input",
             |s| {
-                let queued = pty::input_queue_len(&slave)?;
-                let isig = s.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
-                if queued > 0 || isig != Some(true) {
+                let taken = s.shared.lock().output[s.typed_at..].contains(&b'\n');
+                if !taken {
                     return None;
+                }
+                let queued = pty::input_queue_len(&slave)?;
+                let isig = s.master.as_ref().and_then(|m| pty::isig(m.as_fd()))?;
+                if queued > 0 {
+                    return None;
+                }
+                if !isig {
+                    return (isig_off
+                        && procfs::blocked_waiting_for_input(s.shell_pid) == Some(true))
+                    .then_some(());
                 }
                 let fg = s.foreground()?;
                 let readers =
@@ -225,8 +241,13 @@ impl Session {
             |s| {
                 let queued = pty::input_queue_len(&s.slave_path)
                     .map_or("cannot be read".into(), |n| format!("{n} byte(s)"));
+                let taken = if s.shared.lock().output[s.typed_at..].contains(&b'\n') {
+                    ""
+                } else {
+                    "the echo of the typed line has not ended with a line break (not taken yet); "
+                };
                 format!(
-                    "the terminal's input queue holds {queued}; {}",
+                    "{taken}the terminal's input queue holds {queued}; {}",
                     s.describe_shell_activity()
                 )
             },
