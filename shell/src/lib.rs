@@ -39,6 +39,7 @@
 //! ```
 
 pub mod cli;
+pub mod environ;
 pub mod exec;
 pub mod expr;
 pub mod interactive;

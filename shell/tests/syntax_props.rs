@@ -41,12 +41,42 @@ fn word() -> impl Strategy<Value = Word> {
     prop_oneof![
         "[a-z0-9.*+=,:~!@^/-]{1,6}"
             .prop_filter("not '='", |s| s != "=")
-            .prop_map(|text| Word {
-                text,
-                quoted: false
-            }),
-        any::<String>().prop_map(|text| Word { text, quoted: true }),
+            .prop_map(|text| Word::plain(&text)),
+        any::<String>().prop_map(|text| Word::quoted(&text)),
+        expanding_word(),
     ]
+}
+
+/// A word with `$` expansions among plain or quoted pieces.
+fn expanding_word() -> impl Strategy<Value = Word> {
+    let param = prop_oneof![
+        ident().prop_map(Param::Var),
+        Just(Param::Pid),
+        Just(Param::LastBackground),
+    ];
+    let quoted_piece = any::<String>();
+    (
+        any::<bool>(),
+        prop::collection::vec((quoted_piece, param), 1..3),
+        "[a-z$]{0,3}",
+    )
+        .prop_map(|(quoted, parts, tail)| {
+            let mut w = Word::plain("");
+            w.quoted = quoted;
+            for (piece, param) in parts {
+                if quoted {
+                    w.text.push_str(&piece);
+                }
+                w.expansions.push(Expansion {
+                    at: w.text.len(),
+                    param,
+                });
+            }
+            if quoted {
+                w.text.push_str(&tail);
+            }
+            w
+        })
 }
 
 fn function() -> impl Strategy<Value = Function> {

@@ -155,8 +155,8 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         let p = PathBuf::from(expand_tilde(name));
         return is_executable(&p).then_some(p);
     }
-    let path =
-        std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+    let path = crate::environ::get("PATH")
+        .unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
         .find(|p| is_executable(p))
@@ -172,7 +172,7 @@ fn is_executable(p: &Path) -> bool {
 /// `~` and `~/rest` become the home directory.
 pub fn expand_tilde(word: &str) -> String {
     if (word == "~" || word.starts_with("~/"))
-        && let Some(home) = std::env::var_os("HOME")
+        && let Some(home) = crate::environ::get("HOME")
     {
         let mut out = home.into_vec();
         out.extend_from_slice(&word.as_bytes()[1..]);

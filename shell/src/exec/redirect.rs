@@ -21,9 +21,6 @@ pub enum RedirectError {
     /// `N>&M` where M is neither 0, 1, 2 nor set by an earlier redirection of the command.
     #[error("file descriptor {0} is not open")]
     NotOpen(u32),
-    /// `$NAME` in a file name, with no such environment variable.
-    #[error("${0} is not set")]
-    Unset(String),
 }
 
 /// A redirection's spelling, for messages: `<`, `2>`, `>>`, `5>&9`.
@@ -221,46 +218,13 @@ pub fn apply_in_child(plan: &mut [Step]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The file name a redirection word stands for: an unquoted word has `~` and `$NAME` or
-/// `${NAME}` (environment variables) expanded; a quoted one is taken as written.
+/// The file name a redirection word stands for: an unquoted word has `~` expanded; a quoted
+/// one is taken as written. (`$NAME` was expanded before, see `shell::expand`.)
 pub fn path_of(word: &Word) -> Result<String, RedirectError> {
     if word.quoted {
         return Ok(word.text.clone());
     }
-    expand_env(&super::host::expand_tilde(&word.text))
-}
-
-/// `text` with `$NAME` and `${NAME}` replaced by the environment variables' values. A `$`
-/// followed by no name stays as it is.
-fn expand_env(text: &str) -> Result<String, RedirectError> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let (name, len) = match after.strip_prefix('{') {
-            Some(inner) => match inner.find('}') {
-                Some(close) => (&inner[..close], close + 2),
-                None => ("", 0),
-            },
-            None => {
-                let n = after
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(after.len());
-                (&after[..n], n)
-            }
-        };
-        if name.is_empty() {
-            out.push('$');
-            rest = after;
-            continue;
-        }
-        let value = std::env::var(name).map_err(|_| RedirectError::Unset(name.to_string()))?;
-        out.push_str(&value);
-        rest = &after[len..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    Ok(super::host::expand_tilde(&word.text))
 }
 
 #[cfg(test)]
@@ -269,31 +233,6 @@ mod tests {
 
     fn redirect(fd: u32, target: RedirectTarget) -> Redirect {
         Redirect { fd, target }
-    }
-
-    #[test]
-    fn environment_variables_expand_in_unquoted_names() {
-        let home = std::env::var("HOME").unwrap_or_default();
-        assert_eq!(
-            path_of(&Word::plain("$HOME/x")).unwrap(),
-            format!("{home}/x")
-        );
-        assert_eq!(
-            path_of(&Word::plain("${HOME}y")).unwrap(),
-            format!("{home}y")
-        );
-        assert_eq!(path_of(&Word::plain("a$")).unwrap(), "a$");
-        let quoted = Word {
-            text: "$HOME".into(),
-            quoted: true,
-        };
-        assert_eq!(path_of(&quoted).unwrap(), "$HOME");
-        assert_eq!(
-            path_of(&Word::plain("$MARSH_SURELY_UNSET_VAR"))
-                .unwrap_err()
-                .to_string(),
-            "$MARSH_SURELY_UNSET_VAR is not set"
-        );
     }
 
     #[test]

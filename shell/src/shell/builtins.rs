@@ -94,7 +94,9 @@ fn optional<'a>(words: &[&'a str]) -> Result<Option<&'a str>, Fail> {
 fn cd(words: &[&str]) -> Outcome {
     match words {
         [] => {
-            let home = std::env::var("HOME").map_err(|_| OpError::new("cd", "HOME is not set"))?;
+            let home = crate::environ::get("HOME")
+                .map(|h| h.to_string_lossy().into_owned())
+                .ok_or_else(|| OpError::new("cd", "HOME is not set"))?;
             change_dir(&home)?;
         }
         [dir] => change_dir(&crate::exec::host::expand_tilde(dir))?,

@@ -90,6 +90,8 @@ pub struct Jobs<S: System> {
     next_seq: u64,
     /// Per variable, the sequence number of the store that bound its current value.
     committed: HashMap<String, u64>,
+    /// The last member's pid of the last job started in the background (`$!`).
+    pub last_background: Option<i32>,
 }
 
 /// A store whose leader was just forked, before it gets its sequence number.
@@ -137,6 +139,7 @@ impl<S: System> Jobs<S> {
             next_attach: 0,
             next_seq: 1,
             committed: HashMap::new(),
+            last_background: None,
         }
     }
 
@@ -203,6 +206,7 @@ impl<S: System> Jobs<S> {
         };
         self.attach(&started, store, holds);
         if background {
+            self.last_background = Some(started.last_pid.as_raw());
             // A script's background jobs are announced to nobody, as in POSIX shells.
             if let Some(text) = started.line.as_ref().filter(|_| self.interactive()) {
                 say(text);

@@ -5,6 +5,7 @@
 //! and run. Every outcome lands in `STATUS`.
 
 mod builtins;
+pub mod expand;
 pub mod jobs;
 pub mod signals;
 mod streams;
@@ -148,10 +149,18 @@ impl Shell {
                 "an assignment runs in the shell and cannot be put in the background",
             )),
             CommandBody::Assign { name, value } => {
-                let result = self.assign(name, value);
+                let result = self
+                    .expansions()
+                    .assign_value(value)
+                    .and_then(|value| self.assign(name, &value));
                 self.finish(result)
             }
             CommandBody::Pipeline(p) => {
+                let p = match self.expansions().pipeline(p) {
+                    Ok(p) => p.into_owned(),
+                    Err(e) => return self.fail(&e),
+                };
+                let p = &p;
                 if let Some(control) = self.try_builtin(p, command.background) {
                     return control;
                 }
@@ -177,6 +186,14 @@ impl Shell {
                     Err(e) => self.fail(&e),
                 }
             }
+        }
+    }
+
+    /// What `$...` expands to now.
+    fn expansions(&self) -> expand::Context<'_> {
+        expand::Context {
+            vars: &self.vars,
+            last_background: self.jobs.last_background,
         }
     }
 

@@ -110,19 +110,50 @@ pub enum Arg {
 
 /// A shell word after quote removal. `quoted` records whether any part was quoted, which
 /// turns off glob expansion and keeps a word like `'|'` from being read as an operator.
+/// `expansions` are the `$NAME`, `${NAME}`, `$$` and `$!` written outside single quotes: each
+/// is left out of `text` and goes in at its byte offset when the command runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Word {
     pub text: String,
     pub quoted: bool,
+    pub expansions: Vec<Expansion>,
 }
 
 impl Word {
+    /// A word with no quotes and nothing to expand.
     pub fn plain(text: &str) -> Word {
         Word {
             text: text.to_string(),
             quoted: false,
+            expansions: Vec::new(),
         }
     }
+
+    /// A quoted word with nothing to expand.
+    pub fn quoted(text: &str) -> Word {
+        Word {
+            quoted: true,
+            ..Word::plain(text)
+        }
+    }
+}
+
+/// A parameter expanded into a word, at byte offset `at` of the word's text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expansion {
+    pub at: usize,
+    pub param: Param,
+}
+
+/// What a `$` names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    /// `$NAME`, `${NAME}`: the environment variable, else the marsh variable, else nothing.
+    Var(String),
+    /// `$$`: the shell's process id.
+    Pid,
+    /// `$!`: the process id of the last member of the last background job.
+    LastBackground,
 }
 
 /// `(params: body)`; `params` is empty for `(body)`.

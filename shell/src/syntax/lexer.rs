@@ -2,7 +2,7 @@
 //! expression tokens.
 
 use super::ParseError;
-use super::ast::Word;
+use super::ast::{Expansion, Param, Word};
 
 fn err(position: usize, message: impl Into<String>) -> ParseError {
     ParseError::new(position, message)
@@ -168,8 +168,12 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             continue;
         }
         let start = i;
+        if line[i..].starts_with("\\\n") {
+            i += 2;
+            continue;
+        }
         match c {
-            '#' => break,
+            '#' => i = line[i..].find('\n').map_or(line.len(), |n| i + n),
             '|' => {
                 toks.push((Tok::Pipe, start));
                 i += 1;
@@ -229,8 +233,10 @@ pub const MAX_FD: u32 = 9;
 /// word `2` stored into `x`, and `a2>f` the word `a2` and `>`. The inner `None` is a number out
 /// of range.
 fn fd_number(word: &Word, rest: &str) -> Option<Option<u32>> {
-    let is_number =
-        !word.quoted && !word.text.is_empty() && word.text.bytes().all(|b| b.is_ascii_digit());
+    let is_number = !word.quoted
+        && word.expansions.is_empty()
+        && !word.text.is_empty()
+        && word.text.bytes().all(|b| b.is_ascii_digit());
     let glued = (rest.starts_with('>') && !rest.starts_with(">$") && !rest.starts_with(">>$"))
         || (rest.starts_with('<') && !rest.starts_with("<$"));
     (is_number && glued).then(|| word.text.parse().ok().filter(|n| *n <= MAX_FD))
@@ -315,33 +321,102 @@ fn group_end(line: &str, open: usize) -> Result<usize, ParseError> {
 }
 
 fn read_word(line: &str, start: usize) -> Result<(Word, usize), ParseError> {
-    let mut text = String::new();
-    let mut quoted = false;
+    let mut word = Word::plain("");
     let mut i = start;
     while let Some(c) = line[i..].chars().next() {
         match c {
-            '\'' | '"' => {
+            '\'' => {
                 let (part, end) = read_quoted(line, i)?;
-                text.push_str(&part);
-                quoted = true;
+                word.text.push_str(&part);
+                word.quoted = true;
                 i = end;
+            }
+            '"' => {
+                i = read_double_quoted(line, i, &mut word)?;
+                word.quoted = true;
             }
             '\\' => {
                 let Some(n) = line[i + 1..].chars().next() else {
                     return Err(err(i, "a backslash at the end of the line escapes nothing"));
                 };
-                text.push(n);
-                quoted = true;
+                if n != '\n' {
+                    // A backslash-newline joins two lines and stands for nothing.
+                    word.text.push(n);
+                    word.quoted = true;
+                }
                 i += 1 + n.len_utf8();
             }
+            '$' => i = read_dollar(line, i, &mut word)?,
             c if is_word_char(c) => {
-                text.push(c);
+                word.text.push(c);
                 i += c.len_utf8();
             }
             _ => break,
         }
     }
-    Ok((Word { text, quoted }, i))
+    Ok((word, i))
+}
+
+/// Reads a `"…"` part of a word at `start` into `word`: escapes as in `'…'` (and `\$` for a
+/// plain `$`), and `$` expansions. Returns the position after the closing quote.
+fn read_double_quoted(line: &str, start: usize, word: &mut Word) -> Result<usize, ParseError> {
+    let mut i = start + 1;
+    loop {
+        let Some(c) = line[i..].chars().next() else {
+            return Err(err(start, "unterminated quote"));
+        };
+        match c {
+            '"' => return Ok(i + 1),
+            '\\' if line[i + 1..].starts_with('$') => {
+                word.text.push('$');
+                i += 2;
+            }
+            '\\' => i = read_escape(line, i + 1, i, &mut word.text)?,
+            '$' => i = read_dollar(line, i, word)?,
+            c => {
+                word.text.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+}
+
+/// Reads what the `$` at `i` stands for into `word`: `$NAME`, `${NAME}`, `$$` and `$!` become
+/// expansions, any other `$` is itself. Returns the position after it.
+fn read_dollar(line: &str, i: usize, word: &mut Word) -> Result<usize, ParseError> {
+    let rest = &line[i + 1..];
+    let (param, len) = if rest.starts_with('$') {
+        (Param::Pid, 1)
+    } else if rest.starts_with('!') {
+        (Param::LastBackground, 1)
+    } else if let Some(inner) = rest.strip_prefix('{') {
+        let name_len = inner
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        let name = &inner[..name_len];
+        if !inner[name_len..].starts_with('}') || !super::parser::is_identifier(name) {
+            return Err(err(
+                i,
+                "bad substitution: write ${NAME} with NAME a variable name",
+            ));
+        }
+        (Param::Var(name.to_string()), name_len + 2)
+    } else if rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        let n = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        (Param::Var(rest[..n].to_string()), n)
+    } else {
+        word.text.push('$');
+        return Ok(i + 1);
+    };
+    word.expansions.push(Expansion {
+        at: word.text.len(),
+        param,
+    });
+    Ok(i + 1 + len)
 }
 
 /// A token of an expression.

@@ -4,6 +4,21 @@ use super::ast::*;
 pub use crate::value::fmt::write_quoted;
 use std::fmt::{self, Display, Formatter, Write};
 
+/// Whether `text`, written unquoted, would not read back as itself (`then_expansion`: an
+/// expansion follows it in the same word).
+fn needs_quotes_before(text: &str, then_expansion: bool) -> bool {
+    needs_quotes(text) || !dollars_stay(text, then_expansion)
+}
+
+/// Whether every `$` in `text` stays a plain `$` when read back unquoted.
+fn dollars_stay(text: &str, then_expansion: bool) -> bool {
+    text.match_indices('$')
+        .all(|(i, _)| match text[i + 1..].chars().next() {
+            None => !then_expansion,
+            Some(c) => !(c.is_ascii_alphabetic() || matches!(c, '_' | '$' | '!' | '{')),
+        })
+}
+
 fn needs_quotes(text: &str) -> bool {
     text.is_empty()
         || text.starts_with('#')
@@ -14,10 +29,48 @@ fn needs_quotes(text: &str) -> bool {
 
 impl Display for Word {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        if self.quoted || needs_quotes(&self.text) {
-            write_quoted(&self.text, f)
-        } else {
-            f.write_str(&self.text)
+        if self.expansions.is_empty() {
+            return if self.quoted || needs_quotes_before(&self.text, false) {
+                write_quoted(&self.text, f)
+            } else {
+                f.write_str(&self.text)
+            };
+        }
+        // Literal pieces between the expansions, each quoted when it must be; a quoted word
+        // with no piece to quote starts with `''`.
+        let mut quoted_any = false;
+        let mut piece = |f: &mut Formatter<'_>, text: &str, then_expansion: bool| {
+            if text.is_empty() {
+                return Ok(());
+            }
+            if self.quoted || needs_quotes_before(text, then_expansion) {
+                quoted_any = true;
+                write_quoted(text, f)
+            } else {
+                f.write_str(text)
+            }
+        };
+        let mut from = 0;
+        for e in &self.expansions {
+            let at = e.at.clamp(from, self.text.len());
+            piece(f, self.text.get(from..at).unwrap_or_default(), true)?;
+            write!(f, "{}", e.param)?;
+            from = at;
+        }
+        piece(f, self.text.get(from..).unwrap_or_default(), false)?;
+        if self.quoted && !quoted_any {
+            f.write_str("''")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Param {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Param::Var(name) => write!(f, "${{{name}}}"),
+            Param::Pid => f.write_str("$$"),
+            Param::LastBackground => f.write_str("$!"),
         }
     }
 }

@@ -6,10 +6,7 @@ fn w(s: &str) -> Word {
 }
 
 fn q(s: &str) -> Word {
-    Word {
-        text: s.into(),
-        quoted: true,
-    }
+    Word::quoted(s)
 }
 
 fn pipeline(line: &str) -> Pipeline {
@@ -769,7 +766,13 @@ fn stores_stay_stores() {
     assert_eq!(
         p.sink,
         Some(Sink::File {
-            path: w("$HOME/x"),
+            path: Word {
+                expansions: vec![Expansion {
+                    at: 0,
+                    param: Param::Var("HOME".into())
+                }],
+                ..w("/x")
+            },
             append: false
         })
     );
@@ -810,4 +813,53 @@ fn redirections_print_back() {
     }
     assert_eq!(parse("cmd &>f").unwrap().to_string(), "cmd 1> f 2>&1");
     assert_eq!(parse("cmd 2>f|cat").unwrap().to_string(), "cmd 2> f | cat");
+}
+
+fn expanded(text: &str, quoted: bool, expansions: Vec<(usize, Param)>) -> Word {
+    Word {
+        text: text.into(),
+        quoted,
+        expansions: expansions
+            .into_iter()
+            .map(|(at, param)| Expansion { at, param })
+            .collect(),
+    }
+}
+
+#[test]
+fn dollar_expands_outside_single_quotes() {
+    let var = |n: &str| Param::Var(n.into());
+    let args = |line: &str| match &pipeline(line).stages[0] {
+        Stage::Op { args, .. } => args.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        args("echo $A ${B}c \"x$C y\" '$D' $$ $! \\$E \"\\$F\""),
+        vec![
+            Arg::Word(expanded("", false, vec![(0, var("A"))])),
+            Arg::Word(expanded("c", false, vec![(0, var("B"))])),
+            Arg::Word(expanded("x y", true, vec![(1, var("C"))])),
+            Arg::Word(q("$D")),
+            Arg::Word(expanded("", false, vec![(0, Param::Pid)])),
+            Arg::Word(expanded("", false, vec![(0, Param::LastBackground)])),
+            Arg::Word(q("$E")),
+            Arg::Word(q("$F")),
+        ]
+    );
+    // A `$` before no name is itself.
+    assert_eq!(
+        args("echo a$ $1 $-"),
+        vec![Arg::Word(w("a$")), Arg::Word(w("$1")), Arg::Word(w("$-"))]
+    );
+    assert_eq!(args("awk '{print $1}'"), vec![Arg::Word(q("{print $1}"))]);
+    assert!(err_of("echo ${1x}").1.contains("bad substitution"));
+    assert!(err_of("echo ${A").1.contains("bad substitution"));
+    for line in [
+        "echo $A ${B}c \"x$C y\" '$D' $$ $!",
+        "echo a$ $1 x$$y '$'$A",
+        "gen 3 > $HOME/out",
+        "x = $HOME",
+    ] {
+        roundtrip(line);
+    }
 }

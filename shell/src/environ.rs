@@ -1,0 +1,57 @@
+//! The environment marsh passes to the programs it runs: a copy of its own environment taken
+//! at start, changed by `export` and `unset`.
+//!
+//! It is kept here rather than in the process's environment (`std::env::set_var` is unsound
+//! while other threads may read it) and handed to each program when it is spawned. Lookups of
+//! `PATH`, `HOME` and the like read it, so `export PATH=...` changes where programs are found.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{LazyLock, RwLock};
+
+static ENV: LazyLock<RwLock<BTreeMap<OsString, OsString>>> =
+    LazyLock::new(|| RwLock::new(std::env::vars_os().collect()));
+
+/// Whether the environment differs from the one marsh started with.
+static CHANGED: AtomicBool = AtomicBool::new(false);
+
+/// The value of an exported variable.
+pub fn get(name: impl AsRef<OsStr>) -> Option<OsString> {
+    let env = ENV.read().unwrap_or_else(|e| e.into_inner());
+    env.get(name.as_ref()).cloned()
+}
+
+/// Whether `name` is exported.
+pub fn contains(name: impl AsRef<OsStr>) -> bool {
+    let env = ENV.read().unwrap_or_else(|e| e.into_inner());
+    env.contains_key(name.as_ref())
+}
+
+/// Exports `name` with `value`.
+pub fn set(name: &str, value: impl Into<OsString>) {
+    let mut env = ENV.write().unwrap_or_else(|e| e.into_inner());
+    env.insert(name.into(), value.into());
+    CHANGED.store(true, Ordering::Relaxed);
+}
+
+/// Removes `name` from the environment; whether it was there.
+pub fn remove(name: &str) -> bool {
+    let mut env = ENV.write().unwrap_or_else(|e| e.into_inner());
+    CHANGED.store(true, Ordering::Relaxed);
+    env.remove(OsStr::new(name)).is_some()
+}
+
+/// Every exported variable, sorted by name.
+pub fn all() -> Vec<(OsString, OsString)> {
+    let env = ENV.read().unwrap_or_else(|e| e.into_inner());
+    env.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// Gives `cmd` the exported environment (untouched while it is still the one marsh got).
+pub fn apply(cmd: &mut Command) {
+    if CHANGED.load(Ordering::Relaxed) {
+        cmd.env_clear().envs(all());
+    }
+}
