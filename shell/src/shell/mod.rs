@@ -6,6 +6,7 @@
 
 mod builtins;
 pub mod expand;
+pub mod exports;
 pub mod jobs;
 pub mod signals;
 mod streams;
@@ -210,6 +211,7 @@ impl Shell {
                 expr::eval(e, &self.vars).map_err(|err| OpError::from_eval(name, &err))?
             }
         };
+        exports::assigned(name, &v);
         self.vars.set(name, Var::Value(v));
         Ok(())
     }
@@ -260,6 +262,7 @@ impl Shell {
     fn try_builtin(&mut self, p: &Pipeline, background: bool) -> Option<Control> {
         let [
             Stage::Op {
+                env,
                 name,
                 args,
                 redirects,
@@ -270,6 +273,9 @@ impl Shell {
         };
         let spec = exec::op_for(name)?;
         let builtin = spec.builtin()?;
+        if !env.is_empty() {
+            return Some(self.fail(&exec::prefix_before_op(spec.name, env)));
+        }
         if p.source.is_some() || p.sink.is_some() {
             return Some(self.fail(&OpError::new(
                 spec.name,
