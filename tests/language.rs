@@ -1,5 +1,6 @@
 //! The shell language around pipelines: expansion of `$NAME`, `${NAME}`, `$$`, `$!`; the
-//! environment (`export`, `unset`, `NAME=VALUE prog`, `env -x`).
+//! environment (`export`, `unset`, `NAME=VALUE prog`, `env -x`); scripts (`ARGV`, `SCRIPT`,
+//! `FILE:LINE:` errors).
 
 mod common;
 
@@ -235,4 +236,85 @@ fn environment_bytes_pass_through_unchanged() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Runs `marsh ARGS...` in `dir` (no `-c` added).
+fn marsh_args(dir: &std::path::Path, args: &[&str]) -> common::Run {
+    let out = assert_cmd::Command::cargo_bin("marsh")
+        .unwrap()
+        .args(args)
+        .current_dir(dir)
+        .env("MARSH_RUNTIME_DIR", dir.join(".marsh-runtime"))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    common::Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        status: out.status.code().unwrap_or(-1),
+    }
+}
+
+#[test]
+fn a_script_gets_its_arguments_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.msh"),
+        "echo (len(ARGV)) $SCRIPT\n(ARGV)\nARGV <$ nope\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("each.msh"), "(ARGV) | red +\n").unwrap();
+    let run = marsh_args(dir.path(), &["s.msh", "a", "-b", "--help", "c d"]);
+    assert_eq!(
+        run.stdout, "4 s.msh\n['a', '-b', '--help', 'c d']\n",
+        "{}",
+        run.stderr
+    );
+    let run = marsh_args(dir.path(), &["s.msh"]);
+    assert!(run.stdout.starts_with("0 s.msh\n[]\n"), "{}", run.stdout);
+    let run = marsh_args(dir.path(), &["-c", "echo (ARGV) ${SCRIPT}.", "-x", "y"]);
+    assert_eq!(run.stdout, "['-x', 'y'] .\n", "{}", run.stderr);
+    let run = marsh_args(dir.path(), &["-c", "(ARGV)"]);
+    assert_eq!(run.stdout, "[]\n", "{}", run.stderr);
+    let run = marsh_args(dir.path(), &["-c"]);
+    assert_eq!(run.status, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn an_error_in_a_script_names_its_line_and_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.msh"),
+        "echo one\nsh -c 'exit 3'\necho two (STATUS)\nno-such-program-here x\necho never\n",
+    )
+    .unwrap();
+    let run = marsh_args(dir.path(), &["s.msh"]);
+    assert_eq!(run.stdout, "one\ntwo 3\n");
+    assert_eq!(
+        run.stderr,
+        "s.msh:4: unknown op or program: no-such-program-here\n"
+    );
+    assert_eq!(run.status, 1);
+    std::fs::write(dir.path().join("p.msh"), "# first\n\ngen 3 |\necho never\n").unwrap();
+    let run = marsh_args(dir.path(), &["p.msh"]);
+    assert_eq!(run.stdout, "");
+    let first = run.stderr.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        "p.msh:3: parse error at column 8: empty stage: nothing after '|'"
+    );
+    assert_eq!(run.status, 1);
+    // -c goes on after an error, as a terminal does, and keeps marsh's prefix.
+    let run = marsh_args(dir.path(), &["-c", "export 1X=y\necho on"]);
+    assert_eq!(run.stdout, "on\n");
+    assert!(run.stderr.starts_with("marsh: export: "), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_script_is_one_line_and_127() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = marsh_args(dir.path(), &["nope.msh", "a"]);
+    assert_eq!(run.status, 127);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }

@@ -540,9 +540,18 @@ fn drive(source: &mut dyn Source, sink: &mut dyn Sink) -> Result<(), OpError> {
 
 /// Prints a command-stopping error as one line on stderr.
 pub fn report(e: &OpError) {
+    report_from("marsh", e);
+}
+
+/// [`report`] with another prefix than `marsh` (a script's `FILE:LINE`).
+pub fn report_from(prefix: impl std::fmt::Display, e: &OpError) {
     use std::io::Write;
     let text = e.to_string();
-    let _ = writeln!(std::io::stderr().lock(), "marsh: {}", ops::one_line(&text));
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{prefix}: {}",
+        ops::one_line(&text)
+    );
 }
 
 fn stdout_is_terminal() -> bool {
