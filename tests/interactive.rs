@@ -102,3 +102,21 @@ fn the_adapter_starts_marsh_with_no_startup_file() {
     let out = s.run("(from_home + 1)").unwrap();
     assert!(out.lines().any(|l| l.trim() == "42"), "{out}");
 }
+
+#[test]
+fn the_startup_example_of_the_docs_runs() {
+    let blocks = common::doc_blocks("marsh-startup");
+    let [(_, text)] = blocks.as_slice() else {
+        panic!("docs/language.md has one marsh-startup block: {blocks:?}");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("startup.msh");
+    std::fs::write(&file, text).unwrap();
+    let env = vec![("MARSH_STARTUP".to_string(), file.display().to_string())];
+    let mut s = common::start_with("marsh", "startup-doc", env);
+    let out = s.run("sh -c 'echo $EDITOR $LESS'").unwrap();
+    assert!(out.contains("vim -R"), "{out}");
+    let out = s.run("echo $greeting").unwrap();
+    assert!(out.lines().any(|l| l.trim() == "hello"), "{out}");
+    assert!(!s.screen().contains("marsh:"), "{}", s.screen());
+}

@@ -33,8 +33,8 @@ pub fn export(vars: &mut Vars, words: &[&str]) -> Result<(), ExportError> {
     for word in words {
         plan.push(export_plan(vars, word)?);
     }
-    for (name, text) in plan {
-        if let Some(Var::Value(_)) = vars.get(&name) {
+    for Export { name, text, given } in plan {
+        if given && let Some(Var::Value(_)) = vars.get(&name) {
             vars.set(&name, Var::Value(Value::str(&text)));
         }
         environ::set(&name, environ::os_text(&text));
@@ -42,8 +42,16 @@ pub fn export(vars: &mut Vars, words: &[&str]) -> Result<(), ExportError> {
     Ok(())
 }
 
-/// The name and text one `export` word exports.
-fn export_plan(vars: &Vars, word: &str) -> Result<(String, String), ExportError> {
+/// What one `export` word exports.
+struct Export {
+    name: String,
+    text: String,
+    /// Written as `NAME=VALUE` (not taken from a variable).
+    given: bool,
+}
+
+/// What one `export` word exports, or why it cannot.
+fn export_plan(vars: &Vars, word: &str) -> Result<Export, ExportError> {
     let (name, value) = match word.split_once('=') {
         Some((name, value)) => (name, Some(value)),
         None => (word, None),
@@ -60,7 +68,11 @@ fn export_plan(vars: &Vars, word: &str) -> Result<(String, String), ExportError>
             },
         },
     };
-    Ok((name.to_string(), text))
+    Ok(Export {
+        name: name.to_string(),
+        text,
+        given: value.is_some(),
+    })
 }
 
 /// `unset NAME...`: removes each from the environment and the marsh variables; a name that is
@@ -141,6 +153,10 @@ mod tests {
         vars.set("MARSH_T_B", Var::Value(Value::Int(7)));
         export(&mut vars, &["MARSH_T_B"]).unwrap();
         assert_eq!(environ::text("MARSH_T_B").as_deref(), Some("7"));
+        assert!(matches!(
+            vars.get("MARSH_T_B"),
+            Some(Var::Value(Value::Int(7)))
+        ));
         export(&mut vars, &["MARSH_T_B=x=y"]).unwrap();
         assert_eq!(environ::text("MARSH_T_B").as_deref(), Some("x=y"));
         assert!(matches!(vars.get("MARSH_T_B"), Some(Var::Value(Value::Str(s))) if &**s == "x=y"));
