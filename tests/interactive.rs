@@ -120,3 +120,38 @@ fn the_startup_example_of_the_docs_runs() {
     assert!(out.lines().any(|l| l.trim() == "hello"), "{out}");
     assert!(!s.screen().contains("marsh:"), "{}", s.screen());
 }
+
+/// Whether `sig` is pending for process `pid` (its shared or its main thread's pending set).
+fn pending(pid: i32, sig: nix::sys::signal::Signal) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let bit = 1u64 << (sig as i32 - 1);
+    status
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("ShdPnd:")
+                .or_else(|| l.strip_prefix("SigPnd:"))
+        })
+        .any(|mask| u64::from_str_radix(mask.trim(), 16).is_ok_and(|m| m & bit != 0))
+}
+
+#[test]
+fn a_line_typed_after_a_sigwinch_is_not_lost() {
+    // The window of the race, held open: the resize is noticed (its signal handled) while a
+    // job runs, and the line is typed ahead after it, so when the editor next waits it finds
+    // both ready at once, the resize first. An editor that handled the resize and dropped the
+    // terminal's readiness would never read the line.
+    use nix::sys::signal::Signal;
+    let mut s = common::start("marsh", "winch-typeahead");
+    s.type_line("sleep 30").unwrap();
+    s.wait_foreground_job(&["sleep"]).unwrap();
+    s.signal_shell(Signal::SIGWINCH).unwrap();
+    let shell = s.shell_pid().as_raw();
+    s.wait_until("the shell to take its SIGWINCH", |_| {
+        (!pending(shell, Signal::SIGWINCH)).then_some(())
+    })
+    .unwrap();
+    s.send(b"echo alive\r").unwrap();
+    s.signal_foreground(Signal::SIGKILL).unwrap();
+    s.wait_output("(?m)^alive").unwrap();
+    s.wait_prompt().unwrap();
+}
