@@ -13,7 +13,7 @@ pub mod sinks;
 
 use crate::expr::{Globals, compile_function};
 use crate::ops::{self, Filter, Flow, OpArgs, OpError, Reporter, Role, Sink, Source};
-use crate::syntax::ast::{Arg, Stage, Word};
+use crate::syntax::ast::{Arg, EnvPrefix, Stage, Word};
 use crate::value::Value;
 use host::{ChildSetup, HostCommand, StdinWriter, StdoutLines, status_code};
 use reaper::Reaper;
@@ -100,10 +100,12 @@ pub fn build(
                 }
             }
             Stage::Op {
+                env,
                 name,
                 args,
                 redirects,
             } => match op_for(name) {
+                Some(spec) if !env.is_empty() => return Err(prefix_before_op(spec.name, env)),
                 Some(spec) => {
                     let reporter = match redirect::op_stderr(spec.name, redirects)? {
                         Some(file) => reporter.into_file(file),
@@ -119,7 +121,8 @@ pub fn build(
                         reporter,
                     }
                     .words_and_values()?;
-                    let mut host = HostCommand::resolve(&name.text, values)?;
+                    let env = env.iter().map(host::EnvVar::from_prefix).collect();
+                    let mut host = HostCommand::resolve(&name.text, values, env)?;
                     host.redirects = redirect::Redirects::open(redirects)?;
                     Piece::Host(host)
                 }
@@ -128,6 +131,19 @@ pub fn build(
         pieces.push(piece);
     }
     Ok(pieces)
+}
+
+/// Why `NAME=VALUE op` is refused: ops run inside marsh, whose environment a prefix leaves
+/// alone; only a program gets one.
+pub fn prefix_before_op(op: &str, env: &[EnvPrefix]) -> OpError {
+    let first = env.first().map_or("", |p| p.name.as_str());
+    OpError::new(
+        op,
+        format!(
+            "an op takes no {first}=... before it: NAME=VALUE sets a program's environment \
+             (export {first}=... sets marsh's own)"
+        ),
+    )
 }
 
 /// The stage an op builds, where it stands (`first`: it starts the pipeline).
@@ -524,9 +540,18 @@ fn drive(source: &mut dyn Source, sink: &mut dyn Sink) -> Result<(), OpError> {
 
 /// Prints a command-stopping error as one line on stderr.
 pub fn report(e: &OpError) {
+    report_from("marsh", e);
+}
+
+/// [`report`] with another prefix than `marsh` (a script's `FILE:LINE`).
+pub fn report_from(prefix: impl std::fmt::Display, e: &OpError) {
     use std::io::Write;
     let text = e.to_string();
-    let _ = writeln!(std::io::stderr().lock(), "marsh: {}", ops::one_line(&text));
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{prefix}: {}",
+        ops::one_line(&text)
+    );
 }
 
 fn stdout_is_terminal() -> bool {

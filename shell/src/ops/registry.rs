@@ -31,6 +31,8 @@ pub enum Builtin {
     Cd,
     Pwd,
     Env,
+    Export,
+    Unset,
     Help,
     Version,
     Exit,
@@ -209,11 +211,28 @@ static OPS: &[OpSpec] = &[
     op!(
         "env",
         Role::Builtin(Builtin::Env),
-        "env [-d NAME]",
-        "print the variables, or delete one",
+        "env [-x | -d NAME]",
+        "print the variables or the environment, or delete a variable",
         "Prints one line per variable, sorted by name: NAME = VALUE, where VALUE is a literal\n\
          ('text', 12, 1.5, (1, 'a'), [1, 2], none, true) or, for a reservoir,\n\
-         reservoir N items, B bytes: FILE [FILE...]. env -d NAME deletes NAME."
+         reservoir N items, B bytes: FILE [FILE...]. env -d NAME deletes NAME.\n\
+         env -x prints the exported environment programs get, NAME=VALUE per line."
+    ),
+    op!(
+        "export",
+        Role::Builtin(Builtin::Export),
+        "export [NAME=VALUE | NAME]...",
+        "put variables in the environment of programs",
+        "export NAME=VALUE exports VALUE; export NAME exports marsh variable NAME as its text.\n\
+         Assigning NAME = ... to an exported name exports the new value. With no argument,\n\
+         prints the environment as env -x does. Example: export EDITOR=vim"
+    ),
+    op!(
+        "unset",
+        Role::Builtin(Builtin::Unset),
+        "unset NAME...",
+        "remove names from the environment and the variables",
+        "After unset NAME, $NAME expands to nothing and programs no longer see NAME."
     ),
     op!(
         "help",
@@ -286,6 +305,7 @@ marsh: pipelines of ops over streams of values.
   gen 1000 >$ x    x <$ head 3         store a stream in a variable, read it back
   ls -r | select (f: f.suffix == 'rs') | map (f: f.name)
   x = (1 + 2)    name = word            variables; STATUS holds the last status
+  export EDITOR=vim    TZ=UTC date     the environment of programs (env -x lists it)
   grep foo < notes.txt                 any other word runs a program on PATH
   make 2> errs    make > log 2>&1      redirections: < > >> N> N>> N>&M N>&- &> 2>&1 |
 Programs whose names are ops run by path: /bin/ls -l. See docs/language.md.
@@ -342,6 +362,8 @@ mod tests {
             Builtin::Cd,
             Builtin::Pwd,
             Builtin::Env,
+            Builtin::Export,
+            Builtin::Unset,
             Builtin::Help,
             Builtin::Version,
             Builtin::Exit,

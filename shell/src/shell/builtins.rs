@@ -1,5 +1,5 @@
 //! The ops that run in the shell itself because they change or report on it: `cd`, `pwd`,
-//! `env`, `help`, `version`, `exit`, and the job-control builtins `jobs`, `fg`, `bg`, `kill`,
+//! `env`, `export`, `unset`, `help`, `version`, `exit`, and the job-control builtins `jobs`, `fg`, `bg`, `kill`,
 //! `wait`.
 
 use super::Shell;
@@ -44,6 +44,8 @@ pub fn run(
         Builtin::Cd => cd(&words),
         Builtin::Pwd => pwd(&words),
         Builtin::Env => env(shell, &words),
+        Builtin::Export => export(shell, &words),
+        Builtin::Unset => unset(shell, &words),
         Builtin::Help => help(&words),
         Builtin::Version => version(&words),
         Builtin::Exit => exit(shell, &words),
@@ -119,6 +121,7 @@ fn pwd(words: &[&str]) -> Outcome {
 fn env(shell: &mut Shell, words: &[&str]) -> Outcome {
     match words {
         [] => print(&shell.vars.listing()),
+        ["-x"] => super::exports::print_listing(),
         ["-d", name] if *name == super::STATUS => {
             return Err(OpError::new("env", "STATUS cannot be deleted").into());
         }
@@ -129,6 +132,27 @@ fn env(shell: &mut Shell, words: &[&str]) -> Outcome {
         }
         _ => return Err(Fail::Usage),
     }
+    OK
+}
+
+/// `export [NAME=VALUE | NAME]...`; alone, the environment as `env -x` prints it.
+fn export(shell: &mut Shell, words: &[&str]) -> Outcome {
+    if words.is_empty() {
+        super::exports::print_listing();
+        return OK;
+    }
+    super::exports::export(&mut shell.vars, words)
+        .map_err(|e| OpError::new("export", e.to_string()))?;
+    OK
+}
+
+/// `unset NAME...`.
+fn unset(shell: &mut Shell, words: &[&str]) -> Outcome {
+    if words.is_empty() {
+        return Err(Fail::Usage);
+    }
+    super::exports::unset(&mut shell.vars, words)
+        .map_err(|e| OpError::new("unset", e.to_string()))?;
     OK
 }
 

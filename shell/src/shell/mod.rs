@@ -6,7 +6,9 @@
 
 mod builtins;
 pub mod expand;
+pub mod exports;
 pub mod jobs;
+pub mod origin;
 pub mod signals;
 mod streams;
 pub mod vars;
@@ -20,7 +22,7 @@ use crate::syntax::ast::{AssignValue, Command, CommandBody, Pipeline, Sink as As
 use crate::syntax::{self, ParseError};
 use crate::value::Value;
 use std::io::Write;
-use vars::{STATUS, Var, Vars};
+use vars::{ARGV, SCRIPT, STATUS, Var, Vars};
 
 /// What the caller should do after a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +38,11 @@ pub struct Shell {
     /// The session directory that holds reservoirs, or why there is none.
     session: Result<Session, String>,
     pub jobs: jobs::Jobs<RealSystem>,
+    /// Where the running line comes from; it starts the shell's error messages.
+    pub origin: origin::Origin,
+    /// Whether the shell reported an error (not a program's failure) since the last
+    /// [`Shell::take_error`].
+    error_seen: bool,
 }
 
 impl Default for Shell {
@@ -56,7 +63,31 @@ impl Shell {
             vars: Vars::default(),
             session,
             jobs,
+            origin: origin::Origin::default(),
+            error_seen: false,
         }
+    }
+
+    /// Binds `ARGV` (a list of str: `args`) and, for a script, `SCRIPT` (its path).
+    pub fn bind_arguments(
+        &mut self,
+        script: Option<&std::path::Path>,
+        args: &[std::ffi::OsString],
+    ) {
+        use std::os::unix::ffi::OsStrExt;
+        let text = |s: &std::ffi::OsStr| crate::value::raw::decode(s.as_bytes()).into_owned();
+        let argv = args.iter().map(|a| Value::str(&text(a))).collect();
+        self.vars.set(ARGV, Var::Value(Value::list(argv)));
+        if let Some(path) = script {
+            self.vars
+                .set(SCRIPT, Var::Value(Value::str(&text(path.as_os_str()))));
+        }
+    }
+
+    /// Whether the shell reported an error since the last call: a line that did not parse or
+    /// a command that could not run (a program's non-zero status is not one).
+    pub fn take_error(&mut self) -> bool {
+        std::mem::take(&mut self.error_seen)
     }
 
     /// A shell for a terminal: takes the terminal (stopping itself first while it is in the
@@ -122,7 +153,8 @@ impl Shell {
         let command = match syntax::parse(line) {
             Ok(c) => c,
             Err(e) => {
-                report_parse_error(line, &e);
+                report_parse_error(&self.origin, line, &e);
+                self.error_seen = true;
                 self.vars.set_status(1);
                 return Control::Continue;
             }
@@ -210,6 +242,7 @@ impl Shell {
                 expr::eval(e, &self.vars).map_err(|err| OpError::from_eval(name, &err))?
             }
         };
+        exports::assigned(name, &v);
         self.vars.set(name, Var::Value(v));
         Ok(())
     }
@@ -260,6 +293,7 @@ impl Shell {
     fn try_builtin(&mut self, p: &Pipeline, background: bool) -> Option<Control> {
         let [
             Stage::Op {
+                env,
                 name,
                 args,
                 redirects,
@@ -270,6 +304,9 @@ impl Shell {
         };
         let spec = exec::op_for(name)?;
         let builtin = spec.builtin()?;
+        if !env.is_empty() {
+            return Some(self.fail(&exec::prefix_before_op(spec.name, env)));
+        }
         if p.source.is_some() || p.sink.is_some() {
             return Some(self.fail(&OpError::new(
                 spec.name,
@@ -313,7 +350,8 @@ impl Shell {
     }
 
     fn fail(&mut self, e: &OpError) -> Control {
-        exec::report(e);
+        exec::report_from(&self.origin, e);
+        self.error_seen = true;
         // An expression given up on ctrl-c ends like a command interrupted by SIGINT.
         let interrupted = e.kind() == crate::ops::ErrorKind::Interrupted
             && signals::take_interrupt(self.jobs.system());
@@ -331,12 +369,12 @@ fn keeps_exit_warning(command: &Command) -> bool {
 }
 
 /// A parse error: the message with its column, then the line and a caret under the spot.
-pub fn report_parse_error(line: &str, e: &ParseError) {
+pub fn report_parse_error(origin: &origin::Origin, line: &str, e: &ParseError) {
     let column = line
         .get(..e.position.min(line.len()))
         .map_or(e.position, |s| s.chars().count());
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "marsh: {}", crate::ops::one_line(&e.to_string()));
+    let _ = writeln!(err, "{origin}: {}", crate::ops::one_line(&e.to_string()));
     let _ = writeln!(err, "  {line}");
     let _ = writeln!(err, "  {}^", " ".repeat(column));
 }

@@ -142,6 +142,7 @@ pub fn check_store_target(vars: &Vars, name: &str, append: bool) -> Result<(), O
             "STATUS is set by the shell and cannot hold a stream",
         ));
     }
+    super::exports::check_store(name).map_err(|e| OpError::new(">$", e.to_string()))?;
     if append && let Some(Var::Value(v)) = vars.get(name) {
         return Err(OpError::new(
             ">>$",

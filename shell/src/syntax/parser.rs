@@ -521,7 +521,18 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
     // Stages.
     while let Some((tok, at)) = toks.get(i) {
         let stage = match tok {
-            Tok::Word(name) => {
+            Tok::Word(_) => {
+                let mut env = Vec::new();
+                while let Some((Tok::Word(w), wat)) = toks.get(i)
+                    && let Some(prefix) = env_prefix(line, w, *wat)
+                {
+                    env.push(prefix);
+                    i += 1;
+                }
+                let Some((Tok::Word(name), _)) = toks.get(i) else {
+                    let (prefix, at) = &toks[i - 1];
+                    return Err(err(*at, missing_program(prefix)));
+                };
                 i += 1;
                 let mut args = Vec::new();
                 let mut redirects = Vec::new();
@@ -541,6 +552,7 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
                     i += 1;
                 }
                 Stage::Op {
+                    env,
                     name: name.clone(),
                     args,
                     redirects,
@@ -731,6 +743,51 @@ fn redirect(
         _ => unreachable!("a redirection token"),
     }
     Ok(i + 2)
+}
+
+/// The `NAME=VALUE` that word `w`, at `at` in `line`, spells when it starts a stage: NAME and
+/// `=` must be written unquoted (the line's text there shows it), so `'A=b' prog` and `A\=b`
+/// stay words.
+fn env_prefix(line: &str, w: &Word, at: usize) -> Option<EnvPrefix> {
+    let raw = line.get(at..)?;
+    let name_len = raw
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    let name = &raw[..name_len];
+    if !is_identifier(name) || !raw[name_len..].starts_with('=') {
+        return None;
+    }
+    let skip = name_len + 1;
+    let value = Word {
+        text: w.text.get(skip..)?.to_string(),
+        quoted: false,
+        expansions: w
+            .expansions
+            .iter()
+            .map(|e| Expansion {
+                at: e.at.saturating_sub(skip),
+                param: e.param.clone(),
+            })
+            .collect(),
+    };
+    Some(EnvPrefix {
+        name: name.to_string(),
+        value,
+    })
+}
+
+/// Why `NAME=VALUE` with nothing after it is not a command.
+fn missing_program(prefix: &Tok) -> String {
+    let text = match prefix {
+        Tok::Word(w) => w.text.as_str(),
+        _ => "",
+    };
+    let name = text.split('=').next().unwrap_or_default();
+    format!(
+        "'{text}' sets the environment of a program, and none follows \
+         (a variable: {name} = ...; the environment: export {text})"
+    )
 }
 
 fn var_name(w: &super::ast::Word, at: usize) -> Result<String, ParseError> {

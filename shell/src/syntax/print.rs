@@ -134,10 +134,14 @@ impl Display for Stage {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Stage::Op {
+                env,
                 name,
                 args,
                 redirects,
             } => {
+                for prefix in env {
+                    write!(f, "{prefix} ")?;
+                }
                 write!(f, "{name}")?;
                 for a in args {
                     write!(f, " {a}")?;
@@ -148,6 +152,18 @@ impl Display for Stage {
                 Ok(())
             }
             Stage::Func(func) => write!(f, "{func}"),
+        }
+    }
+}
+
+/// `NAME=VALUE`; an empty value is written as nothing (`NAME= prog`).
+impl Display for EnvPrefix {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}=", self.name)?;
+        if self.value.text.is_empty() && self.value.expansions.is_empty() {
+            Ok(())
+        } else {
+            write!(f, "{}", self.value)
         }
     }
 }
