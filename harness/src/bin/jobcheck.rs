@@ -67,6 +67,10 @@ struct RunArgs {
     /// Where to write JUnit XML (default: ARTIFACTS/junit.xml).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Directory for the HTML report, DIR/conformance.html: the matrix with every pair's
+    /// evidence and replays, one self-contained page (default: ARTIFACTS).
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
     /// Directory for the asciicast recordings of failures and the default reports
     /// (default: $JOBCHECK_ARTIFACTS, else target/jobcheck).
     #[arg(long, value_name = "DIR")]
@@ -538,6 +542,7 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         accept,
         markdown,
         junit,
+        html,
         artifacts,
         scenarios,
     } = args;
@@ -548,6 +553,13 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     let out_dir = jobcheck::session::artifacts_dir();
     let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
     let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
+    let page = match report::html::prepare(html.as_deref().unwrap_or(&out_dir)) {
+        Ok(page) => page,
+        Err(e) => {
+            eprintln!("jobcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let loaded = load_plan(fixtures.as_deref(), &expectations, &shells, &scenarios);
     let (catalogue, plan) = match loaded {
         Ok(x) => x,
@@ -582,7 +594,8 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     };
     let md = report::markdown(&infos, &titles, &pairs, &info);
     let xml = report::junit(&infos, &pairs);
-    for (path, text) in [(&markdown, md), (&junit, xml)] {
+    let web = report::html::html(&infos, &titles, &pairs, &info);
+    for (path, text) in [(&markdown, md), (&junit, xml), (&page, web)] {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -594,9 +607,10 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     println!();
     let failing = print_totals(&infos, &pairs);
     println!(
-        "\n{} pairs in {seconds:.1} s; matrix: {}; JUnit: {}; recordings of failures: {}",
+        "\n{} pairs in {seconds:.1} s; matrix: {} and {}; JUnit: {}; recordings of failures: {}",
         pairs.len(),
         markdown.display(),
+        page.display(),
         junit.display(),
         out_dir.display()
     );
