@@ -37,7 +37,7 @@
     if (replay && !replay.dataset.ready && window.AsciinemaPlayer) {
       const data = document.getElementById(replay.dataset.cast).textContent;
       window.AsciinemaPlayer.create({ data: data }, replay, {
-        autoPlay: true, idleTimeLimit: 1, fit: "width", controls: true, markers: true,
+        autoPlay: true, idleTimeLimit: 1, fit: "width", controls: true,
       });
       replay.dataset.ready = "1";
     }
