@@ -75,6 +75,10 @@ struct RunArgs {
     /// (default: $JOBCHECK_ARTIFACTS, else target/jobcheck).
     #[arg(long, value_name = "DIR")]
     artifacts: Option<PathBuf>,
+    /// On a terminal, print every run's line above the progress line (not only failures').
+    /// Elsewhere every line is printed anyway.
+    #[arg(long, short)]
+    verbose: bool,
     /// Scenario names (e.g. posix/stop-pipeline-one-job); default: all.
     scenarios: Vec<String>,
 }
@@ -201,13 +205,12 @@ fn load_plan(
     Ok((catalogue, plan))
 }
 
-/// One line per skipped pair and per run (a failure's whole report after its line).
-fn print_event(e: suite::RunEvent<'_>) {
+/// The line of a skipped pair or of a run (a failure's whole report after its line).
+fn event_line(e: &suite::RunEvent<'_>) -> String {
     use suite::{PairOutcome, RunEvent};
     let (pair, run, of, outcome, millis) = match e {
         RunEvent::Skipped { pair, reason } => {
-            println!("SKIP  {}  ({reason})", pair.name);
-            return;
+            return format!("SKIP  {}  ({reason})", pair.name);
         }
         RunEvent::Ran {
             pair,
@@ -215,7 +218,7 @@ fn print_event(e: suite::RunEvent<'_>) {
             of,
             outcome,
             millis,
-        } => (pair, run, of, outcome, millis),
+        } => (*pair, *run, *of, *outcome, *millis),
     };
     let label = if of > 1 {
         format!("{} #{run}", pair.name)
@@ -228,20 +231,20 @@ fn print_event(e: suite::RunEvent<'_>) {
         .filter(|a| a.verdict == Verdict::Bug);
     match (outcome, bug) {
         (PairOutcome::Passed, Some(_)) => {
-            println!("BUG   {label}  {millis:.0} ms (known bug, passed this time)")
+            format!("BUG   {label}  {millis:.0} ms (known bug, passed this time)")
         }
-        (PairOutcome::Passed, None) => println!("PASS  {label}  {millis:.0} ms"),
+        (PairOutcome::Passed, None) => format!("PASS  {label}  {millis:.0} ms"),
         (PairOutcome::Accepted { path }, _) => {
-            println!(
+            format!(
                 "PASS  {label}  {millis:.0} ms (snapshot accepted: {})",
                 path.display()
             )
         }
-        (PairOutcome::Failed(_), Some(a)) => println!("BUG   {label}  (known: {})", a.reason),
-        (PairOutcome::Failed(f), None) => println!("FAIL  {label}  {millis:.0} ms\n{f}"),
+        (PairOutcome::Failed(_), Some(a)) => format!("BUG   {label}  (known: {})", a.reason),
+        (PairOutcome::Failed(f), None) => format!("FAIL  {label}  {millis:.0} ms\n{f}"),
         (PairOutcome::NewSnapshot { name, unwritten }, _) => match unwritten {
-            None => println!("NEW   {label}  new snapshot {name} (accept it with --accept)"),
-            Some(why) => println!("NEW   {label}  new snapshot {name}, not written: {why}"),
+            None => format!("NEW   {label}  new snapshot {name} (accept it with --accept)"),
+            Some(why) => format!("NEW   {label}  new snapshot {name}, not written: {why}"),
         },
     }
 }
@@ -544,6 +547,7 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         junit,
         html,
         artifacts,
+        verbose,
         scenarios,
     } = args;
     if let Some(dir) = &artifacts {
@@ -575,7 +579,12 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         artifacts: out_dir.clone(),
     };
     let started = Instant::now();
-    let pairs = suite::run(&plan, &catalogue, &cfg, print_event);
+    let style = jobcheck::progress::Style::for_stdout(verbose);
+    let mut progress = jobcheck::progress::RunProgress::new(&plan, repeat, style);
+    let pairs = suite::run(&plan, &catalogue, &cfg, |e| {
+        progress.event(&plan, &e, &event_line(&e))
+    });
+    progress.finish();
     let infos = plan.shell_infos();
     let chosen = &plan.scenarios;
     let seconds = started.elapsed().as_secs_f64();
