@@ -574,6 +574,64 @@ mod tests {
         assert_eq!(cut(&cast, cast.len()), cast);
     }
 
+    fn pair(scenario: &str, verdict: Option<Verdict>, runs: &[bool]) -> Pair {
+        Pair {
+            scenario: scenario.into(),
+            shell: "bash".into(),
+            verdict: verdict.map(|v| (v, "because <why>".into())),
+            skipped: None,
+            runs: runs
+                .iter()
+                .map(|&passed| RunResult {
+                    passed,
+                    millis: 10.0,
+                    failure: (!passed).then(|| "x.jc:3: timed out\nmore".into()),
+                    new_snapshot: false,
+                    evidence: (!passed).then(|| Box::new(Failure::plain("timed out <here>"))),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn cells_carry_class_tooltip_and_runs_and_evidence_is_escaped() {
+        let shells = vec![ShellInfo {
+            name: "bash".into(),
+            version: Ok("GNU bash, version 5.2.15".into()),
+        }];
+        let scenarios: Vec<ScenarioInfo> = ["g/a", "g/b", "g/c"]
+            .iter()
+            .map(|n| ScenarioInfo {
+                name: n.to_string(),
+                title: format!("title <{n}>"),
+                group: Some("A. Ctrl-C".into()),
+            })
+            .collect();
+        let pairs = vec![
+            pair("g/a", Some(Verdict::Bug), &[false, false]),
+            pair("g/b", None, &[true, false]),
+            pair("g/c", None, &[true, true]),
+        ];
+        let page = html(&shells, &scenarios, &pairs, &RunInfo::default());
+        assert!(page.contains(
+            "<td class=\"cell bug\" data-shell=\"bash\" data-pair=\"0\" data-name=\"g/a::bash\" title=\"BUG: because &lt;why&gt;\""
+        ));
+        assert!(page.contains("title=\"flaky 1 of 2: x.jc:3: timed out\" tabindex=\"0\">flaky 1 of 2<span class=\"runs\">✓✗</span>"));
+        assert!(page.contains("<td class=\"cell pass\""));
+        assert!(
+            page.contains("<tr class=\"total bug\"><th>BUG</th><td data-shell=\"bash\">1</td>")
+        );
+        assert!(page.contains("GNU bash, version 5.2.15"));
+        assert!(page.contains("<tbody data-group=\"A. Ctrl-C\">"));
+        assert!(page.contains("<p class=\"sentence\">timed out &lt;here&gt;</p>"));
+        assert!(page.contains("<li class=\"fail\">run 2 failed, 10 ms: x.jc:3: timed out</li>"));
+        assert!(!page.contains("timed out <here>"));
+        assert!(
+            !page.contains("application/x-asciicast"),
+            "no session, no replay"
+        );
+    }
+
     #[test]
     fn script_text_cannot_close_its_element() {
         let cast = "[0.1, \"o\", \"</script><b>\"]\n";
