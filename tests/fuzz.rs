@@ -386,7 +386,11 @@ fn parser_and_compiler_survive_hostile_input() {
         failure_persistence: None,
         ..Config::default()
     });
-    let result = runner.run(&line(), |input| one(&input));
+    let ticker = jobcheck::progress::Ticker::new("fuzz", u64::from(cases));
+    let result = runner.run(&line(), |input| {
+        ticker.tick();
+        one(&input)
+    });
     println!(
         "fuzz: {cases} inputs in {:?}: {} lines parsed, {} functions compiled, {} expressions evaluated; {} errors split over lines (known bug)",
         started.elapsed(),

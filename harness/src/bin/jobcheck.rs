@@ -67,10 +67,18 @@ struct RunArgs {
     /// Where to write JUnit XML (default: ARTIFACTS/junit.xml).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Directory for the HTML report, DIR/conformance.html: the matrix with every pair's
+    /// evidence and replays, one self-contained page (default: ARTIFACTS).
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
     /// Directory for the asciicast recordings of failures and the default reports
     /// (default: $JOBCHECK_ARTIFACTS, else target/jobcheck).
     #[arg(long, value_name = "DIR")]
     artifacts: Option<PathBuf>,
+    /// On a terminal, print every run's line above the progress line (not only failures').
+    /// Elsewhere every line is printed anyway.
+    #[arg(long, short)]
+    verbose: bool,
     /// Scenario names (e.g. posix/stop-pipeline-one-job); default: all.
     scenarios: Vec<String>,
 }
@@ -197,13 +205,12 @@ fn load_plan(
     Ok((catalogue, plan))
 }
 
-/// One line per skipped pair and per run (a failure's whole report after its line).
-fn print_event(e: suite::RunEvent<'_>) {
+/// The line of a skipped pair or of a run (a failure's whole report after its line).
+fn event_line(e: &suite::RunEvent<'_>) -> String {
     use suite::{PairOutcome, RunEvent};
     let (pair, run, of, outcome, millis) = match e {
         RunEvent::Skipped { pair, reason } => {
-            println!("SKIP  {}  ({reason})", pair.name);
-            return;
+            return format!("SKIP  {}  ({reason})", pair.name);
         }
         RunEvent::Ran {
             pair,
@@ -211,7 +218,7 @@ fn print_event(e: suite::RunEvent<'_>) {
             of,
             outcome,
             millis,
-        } => (pair, run, of, outcome, millis),
+        } => (*pair, *run, *of, *outcome, *millis),
     };
     let label = if of > 1 {
         format!("{} #{run}", pair.name)
@@ -224,20 +231,20 @@ fn print_event(e: suite::RunEvent<'_>) {
         .filter(|a| a.verdict == Verdict::Bug);
     match (outcome, bug) {
         (PairOutcome::Passed, Some(_)) => {
-            println!("BUG   {label}  {millis:.0} ms (known bug, passed this time)")
+            format!("BUG   {label}  {millis:.0} ms (known bug, passed this time)")
         }
-        (PairOutcome::Passed, None) => println!("PASS  {label}  {millis:.0} ms"),
+        (PairOutcome::Passed, None) => format!("PASS  {label}  {millis:.0} ms"),
         (PairOutcome::Accepted { path }, _) => {
-            println!(
+            format!(
                 "PASS  {label}  {millis:.0} ms (snapshot accepted: {})",
                 path.display()
             )
         }
-        (PairOutcome::Failed(_), Some(a)) => println!("BUG   {label}  (known: {})", a.reason),
-        (PairOutcome::Failed(f), None) => println!("FAIL  {label}  {millis:.0} ms\n{f}"),
+        (PairOutcome::Failed(_), Some(a)) => format!("BUG   {label}  (known: {})", a.reason),
+        (PairOutcome::Failed(f), None) => format!("FAIL  {label}  {millis:.0} ms\n{f}"),
         (PairOutcome::NewSnapshot { name, unwritten }, _) => match unwritten {
-            None => println!("NEW   {label}  new snapshot {name} (accept it with --accept)"),
-            Some(why) => println!("NEW   {label}  new snapshot {name}, not written: {why}"),
+            None => format!("NEW   {label}  new snapshot {name} (accept it with --accept)"),
+            Some(why) => format!("NEW   {label}  new snapshot {name}, not written: {why}"),
         },
     }
 }
@@ -538,7 +545,9 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         accept,
         markdown,
         junit,
+        html,
         artifacts,
+        verbose,
         scenarios,
     } = args;
     if let Some(dir) = &artifacts {
@@ -548,6 +557,13 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     let out_dir = jobcheck::session::artifacts_dir();
     let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
     let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
+    let page = match report::html::prepare(html.as_deref().unwrap_or(&out_dir)) {
+        Ok(page) => page,
+        Err(e) => {
+            eprintln!("jobcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let loaded = load_plan(fixtures.as_deref(), &expectations, &shells, &scenarios);
     let (catalogue, plan) = match loaded {
         Ok(x) => x,
@@ -563,7 +579,12 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         artifacts: out_dir.clone(),
     };
     let started = Instant::now();
-    let pairs = suite::run(&plan, &catalogue, &cfg, print_event);
+    let style = jobcheck::progress::Style::for_stdout(verbose);
+    let mut progress = jobcheck::progress::RunProgress::new(&plan, repeat, style);
+    let pairs = suite::run(&plan, &catalogue, &cfg, |e| {
+        progress.event(&plan, &e, &event_line(&e))
+    });
+    progress.finish();
     let infos = plan.shell_infos();
     let chosen = &plan.scenarios;
     let seconds = started.elapsed().as_secs_f64();
@@ -582,7 +603,8 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     };
     let md = report::markdown(&infos, &titles, &pairs, &info);
     let xml = report::junit(&infos, &pairs);
-    for (path, text) in [(&markdown, md), (&junit, xml)] {
+    let web = report::html::html(&infos, &titles, &pairs, &info);
+    for (path, text) in [(&markdown, md), (&junit, xml), (&page, web)] {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -594,9 +616,10 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     println!();
     let failing = print_totals(&infos, &pairs);
     println!(
-        "\n{} pairs in {seconds:.1} s; matrix: {}; JUnit: {}; recordings of failures: {}",
+        "\n{} pairs in {seconds:.1} s; matrix: {} and {}; JUnit: {}; recordings of failures: {}",
         pairs.len(),
         markdown.display(),
+        page.display(),
         junit.display(),
         out_dir.display()
     );
