@@ -165,9 +165,10 @@ static OPS: &[OpSpec] = &[
         "expand",
         Role::Filter(transforms::expand),
         "expand [POSITION]",
-        "spread a tuple or list into items",
-        "Without POSITION each tuple or list item becomes its elements, one item each. With\n\
-         POSITION the list in that field is spread, the other fields repeated.\n\
+        "spread a tuple, list or dict into items",
+        "Without POSITION each tuple or list item becomes its elements, one item each, and a\n\
+         dict one (key, value) tuple per pair, in the dict's order. With POSITION the list\n\
+         (or dict) in that field is spread, the other fields repeated.\n\
          Example: gen 2 | map (x: (x, [1, 2])) | expand 1"
     ),
     op!(
