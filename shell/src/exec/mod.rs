@@ -146,8 +146,12 @@ fn build_op(
     };
     let misplaced = |message: String| Err(OpError::new(spec.name, message));
     match (spec.role, first) {
-        (Role::Source(build), true) => Ok(Piece::Source(build(&op_args)?)),
-        (Role::Filter(build), false) => Ok(Piece::Filter(build(&op_args)?)),
+        (Role::Source(build) | Role::SourceOrFilter(build, _), true) => {
+            Ok(Piece::Source(build(&op_args)?))
+        }
+        (Role::Filter(build) | Role::SourceOrFilter(_, build), false) => {
+            Ok(Piece::Filter(build(&op_args)?))
+        }
         (Role::Source(_), false) => misplaced("starts a pipeline; it cannot take items".into()),
         (Role::Filter(_), true) => {
             misplaced(format!("needs items to work on: try gen 3 | {}", spec.name))

@@ -10,6 +10,7 @@
 //! Errors come in two kinds: a per-item evaluation error is reported (op, item, reason) through
 //! the [`Reporter`] and the stream goes on; an [`OpError`] stops the whole command.
 
+mod data;
 mod red;
 mod registry;
 mod sources;

@@ -3,7 +3,7 @@
 //! An op's [`Role`] says where it may stand and carries what runs it, so the two cannot
 //! disagree: a source or filter carries its builder, a builtin names the shell's handler.
 
-use super::{Filter, OpArgs, OpError, Source, red, sources, transforms};
+use super::{Filter, OpArgs, OpError, Source, data, red, sources, transforms};
 
 /// Builds a source stage from its arguments.
 pub type SourceBuilder = fn(&OpArgs) -> Result<Box<dyn Source>, OpError>;
@@ -17,6 +17,8 @@ pub enum Role {
     Source(SourceBuilder),
     /// Takes items from the stage before it (`map`, `head`).
     Filter(FilterBuilder),
+    /// Starts a pipeline from its arguments, or takes items when it stands later (`read`).
+    SourceOrFilter(SourceBuilder, FilterBuilder),
     /// `store [-a] VAR`, the word for a pipeline's `>$ VAR` end; rewritten before building.
     Store,
     /// `load VAR`, the word for a pipeline's `VAR <$` start; rewritten before building.
@@ -98,6 +100,36 @@ static OPS: &[OpSpec] = &[
          that is a file yields itself. -r recurses, -f keeps files only, -d directories only.\n\
          Fields: name path size mtime suffix is_dir is_file is_link mode.\n\
          Example: ls -rf | select (f: f.suffix == 'rs') | map (f: (f.name, f.size))"
+    ),
+    op!(
+        "read",
+        Role::SourceOrFilter(data::read_source, data::read_filter),
+        "read [--csv|--tsv|--json|--jsonl] [--headers] [--numbers] [FILE...]",
+        "read files as lines, records or JSON values",
+        "Reads each FILE, or each file item (or path string) from upstream: ls *.csv | read --csv.\n\
+         Without a format flag each line is a string. --csv and --tsv give a tuple of strings\n\
+         per record (quotes, embedded line breaks and empty fields as Python's csv reads them);\n\
+         --headers takes the first record as field names and gives a dict per record (a record\n\
+         with another number of fields is an error); --numbers makes fields that are integers\n\
+         or decimal numbers ints and floats. --json reads one document: an array gives one item\n\
+         per element, anything else one item; --jsonl one item per line (blank lines skipped).\n\
+         JSON keeps its types (null is none, objects are dicts in their order). Malformed input\n\
+         stops with FILE:LINE:COLUMN: message and STATUS 1.\n\
+         Example: read --csv --headers people.csv | select (p: p['city'] == 'Oslo')"
+    ),
+    op!(
+        "write",
+        Role::Filter(data::write),
+        "write [--csv|--tsv|--json|--jsonl|--format FMT]",
+        "format items as CSV, TSV, JSON or a template",
+        "Turns each item into lines of text, for the terminal, > file or a program. --csv and\n\
+         --tsv: a tuple or list is a record of its fields, a dict a record under a header (the\n\
+         first dict's keys, written once), anything else one field; none is an empty field, a\n\
+         string its own bytes. --json: one JSON array, an element per line; --jsonl: one JSON\n\
+         value per line (tuples and lists are arrays, dicts objects). --format FMT: Python's\n\
+         str.format style, {} the next field, {0} field 0, {name} a dict's key, {{ a brace.\n\
+         Without a flag, items as they print. An item that cannot be written is reported and\n\
+         skipped. Example: gen 3 | map (x: {'n': x}) | write --csv > n.csv"
     ),
     op!(
         "map",

@@ -45,6 +45,10 @@ impl KeyTable {
         &self.keys
     }
 
+    pub fn contains(&self, key: &Value) -> bool {
+        self.slot(key).is_some()
+    }
+
     fn slot(&self, key: &Value) -> Option<usize> {
         self.index.get(&key.key()).copied()
     }
