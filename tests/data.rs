@@ -325,3 +325,34 @@ fn items_write_cannot_write_are_reported_and_skipped() {
          marsh: write: item {'a': 1}: a dict after records without a header\n"
     );
 }
+
+#[test]
+fn an_error_repeated_over_many_items_is_summed_up() {
+    let run = common::marsh("gen 100000 | map (x: x // 0) | red count\n(STATUS)");
+    assert_eq!(run.stdout, "0\n1\n", "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 6, "{}", run.stderr);
+    assert_eq!(lines[0], "marsh: map: item 0: division by zero");
+    assert_eq!(
+        lines[5],
+        "marsh: map: 99,995 more items failed the same way: division by zero"
+    );
+    // Into an op's own 2> file, summary included.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let run = marsh_in(dir.path(), "gen 8 | map (x: x // 0) 2> errs | red count");
+    assert_eq!(run.stdout, "0\n", "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let errs = std::fs::read_to_string(dir.path().join("errs")).expect("errs");
+    assert_eq!(errs.lines().count(), 6, "{errs}");
+    assert!(errs.ends_with("3 more items failed the same way: division by zero\n"));
+}
+
+#[test]
+fn a_reducer_count_that_does_not_fit_is_reported_once() {
+    let run = common::marsh("gen 4 | red min max\n(STATUS)");
+    assert_eq!(run.stdout, "1\n");
+    assert_eq!(
+        run.stderr,
+        "marsh: red: 2 reducers, but item 0 has 1 field: give one reducer per field\n"
+    );
+}

@@ -257,6 +257,7 @@ pub fn run(
     let runs = connect(chunks, &hosts, &mut programs, output);
     let mut errors = run_chunks(runs);
     let (status, completed) = wait_programs(programs, &mut errors);
+    reporter.summarize();
     if let Some(reaper) = reaper.as_ref().filter(|r| r.dying()) {
         // The errors seen (broken pipes, children reaped by the reaper) are the signal's
         // effects; the leader is to die of it, not to exit with a status of its own.

@@ -174,24 +174,38 @@ impl Acc {
     }
 }
 
+/// Why an item could not be folded.
+enum FoldError {
+    /// The items do not fit the reducers (`gen 4 | red min max`): a usage mistake, which
+    /// stops the command with one line instead of one per item.
+    Shape(String),
+    /// This item failed (a fold function's error); the stream goes on.
+    Item(String),
+}
+
 impl Red {
-    fn columns<'a>(&self, item: &'a Value) -> Result<&'a [Value], String> {
+    fn columns<'a>(&self, item: &'a Value) -> Result<&'a [Value], FoldError> {
         if self.reducers.len() == 1 {
             return Ok(std::slice::from_ref(item));
         }
         let fields = item.fields();
         if fields.len() != self.reducers.len() {
-            return Err(format!(
-                "{} reducers but the item has {} fields",
+            let mut shown = item.repr();
+            if shown.chars().count() > 60 {
+                shown = shown.chars().take(57).collect::<String>() + "...";
+            }
+            return Err(FoldError::Shape(format!(
+                "{} reducers, but item {shown} has {} field{}: give one reducer per field",
                 self.reducers.len(),
-                fields.len()
-            ));
+                fields.len(),
+                if fields.len() == 1 { "" } else { "s" }
+            )));
         }
         Ok(fields)
     }
 
     /// Folds one item into its group; returns the group's running values for `-i`.
-    fn fold(&mut self, item: &Value) -> Result<Option<Vec<Value>>, String> {
+    fn fold(&mut self, item: &Value) -> Result<Option<Vec<Value>>, FoldError> {
         let cols = self.columns(item)?;
         let accs = match &mut self.ungrouped {
             Some(accs) => accs,
@@ -223,7 +237,7 @@ impl Red {
         for ((r, v), acc) in reduced_cols().zip(accs.iter()) {
             if let (Reducer::Fold { f, fast }, Acc::Value(a)) = (r, acc) {
                 self.scratch
-                    .push(fold_step(f, *fast, a, v).map_err(|e| e.to_string())?);
+                    .push(fold_step(f, *fast, a, v).map_err(|e| FoldError::Item(e.to_string()))?);
             }
         }
         let mut folded = self.scratch.drain(..);
@@ -289,10 +303,11 @@ impl Sink for Red {
                 out.extend(running);
                 self.next.push(Value::tuple(out))
             }
-            Err(e) => {
+            Err(FoldError::Item(e)) => {
                 self.reporter.item_error("red", &item, &e);
                 Ok(Flow::Continue)
             }
+            Err(FoldError::Shape(e)) => Err(OpError::new("red", e)),
         }
     }
 
