@@ -80,6 +80,28 @@ impl Records {
         Value::Str(Arc::from(raw::decode(bytes)))
     }
 
+    /// The record's fields as values. A record that is valid UTF-8 throughout (the usual
+    /// case) is checked once, not field by field.
+    fn fields(&self) -> Vec<Value> {
+        let all = self.record.as_slice();
+        if !all.contains(&raw::ESCAPE_LEAD)
+            && let Ok(text) = std::str::from_utf8(all)
+        {
+            return (0..self.record.len())
+                .map(|i| {
+                    let field = &text[self.record.range(i).expect("a field of the record")];
+                    if self.options.numbers
+                        && let Some(n) = number(field.as_bytes())
+                    {
+                        return n;
+                    }
+                    Value::str(field)
+                })
+                .collect();
+        }
+        self.record.iter().map(|f| self.field(f)).collect()
+    }
+
     fn take_header(&mut self) {
         let names: Vec<Value> = self
             .record
@@ -109,10 +131,11 @@ impl Records {
                 ),
             });
         }
-        let values = self.record.iter().map(|f| self.field(f));
+        let values = self.fields();
         Ok(Value::dict(match header {
-            Header::Shared(table) => Dict::with_table(table.clone(), values.collect())
-                .expect("one value per header name"),
+            Header::Shared(table) => {
+                Dict::with_table(table.clone(), values).expect("one value per header name")
+            }
             Header::Repeated(names) => Dict::from_pairs(names.iter().cloned().zip(values)),
         }))
     }
@@ -129,8 +152,7 @@ impl Iterator for Records {
                 Err(e) => return Some(Err(self.error(e))),
             }
             if !self.options.headers {
-                let fields = self.record.iter().map(|f| self.field(f)).collect();
-                return Some(Ok(Value::tuple(fields)));
+                return Some(Ok(Value::tuple(self.fields())));
             }
             match self.header.take() {
                 None => self.take_header(),
