@@ -11,8 +11,8 @@ pub mod reaper;
 pub mod redirect;
 pub mod sinks;
 
-use crate::expr::{Globals, compile_function};
-use crate::ops::{self, Filter, Flow, OpArgs, OpError, Reporter, Role, Sink, Source};
+use crate::expr::compile_function;
+use crate::ops::{self, Filter, Flow, OpArgs, OpError, Reporter, Role, Scope, Sink, Source};
 use crate::syntax::ast::{Arg, Stage, Word};
 use crate::value::Value;
 use host::{ChildSetup, HostCommand, StdinWriter, StdoutLines, status_code};
@@ -74,7 +74,7 @@ pub struct Outcome {
 pub fn build(
     stages: &[Stage],
     has_source: bool,
-    globals: &dyn Globals,
+    globals: &dyn Scope,
     reporter: &Arc<Reporter>,
 ) -> Result<Vec<Piece>, OpError> {
     let mut pieces = Vec::with_capacity(stages.len());
@@ -135,7 +135,7 @@ fn build_op(
     spec: &'static ops::OpSpec,
     args: &[Arg],
     first: bool,
-    globals: &dyn Globals,
+    globals: &dyn Scope,
     reporter: &Arc<Reporter>,
 ) -> Result<Piece, OpError> {
     let op_args = OpArgs {

@@ -13,6 +13,7 @@
 mod data;
 mod red;
 mod registry;
+mod sets;
 mod sources;
 mod transforms;
 
@@ -282,12 +283,26 @@ impl Drop for Reporter {
     }
 }
 
+/// What a command can read besides its arguments: the variables its functions may read
+/// ([`Globals`]) and the streams stored in reservoirs, which ops such as `join` and `union`
+/// take as their other input.
+pub trait Scope: Globals {
+    /// The items of reservoir `name`, for `op`; an error when `name` holds no stream.
+    fn stream(&self, op: &str, name: &str) -> Result<Box<dyn Source>, OpError>;
+}
+
+impl Scope for crate::expr::NoGlobals {
+    fn stream(&self, op: &str, name: &str) -> Result<Box<dyn Source>, OpError> {
+        Err(OpError::new(op, format!("no variable named {name}")))
+    }
+}
+
 /// What an op needs to build its stage: its arguments, the variables its functions may read,
-/// and where per-item errors go.
+/// the reservoirs it may stream, and where per-item errors go.
 pub struct OpArgs<'a> {
     pub op: &'a str,
     pub args: &'a [Arg],
-    pub globals: &'a dyn Globals,
+    pub globals: &'a dyn Scope,
     pub reporter: &'a Arc<Reporter>,
 }
 

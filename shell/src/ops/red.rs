@@ -46,38 +46,7 @@ pub fn build(a: &OpArgs) -> Result<Filter, OpError> {
                 running = true;
                 continue;
             }
-            ArgValue::Word(w, _) => match w.as_str() {
-                "." => Reducer::Group,
-                "count" => Reducer::Count,
-                "and" => Reducer::And,
-                "or" => Reducer::Or,
-                "min" => Reducer::Min,
-                "max" => Reducer::Max,
-                "concat" => Reducer::Concat,
-                "+" => Reducer::Fold {
-                    f: binary(BinOp::Add),
-                    fast: FastPath::Add,
-                },
-                "*" => Reducer::Fold {
-                    f: binary(BinOp::Mul),
-                    fast: FastPath::Mul,
-                },
-                other => {
-                    return Err(a.error(format!(
-                        "unknown reducer '{other}' (use + * min max count concat and or . or a function)"
-                    )));
-                }
-            },
-            ArgValue::Func(f) if f.arity() == 2 => Reducer::Fold {
-                f: *f,
-                fast: FastPath::None,
-            },
-            ArgValue::Func(_) => {
-                return Err(a.error("a reducer function takes two parameters: (acc, x: ...)"));
-            }
-            ArgValue::Value(v) => {
-                return Err(a.error(format!("expected a reducer, got {}", v.repr())));
-            }
+            other => reducer(a, other)?,
         };
         reducers.push(r);
     }
@@ -112,6 +81,117 @@ pub fn build(a: &OpArgs) -> Result<Filter, OpError> {
             reporter,
         })
     }))
+}
+
+/// One reducer argument: a word (`+`, `min`, `.`...) or a function `(acc, x: ...)`.
+fn reducer(a: &OpArgs, arg: ArgValue) -> Result<Reducer, OpError> {
+    Ok(match arg {
+        ArgValue::Word(w, _) => match w.as_str() {
+            "." => Reducer::Group,
+            "count" => Reducer::Count,
+            "and" => Reducer::And,
+            "or" => Reducer::Or,
+            "min" => Reducer::Min,
+            "max" => Reducer::Max,
+            "concat" => Reducer::Concat,
+            "+" => Reducer::Fold {
+                f: binary(BinOp::Add),
+                fast: FastPath::Add,
+            },
+            "*" => Reducer::Fold {
+                f: binary(BinOp::Mul),
+                fast: FastPath::Mul,
+            },
+            other => {
+                return Err(a.error(format!(
+                    "unknown reducer '{other}' (use + * min max count concat and or . or a function)"
+                )));
+            }
+        },
+        ArgValue::Func(f) if f.arity() == 2 => Reducer::Fold {
+            f: *f,
+            fast: FastPath::None,
+        },
+        ArgValue::Func(_) => {
+            return Err(a.error("a reducer function takes two parameters: (acc, x: ...)"));
+        }
+        ArgValue::Value(v) => {
+            return Err(a.error(format!("expected a reducer, got {}", v.repr())));
+        }
+    })
+}
+
+/// `squish [REDUCER]`: each item's fields (a tuple's fields or a list's elements) reduced to
+/// one value by REDUCER (default `+`), as marcel's squish does: `(1, 2, 3)` becomes 6. An
+/// item with no fields becomes `none`.
+pub fn squish(a: &OpArgs) -> Result<Filter, OpError> {
+    a.expect_count(0..=1)?;
+    let reducer = match a.words_and_values()?.pop() {
+        None => Reducer::Fold {
+            f: binary(BinOp::Add),
+            fast: FastPath::Add,
+        },
+        Some(arg) => reducer(a, arg)?,
+    };
+    if matches!(reducer, Reducer::Group) {
+        return Err(a.error("'.' groups columns in red; squish needs a reducer such as + or max"));
+    }
+    let reporter = a.reporter.clone();
+    Ok(Box::new(move |next| -> Box<dyn Sink> {
+        Box::new(Squish {
+            reducer,
+            next,
+            reporter,
+        })
+    }))
+}
+
+struct Squish {
+    reducer: Reducer,
+    next: Box<dyn Sink>,
+    reporter: Arc<Reporter>,
+}
+
+impl Squish {
+    fn squish(&self, item: &Value) -> Result<Value, EvalError> {
+        let fields: &[Value] = match item {
+            Value::List(xs) => xs,
+            other => other.fields(),
+        };
+        let mut acc = Acc::Empty;
+        for v in fields {
+            acc = match (&self.reducer, acc) {
+                (Reducer::Fold { f, fast }, Acc::Value(a)) => {
+                    Acc::Value(fold_step(f, *fast, &a, v)?)
+                }
+                (Reducer::Concat, Acc::Items(mut items)) => {
+                    items.push(v.clone());
+                    Acc::Items(items)
+                }
+                (Reducer::Concat, _) => Acc::Items(vec![v.clone()]),
+                (r, old) => Acc::Value(step(r, old, v)),
+            };
+        }
+        Ok(match (&self.reducer, acc) {
+            (Reducer::Count, Acc::Empty) => Value::Int(0),
+            (_, acc) => acc.value(),
+        })
+    }
+}
+
+impl Sink for Squish {
+    fn push(&mut self, item: Value) -> Result<Flow, OpError> {
+        match self.squish(&item) {
+            Ok(v) => self.next.push(v),
+            Err(e) => {
+                self.reporter.item_error("squish", &item, &e);
+                Ok(Flow::Continue)
+            }
+        }
+    }
+    fn finish(&mut self) -> Result<(), OpError> {
+        self.next.finish()
+    }
 }
 
 /// `(a, b: a OP b)`, compiled by the expression compiler so reductions share its semantics.

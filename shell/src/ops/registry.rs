@@ -3,7 +3,7 @@
 //! An op's [`Role`] says where it may stand and carries what runs it, so the two cannot
 //! disagree: a source or filter carries its builder, a builtin names the shell's handler.
 
-use super::{Filter, OpArgs, OpError, Source, data, red, sources, transforms};
+use super::{Filter, OpArgs, OpError, Source, data, red, sets, sources, transforms};
 
 /// Builds a source stage from its arguments.
 pub type SourceBuilder = fn(&OpArgs) -> Result<Box<dyn Source>, OpError>;
@@ -31,7 +31,9 @@ pub enum Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
     Cd,
-    Pwd,
+    Pushd,
+    Popd,
+    Dirs,
     Env,
     Help,
     Version,
@@ -158,6 +160,15 @@ static OPS: &[OpSpec] = &[
          Examples: gen 10 | red +    gen 6 | map (x: (x % 2, x)) | red . +"
     ),
     op!(
+        "squish",
+        Role::Filter(red::squish),
+        "squish [REDUCER]",
+        "reduce each item's fields to one value (default +)",
+        "A tuple's fields (or a list's elements) are reduced by REDUCER, one of red's: + * min\n\
+         max count concat and or, or a function (acc, x: ...). An item with no fields gives\n\
+         none (count: 0). Example: gen 3 | map (x: (x, x * 10)) | squish   ->  0 11 22"
+    ),
+    op!(
         "head",
         Role::Filter(transforms::head),
         "head N",
@@ -212,6 +223,39 @@ static OPS: &[OpSpec] = &[
          windows at the end are padded with none. Example: gen 5 | window -d 2"
     ),
     op!(
+        "union",
+        Role::Filter(sets::union),
+        "union R...",
+        "the items of the input, then those of each reservoir R",
+        "Duplicates are kept. Example: gen 3 | union r"
+    ),
+    op!(
+        "intersect",
+        Role::Filter(sets::intersect),
+        "intersect R...",
+        "the input's items that every reservoir R holds too",
+        "Counted as multisets: an item the input holds 3 times and each R twice comes out\n\
+         twice. Items keep the input's order. Example: gen 10 | intersect evens"
+    ),
+    op!(
+        "difference",
+        Role::Filter(sets::difference),
+        "difference R...",
+        "the input's items that no reservoir R holds",
+        "Counted as multisets: each copy in an R takes away one copy of the input. Items keep\n\
+         the input's order. Example: gen 10 | difference evens"
+    ),
+    op!(
+        "join",
+        Role::Filter(sets::join),
+        "join [-k] R",
+        "join items with reservoir R on their first field",
+        "An input item (k, a...) and an item (k, b...) of R give (k, a..., b...), once per\n\
+         match in R's order; -k keeps input items that match nothing. A scalar item is its own\n\
+         first field; an item with no fields is an error.\n\
+         Example: gen 3 | map (x: (x, x * x)) >$ sq    gen 3 | map (x: (x, -x)) | join sq"
+    ),
+    op!(
         "store",
         Role::Store,
         "store [-a] VAR",
@@ -228,16 +272,41 @@ static OPS: &[OpSpec] = &[
     op!(
         "cd",
         Role::Builtin(Builtin::Cd),
-        "cd [DIR]",
-        "change the current directory (default: home)",
-        ""
+        "cd [DIR | -]",
+        "change the current directory (default: home; -: the previous one)",
+        "cd - goes back to where the shell was before its last change of directory (cd,\n\
+         pushd or popd) and prints it. Example: cd /tmp; cd -"
     ),
     op!(
         "pwd",
-        Role::Builtin(Builtin::Pwd),
+        Role::Source(sources::pwd),
         "pwd",
-        "the current directory, as an item",
-        ""
+        "the current directory, as a file item",
+        "Yields one file value, the current directory: pwd | map (f: f.name).\n\
+         Standing alone it prints the directory's path."
+    ),
+    op!(
+        "pushd",
+        Role::Builtin(Builtin::Pushd),
+        "pushd [DIR]",
+        "go to DIR, keeping the current directory on the stack",
+        "Without DIR, swaps the current directory and the top of the stack. Prints the stack as\n\
+         dirs does. Example: pushd /tmp; popd"
+    ),
+    op!(
+        "popd",
+        Role::Builtin(Builtin::Popd),
+        "popd",
+        "go to the directory on top of the stack and take it off",
+        "Prints the stack as dirs does; an empty stack is an error."
+    ),
+    op!(
+        "dirs",
+        Role::Builtin(Builtin::Dirs),
+        "dirs [-c]",
+        "print the current directory and the directory stack",
+        "One directory per line, the current one first, then the stack from its top. -c\n\
+         empties the stack."
     ),
     op!(
         "env",
@@ -373,7 +442,9 @@ mod tests {
         let builtins: Vec<Builtin> = OPS.iter().filter_map(OpSpec::builtin).collect();
         for b in [
             Builtin::Cd,
-            Builtin::Pwd,
+            Builtin::Pushd,
+            Builtin::Popd,
+            Builtin::Dirs,
             Builtin::Env,
             Builtin::Help,
             Builtin::Version,

@@ -161,6 +161,24 @@ pub fn ls(a: &OpArgs) -> Result<Box<dyn Source>, OpError> {
     }))
 }
 
+/// `pwd`: one file value, the current directory.
+pub fn pwd(a: &OpArgs) -> Result<Box<dyn Source>, OpError> {
+    a.expect_count(0..=0)?;
+    Ok(Box::new(Pwd))
+}
+
+struct Pwd;
+
+impl Source for Pwd {
+    fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
+        let dir = std::env::current_dir().map_err(|e| OpError::new("pwd", io_reason(&e)))?;
+        let info = file_info(&dir)
+            .ok_or_else(|| OpError::new("pwd", format!("{}: cannot be read", dir.display())))?;
+        sink.push(Value::File(Arc::new(info)))?;
+        Ok(())
+    }
+}
+
 /// Whether an unquoted word holds glob characters.
 pub fn is_glob(word: &str) -> bool {
     word.contains(['*', '?', '['])

@@ -5,6 +5,7 @@
 //! and run. Every outcome lands in `STATUS`.
 
 mod builtins;
+pub mod dirs;
 pub mod expand;
 pub mod jobs;
 pub mod signals;
@@ -36,6 +37,8 @@ pub struct Shell {
     /// The session directory that holds reservoirs, or why there is none.
     session: Result<Session, String>,
     pub jobs: jobs::Jobs<RealSystem>,
+    /// `cd -` and the directory stack.
+    pub dirs: dirs::Dirs,
 }
 
 impl Default for Shell {
@@ -56,6 +59,7 @@ impl Shell {
             vars: Vars::default(),
             session,
             jobs,
+            dirs: dirs::Dirs::default(),
         }
     }
 
