@@ -211,11 +211,21 @@ enum Encoder {
     Template(Template),
 }
 
-/// An item `write` cannot write, in words.
-type Reason = Box<dyn std::error::Error + Send + Sync>;
+/// Why `write` cannot write an item.
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error(transparent)]
+    Json(#[from] json::ToJsonError),
+    #[error(transparent)]
+    Record(#[from] crate::data::csv::RecordError),
+    #[error(transparent)]
+    Template(#[from] crate::data::template::FillError),
+    #[error("{0}")]
+    Serialize(#[from] serde_json::Error),
+}
 
 impl Encoder {
-    fn lines(&mut self, item: &Value) -> Result<Vec<Value>, Reason> {
+    fn lines(&mut self, item: &Value) -> Result<Vec<Value>, WriteError> {
         Ok(match self {
             Encoder::Text => vec![match item {
                 Value::Str(_) => item.clone(),

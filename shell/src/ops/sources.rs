@@ -407,12 +407,17 @@ fn push_whole_lines(text: &[u8], sink: &mut dyn Sink) -> Result<Flow, OpError> {
     if !body.contains(&crate::value::raw::ESCAPE_LEAD)
         && let Ok(body) = std::str::from_utf8(body)
     {
-        for line in body.split('\n') {
-            if sink.push(Value::str(line))? == Flow::Stop {
-                return Ok(Flow::Stop);
+        // A byte loop: lines are short, and `str::split` pays a search set-up per line.
+        let mut start = 0;
+        for (i, b) in body.bytes().enumerate() {
+            if b == b'\n' {
+                if sink.push(Value::str(&body[start..i]))? == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+                start = i + 1;
             }
         }
-        return Ok(Flow::Continue);
+        return sink.push(Value::str(&body[start..]));
     }
     for line in body.split(|b| *b == b'\n') {
         if push_line(line, sink)? == Flow::Stop {
