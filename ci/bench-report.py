@@ -153,7 +153,9 @@ for res, what, peer, target, meets in (
 ):
     if res:
         m, p = nth(res, 0), nth(res, 1)
-        rows.append((what, m, peer, p, target, meets(m["median"] / p["median"])))
+        r = m["median"] / p["median"]
+        rows.append((what, m, peer, p, target, meets(r)))
+        summary.append((f"data, {what}", f"x{r:.2f} of the peer's time", target, meets(r)))
 if loadr:
     s, sl = nth(loadr, 0), nth(loadr, 1)
     d = {"median": sl["median"] - s["median"], "min": sl["min"] - s["max"], "max": sl["max"] - s["min"]}
