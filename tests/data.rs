@@ -356,3 +356,13 @@ fn a_reducer_count_that_does_not_fit_is_reported_once() {
         "marsh: red: 2 reducers, but item 0 has 1 field: give one reducer per field\n"
     );
 }
+
+#[test]
+fn write_says_how_to_run_the_write_program() {
+    let run = common::marsh("gen 1 | write someone\n(STATUS)");
+    assert_eq!(run.stdout, "1\n");
+    assert_eq!(
+        run.stderr,
+        "marsh: write: unknown argument 'someone' (try: help write; the write program: 'write' someone)\n"
+    );
+}

@@ -79,7 +79,7 @@ fn join_of_items_with_no_fields_is_an_error() {
         "marsh: join: item (): an item with no fields has no first field to join on\n\
          marsh: join: the reservoir holds (): an item with no fields has no first field to join on\n\
          marsh: join: needs a reservoir to work with: P | join r\n\
-         marsh: join: no variable named nothing\n\
+         marsh: join: no variable named nothing; the join program: 'join' nothing\n\
          marsh: join: joins with one reservoir: P | join [-k] r\n"
     );
 }
@@ -178,4 +178,20 @@ fn cd_dash_and_the_directory_stack() {
         run.stderr,
         "marsh: cd: no previous directory\nmarsh: pushd: the directory stack is empty\n"
     );
+}
+
+#[test]
+fn join_says_how_to_run_the_join_program() {
+    let run = marsh("join a.txt b.txt\n(STATUS)\ngen 2 | join a.txt");
+    assert_eq!(run.stdout, "1\n");
+    assert_eq!(
+        run.stderr,
+        "marsh: join: needs items to work on: try gen 3 | join; the join program: 'join' a.txt b.txt\n\
+         marsh: join: expected the name of a reservoir, got 'a.txt' (usage: join [-k] R); the join program: 'join' a.txt\n"
+    );
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("a"), "1 x\n2 y\n").expect("a");
+    std::fs::write(dir.path().join("b"), "1 p\n").expect("b");
+    let run = marsh_in(dir.path(), "'join' a b");
+    assert_eq!(run.stdout, "1 x p\n", "{}", run.stderr);
 }

@@ -154,7 +154,16 @@ fn build_op(
         }
         (Role::Source(_), false) => misplaced("starts a pipeline; it cannot take items".into()),
         (Role::Filter(_), true) => {
-            misplaced(format!("needs items to work on: try gen 3 | {}", spec.name))
+            let mut message = format!("needs items to work on: try gen 3 | {}", spec.name);
+            if host::find_program(spec.name).is_some() {
+                // `join a b` first in a line most likely meant the program the op shadows.
+                message.push_str(&format!(
+                    "; the {} program: {}",
+                    spec.name,
+                    op_args.as_program()
+                ));
+            }
+            misplaced(message)
         }
         // `store` and `load` in their places were rewritten before building (streams.rs).
         (Role::Store, _) => misplaced("belongs at the end of a pipeline".into()),

@@ -289,14 +289,9 @@ pub fn write(a: &OpArgs) -> Result<Filter, OpError> {
                 Some(Format::Tsv) => set(Encoder::Records(Box::new(RecordWriter::new(b'\t'))))?,
                 Some(Format::Json) => set(Encoder::JsonArray { pending: None })?,
                 Some(Format::Jsonl) => set(Encoder::JsonLines)?,
-                _ => return Err(a.error(format!("unknown argument {w} (try: help write)"))),
+                _ => return Err(unknown_write_arg(a, &format!("'{w}'"))),
             },
-            other => {
-                return Err(a.error(format!(
-                    "unknown argument {} (try: help write)",
-                    other.describe()
-                )));
-            }
+            other => return Err(unknown_write_arg(a, &other.describe())),
         }
     }
     let encoder = encoder.unwrap_or(Encoder::Text);
@@ -308,6 +303,14 @@ pub fn write(a: &OpArgs) -> Result<Filter, OpError> {
             reporter,
         })
     }))
+}
+
+/// `write` given what is not one of its flags: most likely the `write` program was meant.
+fn unknown_write_arg(a: &OpArgs, what: &str) -> OpError {
+    a.error(format!(
+        "unknown argument {what} (try: help write; the write program: {})",
+        a.as_program()
+    ))
 }
 
 struct Write {

@@ -329,6 +329,21 @@ impl OpArgs<'_> {
         crate::expr::eval(e, self.globals).map_err(|err| OpError::from_eval(self.op, &err))
     }
 
+    /// How to run the program this op shadows with the same arguments: `'join' a b` (a
+    /// quoted name never denotes an op).
+    pub fn as_program(&self) -> String {
+        let mut line = format!("'{}'", self.op);
+        for arg in self.args {
+            line.push(' ');
+            line.push_str(&match arg {
+                Arg::Word(w) => w.to_string(),
+                Arg::Expr(e) => format!("({e})"),
+                Arg::Func(f) => f.to_string(),
+            });
+        }
+        line
+    }
+
     /// Exactly `n` arguments, or a usage error.
     pub fn expect_count(&self, range: std::ops::RangeInclusive<usize>) -> Result<(), OpError> {
         if range.contains(&self.args.len()) {

@@ -20,14 +20,17 @@ fn streams(a: &OpArgs, keep_flag: bool) -> Result<(Vec<Box<dyn Source>>, bool), 
         match arg {
             ArgValue::Word(w, false) if keep_flag && w == "-k" && out.is_empty() => keep = true,
             ArgValue::Word(w, _) if crate::syntax::is_identifier(&w) => {
-                out.push(a.globals.stream(a.op, &w)?);
+                out.push(a.globals.stream(a.op, &w).map_err(|e| shadowed(a, e))?);
             }
             other => {
-                return Err(a.error(format!(
-                    "expected the name of a reservoir, got {} (usage: {})",
-                    other.describe(),
-                    super::registry::find(a.op).map_or("", |s| s.usage)
-                )));
+                return Err(shadowed(
+                    a,
+                    a.error(format!(
+                        "expected the name of a reservoir, got {} (usage: {})",
+                        other.describe(),
+                        super::registry::find(a.op).map_or("", |s| s.usage)
+                    )),
+                ));
             }
         }
     }
@@ -35,6 +38,18 @@ fn streams(a: &OpArgs, keep_flag: bool) -> Result<(Vec<Box<dyn Source>>, bool), 
         return Err(a.error(format!("needs a reservoir to work with: P | {} r", a.op)));
     }
     Ok((out, keep))
+}
+
+/// `e`, telling how to run the program of the same name when there is one (`join`).
+fn shadowed(a: &OpArgs, e: OpError) -> OpError {
+    if a.op == "join" {
+        OpError::new(
+            a.op,
+            format!("{}; the join program: {}", e.message, a.as_program()),
+        )
+    } else {
+        e
+    }
 }
 
 /// Gathers a stream's items.
