@@ -335,6 +335,65 @@ mod tests {
         );
     }
 
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #[test]
+        fn what_is_written_reads_back(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::collection::vec(
+                        proptest::prop_oneof![
+                            proptest::strategy::Just(b",".to_vec()),
+                            proptest::strategy::Just(b"\"".to_vec()),
+                            proptest::strategy::Just(b"\r\n".to_vec()),
+                            proptest::strategy::Just(b"\n".to_vec()),
+                            proptest::strategy::Just(b"\r".to_vec()),
+                            proptest::strategy::Just(b"\t".to_vec()),
+                            proptest::strategy::Just(b" ".to_vec()),
+                            proptest::strategy::Just(b"\xff".to_vec()),
+                            proptest::strategy::Just("é日".as_bytes().to_vec()),
+                            "[a-z0-9]{1,3}".prop_map(String::into_bytes),
+                        ],
+                        0..5,
+                    ),
+                    1..5,
+                ),
+                0..6,
+            ),
+            tsv in proptest::bool::ANY,
+        ) {
+            let delimiter = if tsv { b'\t' } else { b',' };
+            let rows: Vec<Vec<Value>> = rows
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|pieces| Value::Str(Arc::from(raw::decode(&pieces.concat()))))
+                        .collect()
+                })
+                .collect();
+            let mut w = RecordWriter::new(delimiter);
+            let mut bytes = Vec::new();
+            for row in &rows {
+                for line in w.lines(&Value::tuple(row.clone())).expect("a record") {
+                    let Value::Str(s) = line else { panic!("a line is a string") };
+                    bytes.extend_from_slice(&raw::encode(&s));
+                    bytes.push(b'\n');
+                }
+            }
+            let dir = tempfile::tempdir().expect("a temp dir");
+            let path = dir.path().join("t.csv");
+            std::fs::write(&path, &bytes).expect("written");
+            let options = ReadOptions { delimiter, headers: false, numbers: false };
+            let back: Vec<Value> = Records::open(&path, options)
+                .expect("opens")
+                .collect::<Result<_, _>>()
+                .expect("reads");
+            let want: Vec<Value> = rows.into_iter().map(Value::tuple).collect();
+            proptest::prop_assert_eq!(back, want);
+        }
+    }
+
     #[test]
     fn dicts_get_a_header_once() {
         let mut w = RecordWriter::new(b'\t');
