@@ -366,3 +366,13 @@ fn write_says_how_to_run_the_write_program() {
         "marsh: write: unknown argument 'someone' (try: help write; the write program: 'write' someone)\n"
     );
 }
+
+#[test]
+fn expand_spreads_a_dict_in_a_field() {
+    let run = common::marsh("gen 2 | map (x: (x, {'k': x, 'j': -x})) | expand 1");
+    assert_eq!(
+        run.stdout, "(0, ('k', 0))\n(0, ('j', 0))\n(1, ('k', 1))\n(1, ('j', -1))\n",
+        "{}",
+        run.stderr
+    );
+}

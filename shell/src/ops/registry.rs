@@ -388,6 +388,8 @@ marsh: pipelines of ops over streams of values.
   gen 1000 >$ x    x <$ head 3         store a stream in a variable, read it back
   ls -r | select (f: f.suffix == 'rs') | map (f: f.name)
   x = (1 + 2)    name = word            variables; STATUS holds the last status
+  read --csv --headers f.csv | write --json
+                                       CSV, TSV, JSON in and out as values
   grep foo < notes.txt                 any other word runs a program on PATH
   make 2> errs    make > log 2>&1      redirections: < > >> N> N>> N>&M N>&- &> 2>&1 |
 Programs whose names are ops run by path: /bin/ls -l. See docs/language.md.
