@@ -376,3 +376,47 @@ fn expand_spreads_a_dict_in_a_field() {
         run.stderr
     );
 }
+
+#[test]
+fn text_from_upstream_is_parsed_as_one_input() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "name,note\nann,\"two\nlines\"\nbob,\"a, b\"\n",
+    )
+    .expect("p.csv");
+    std::fs::write(dir.path().join("d.json"), "[{\"a\": 1},\n 2,\n \"x\"]").expect("d.json");
+    let run = marsh_in(
+        dir.path(),
+        "read --csv --headers p.csv\n\
+         < p.csv read --csv --headers\n\
+         cat p.csv | read --csv --headers\n\
+         cat d.json | read --json\n\
+         printf '1\\n\\n[2]\\n' | read --jsonl\n\
+         seq 1 100000 | read --csv --numbers | head 2\n\
+         (STATUS)",
+    );
+    ok(&run);
+    let dicts = "{'name': 'ann', 'note': 'two\\nlines'}\n{'name': 'bob', 'note': 'a, b'}\n";
+    assert_eq!(
+        run.stdout,
+        format!("{dicts}{dicts}{dicts}{{'a': 1}}\n2\nx\n1\n[2]\n(1,)\n(2,)\n0\n")
+    );
+}
+
+#[test]
+fn malformed_text_from_upstream_names_its_place() {
+    let run = common::marsh(
+        "printf 'a,b\\n1,2,3\\n' | read --csv --headers\n(STATUS)\n\
+         printf '{\\n\"a\": }' | read --json\n(STATUS)\n\
+         gen 2 | read --csv\n(STATUS)",
+    );
+    assert_eq!(run.stdout, "1\n1\n1\n");
+    assert_eq!(
+        run.stderr,
+        "marsh: read: <input>:2:1: a record of 3 fields, but the header has 2\n\
+         marsh: read: <input>:2:6: expected value\n\
+         marsh: read: item 0: not a file or a line of text\n\
+         marsh: read: item 1: not a file or a line of text\n"
+    );
+}

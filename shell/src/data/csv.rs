@@ -10,7 +10,8 @@
 use super::ReadError;
 use crate::value::{Dict, KeyTable, Value, raw};
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 
 /// How to read a file's records.
@@ -31,40 +32,48 @@ enum Header {
     Repeated(Vec<Value>),
 }
 
-/// The records of one file, as items.
-pub struct Records {
-    path: PathBuf,
-    reader: csv::Reader<std::fs::File>,
+/// The records of one file (or other input), as items.
+pub struct Records<R> {
+    /// What names the input in messages: the file's name.
+    source: String,
+    reader: csv::Reader<R>,
     record: csv::ByteRecord,
     options: ReadOptions,
     header: Option<Header>,
 }
 
-impl Records {
-    pub fn open(path: &Path, options: ReadOptions) -> Result<Records, ReadError> {
+impl Records<std::fs::File> {
+    pub fn open(path: &Path, options: ReadOptions) -> Result<Self, ReadError> {
         let file = std::fs::File::open(path).map_err(|e| ReadError::io(path, &e))?;
+        Ok(Records::new(path.display().to_string(), file, options))
+    }
+}
+
+impl<R: Read> Records<R> {
+    /// The records of `input`, named `source` in messages.
+    pub fn new(source: String, input: R, options: ReadOptions) -> Self {
         let reader = csv::ReaderBuilder::new()
             .delimiter(options.delimiter)
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(64 * 1024)
-            .from_reader(file);
-        Ok(Records {
-            path: path.to_path_buf(),
+            .from_reader(input);
+        Records {
+            source,
             reader,
             record: csv::ByteRecord::new(),
             options,
             header: None,
-        })
+        }
     }
 
     fn error(&self, e: csv::Error) -> ReadError {
         let (line, message) = match e.kind() {
-            csv::ErrorKind::Io(io) => return ReadError::io(&self.path, io),
+            csv::ErrorKind::Io(io) => return ReadError::io_in(&self.source, io),
             _ => (e.position().map_or(1, csv::Position::line), e.to_string()),
         };
         ReadError::Syntax {
-            file: self.path.display().to_string(),
+            file: self.source.clone(),
             line,
             column: 1,
             message,
@@ -121,7 +130,7 @@ impl Records {
         };
         if self.record.len() != names {
             return Err(ReadError::Syntax {
-                file: self.path.display().to_string(),
+                file: self.source.clone(),
                 line: self.record.position().map_or(1, csv::Position::line),
                 column: 1,
                 message: format!(
@@ -141,7 +150,7 @@ impl Records {
     }
 }
 
-impl Iterator for Records {
+impl<R: Read> Iterator for Records<R> {
     type Item = Result<Value, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -4,6 +4,7 @@ use super::ReadError;
 use crate::value::{Dict, Value, raw};
 use serde_json::Value as Json;
 use std::io::BufRead;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -89,7 +90,7 @@ fn key(k: &Value) -> Result<String, ToJsonError> {
 }
 
 /// A serde_json error as `FILE:LINE:COLUMN: message`, `line` counted from `first_line`.
-fn syntax(path: &Path, e: &serde_json::Error, first_line: u64) -> ReadError {
+fn syntax(source: &str, e: &serde_json::Error, first_line: u64) -> ReadError {
     let text = e.to_string();
     // serde_json ends its message with " at line L column C", which the prefix already says.
     let message = match text.rfind(" at line ") {
@@ -97,7 +98,7 @@ fn syntax(path: &Path, e: &serde_json::Error, first_line: u64) -> ReadError {
         None => text,
     };
     ReadError::Syntax {
-        file: path.display().to_string(),
+        file: source.to_string(),
         line: first_line + e.line().max(1) as u64 - 1,
         column: e.column().max(1) as u64,
         message,
@@ -107,7 +108,20 @@ fn syntax(path: &Path, e: &serde_json::Error, first_line: u64) -> ReadError {
 /// The items of a JSON file: an array gives one item per element, anything else one item.
 pub fn read_document(path: &Path) -> Result<Vec<Value>, ReadError> {
     let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, &e))?;
-    let doc: Json = serde_json::from_slice(&bytes).map_err(|e| syntax(path, &e, 1))?;
+    document(&path.display().to_string(), &bytes)
+}
+
+/// The items of a JSON document read to its end from `input`, named `source` in messages.
+pub fn read_document_from(source: &str, mut input: impl Read) -> Result<Vec<Value>, ReadError> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::io_in(source, &e))?;
+    document(source, &bytes)
+}
+
+fn document(source: &str, bytes: &[u8]) -> Result<Vec<Value>, ReadError> {
+    let doc: Json = serde_json::from_slice(bytes).map_err(|e| syntax(source, &e, 1))?;
     Ok(match doc {
         Json::Array(items) => items.into_iter().map(from_json).collect(),
         other => vec![from_json(other)],
@@ -116,7 +130,8 @@ pub fn read_document(path: &Path) -> Result<Vec<Value>, ReadError> {
 
 /// The items of a JSON-lines file, one per line; blank lines are skipped.
 pub struct JsonLines<R> {
-    path: std::path::PathBuf,
+    /// What names the input in messages: the file's name.
+    source: String,
     reader: R,
     line: u64,
     buf: Vec<u8>,
@@ -125,12 +140,22 @@ pub struct JsonLines<R> {
 impl JsonLines<std::io::BufReader<std::fs::File>> {
     pub fn open(path: &Path) -> Result<Self, ReadError> {
         let file = std::fs::File::open(path).map_err(|e| ReadError::io(path, &e))?;
-        Ok(JsonLines {
-            path: path.to_path_buf(),
-            reader: std::io::BufReader::with_capacity(64 * 1024, file),
+        Ok(JsonLines::new(
+            path.display().to_string(),
+            std::io::BufReader::with_capacity(64 * 1024, file),
+        ))
+    }
+}
+
+impl<R: BufRead> JsonLines<R> {
+    /// The values of the lines of `reader`, named `source` in messages.
+    pub fn new(source: String, reader: R) -> Self {
+        JsonLines {
+            source,
+            reader,
             line: 0,
             buf: Vec::new(),
-        })
+        }
     }
 }
 
@@ -143,7 +168,7 @@ impl<R: BufRead> Iterator for JsonLines<R> {
             match self.reader.read_until(b'\n', &mut self.buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
-                Err(e) => return Some(Err(ReadError::io(&self.path, &e))),
+                Err(e) => return Some(Err(ReadError::io_in(&self.source, &e))),
             }
             self.line += 1;
             if self.buf.iter().all(u8::is_ascii_whitespace) {
@@ -154,7 +179,7 @@ impl<R: BufRead> Iterator for JsonLines<R> {
             return Some(
                 serde_json::from_slice::<Json>(text)
                     .map(from_json)
-                    .map_err(|e| syntax(&self.path, &e, self.line)),
+                    .map_err(|e| syntax(&self.source, &e, self.line)),
             );
         }
     }
@@ -199,12 +224,7 @@ mod tests {
     #[test]
     fn json_lines_report_their_line() {
         let input: &[u8] = b"{\"a\": 1}\n\n[1, 2\n";
-        let mut lines = JsonLines {
-            path: "x.jsonl".into(),
-            reader: input,
-            line: 0,
-            buf: Vec::new(),
-        };
+        let mut lines = JsonLines::new("x.jsonl".into(), input);
         assert!(matches!(lines.next(), Some(Ok(Value::Dict(_)))));
         let err = lines.next().expect("an item").expect_err("malformed");
         assert!(err.to_string().starts_with("x.jsonl:3:"), "{err}");

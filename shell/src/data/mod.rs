@@ -71,8 +71,13 @@ pub enum ReadError {
 
 impl ReadError {
     pub fn io(path: &Path, e: &std::io::Error) -> ReadError {
+        ReadError::io_in(&path.display().to_string(), e)
+    }
+
+    /// An I/O error reading `source` (a file's name, or what names another input).
+    pub fn io_in(source: &str, e: &std::io::Error) -> ReadError {
         ReadError::Io {
-            file: path.display().to_string(),
+            file: source.to_string(),
             reason: crate::ops::io_reason(e),
         }
     }

@@ -1,13 +1,14 @@
 //! `read` and `write`: files of records and JSON documents in, formatted lines out (the
 //! formats and their mapping to values are [`crate::data`]'s).
 
-use super::sources::{glob_paths, is_glob, push_lines};
+use super::sources::{glob_paths, io_reason, is_glob, push_lines};
 use super::{ArgValue, Filter, Flow, OpArgs, OpError, Reporter, Sink, Source};
 use crate::data::csv::{ReadOptions, RecordWriter, Records};
 use crate::data::json::{self, JsonLines};
 use crate::data::template::Template;
 use crate::data::{Format, ReadError};
 use crate::value::Value;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -95,7 +96,7 @@ pub fn read_source(a: &OpArgs) -> Result<Box<dyn Source>, OpError> {
     Ok(Box::new(ReadFiles { how, paths }))
 }
 
-/// `... | read ...`: reads each upstream file (or path string).
+/// `... | read ...`: reads each upstream file, or parses upstream text.
 pub fn read_filter(a: &OpArgs) -> Result<Filter, OpError> {
     let (how, paths) = reading(a)?;
     if !paths.is_empty() {
@@ -107,7 +108,8 @@ pub fn read_filter(a: &OpArgs) -> Result<Filter, OpError> {
     Ok(Box::new(move |next| {
         Box::new(ReadEach {
             how,
-            next,
+            next: Some(next),
+            text: None,
             reporter,
         })
     }))
@@ -129,25 +131,102 @@ impl Source for ReadFiles {
     }
 }
 
+/// `... | read`: file items are read as files; strings are text in the format (a program's
+/// output, the lines of `< file`), parsed as one input on a thread of its own.
 struct ReadEach {
     how: Reading,
-    next: Box<dyn Sink>,
+    /// Downstream, while no text is being parsed (the parser owns it meanwhile).
+    next: Option<Box<dyn Sink>>,
+    text: Option<TextFeed>,
     reporter: Arc<Reporter>,
+}
+
+/// How upstream text reaches its parser: written into a pipe that the parser's thread
+/// reads, so the file readers serve text too. The thread gives the sink back when it ends.
+struct TextFeed {
+    pipe: Option<std::io::BufWriter<std::io::PipeWriter>>,
+    parser: std::thread::JoinHandle<(Box<dyn Sink>, Result<Flow, OpError>)>,
+}
+
+/// What names upstream text in messages: `<input>:3:1: ...`.
+const TEXT_SOURCE: &str = "<input>";
+
+impl ReadEach {
+    fn next(&mut self) -> &mut dyn Sink {
+        &mut **self.next.as_mut().expect("no parser owns the sink")
+    }
+
+    /// Writes one line of text to the parser, starting it first.
+    fn feed(&mut self, line: &str) -> Result<Flow, OpError> {
+        if self.text.is_none() {
+            let (reader, writer) = std::io::pipe()
+                .map_err(|e| OpError::new("read", format!("a pipe: {}", io_reason(&e))))?;
+            let mut sink = self.next.take().expect("the sink is here");
+            let how = self.how;
+            let parser = std::thread::spawn(move || {
+                let input = std::io::BufReader::with_capacity(64 * 1024, reader);
+                let flow = read_input(how, TEXT_SOURCE, input, &mut *sink);
+                (sink, flow)
+            });
+            self.text = Some(TextFeed {
+                pipe: Some(std::io::BufWriter::with_capacity(64 * 1024, writer)),
+                parser,
+            });
+        }
+        let feed = self.text.as_mut().expect("started above");
+        let pipe = feed.pipe.as_mut().expect("open until the end");
+        let bytes = crate::value::raw::encode(line);
+        match pipe.write_all(&bytes).and_then(|()| pipe.write_all(b"\n")) {
+            Ok(()) => Ok(Flow::Continue),
+            // The parser stopped reading: downstream wants no more, or the text is malformed.
+            Err(_) => self.end_text(),
+        }
+    }
+
+    /// Closes the parser's input and waits for it; the sink comes back.
+    fn end_text(&mut self) -> Result<Flow, OpError> {
+        let Some(mut feed) = self.text.take() else {
+            return Ok(Flow::Continue);
+        };
+        if let Some(mut pipe) = feed.pipe.take() {
+            let _ = pipe.flush();
+        }
+        let (sink, flow) = feed
+            .parser
+            .join()
+            .map_err(|_| OpError::new("read", "the parser of the input panicked"))?;
+        self.next = Some(sink);
+        flow
+    }
 }
 
 impl Sink for ReadEach {
     fn push(&mut self, item: Value) -> Result<Flow, OpError> {
-        match path_of(&item) {
-            Some(path) => read_file(self.how, &path, &mut *self.next),
-            None => {
-                self.reporter
-                    .item_error("read", &item, &"not a file or a path");
+        match &item {
+            Value::Str(line) if self.how.format == Format::Lines => {
+                let line = Value::Str(line.clone());
+                self.next().push(line)
+            }
+            Value::Str(line) => self.feed(line),
+            Value::File(f) if self.text.is_none() => {
+                let path = PathBuf::from(&f.path);
+                let how = self.how;
+                read_file(how, &path, self.next())
+            }
+            _ => {
+                let why = if self.text.is_some() {
+                    "a file among lines of text: read takes one or the other"
+                } else {
+                    "not a file or a line of text"
+                };
+                self.reporter.item_error("read", &item, &why);
                 Ok(Flow::Continue)
             }
         }
     }
     fn finish(&mut self) -> Result<(), OpError> {
-        self.next.finish()
+        self.end_text()?;
+        self.next().finish()
     }
 }
 
@@ -180,6 +259,35 @@ fn read_file(how: Reading, path: &Path, sink: &mut dyn Sink) -> Result<Flow, OpE
             sink,
         ),
         Format::Jsonl => push_all(JsonLines::open(path).map_err(failed)?, sink),
+    }
+}
+
+/// Pushes the items of text in a record or JSON format read from `input`.
+fn read_input(
+    how: Reading,
+    source: &str,
+    input: impl std::io::BufRead,
+    sink: &mut dyn Sink,
+) -> Result<Flow, OpError> {
+    match how.format {
+        Format::Lines => push_lines(input, sink, |e| failed(ReadError::io_in(source, &e)))
+            .map(|ended| if ended { Flow::Continue } else { Flow::Stop }),
+        Format::Csv | Format::Tsv => {
+            let options = ReadOptions {
+                delimiter: how.format.delimiter().expect("a record format"),
+                headers: how.headers,
+                numbers: how.numbers,
+            };
+            push_all(Records::new(source.to_string(), input, options), sink)
+        }
+        Format::Json => push_all(
+            json::read_document_from(source, input)
+                .map_err(failed)?
+                .into_iter()
+                .map(Ok),
+            sink,
+        ),
+        Format::Jsonl => push_all(JsonLines::new(source.to_string(), input), sink),
     }
 }
 

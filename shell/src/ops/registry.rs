@@ -108,8 +108,10 @@ static OPS: &[OpSpec] = &[
         Role::SourceOrFilter(data::read_source, data::read_filter),
         "read [--csv|--tsv|--json|--jsonl] [--headers] [--numbers] [FILE...]",
         "read files as lines, records or JSON values",
-        "Reads each FILE, or each file item (or path string) from upstream: ls *.csv | read --csv.\n\
-         Without a format flag each line is a string. --csv and --tsv give a tuple of strings\n\
+        "Reads each FILE, or each file item from upstream: ls *.csv | read --csv. Strings from\n\
+         upstream are text in the format, parsed as one input named <input> in messages:\n\
+         curl -s URL | read --json, < t.csv read --csv. Without a format flag each line is a\n\
+         string. --csv and --tsv give a tuple of strings\n\
          per record (quotes, embedded line breaks and empty fields as Python's csv reads them);\n\
          --headers takes the first record as field names and gives a dict per record (a record\n\
          with another number of fields is an error); --numbers makes fields that are integers\n\
