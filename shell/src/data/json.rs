@@ -5,7 +5,6 @@ use crate::value::{Dict, Value, raw};
 use serde_json::Value as Json;
 use std::io::BufRead;
 use std::io::Read;
-use std::path::Path;
 use std::sync::Arc;
 
 /// The value of a JSON document.
@@ -105,13 +104,8 @@ fn syntax(source: &str, e: &serde_json::Error, first_line: u64) -> ReadError {
     }
 }
 
-/// The items of a JSON file: an array gives one item per element, anything else one item.
-pub fn read_document(path: &Path) -> Result<Vec<Value>, ReadError> {
-    let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, &e))?;
-    document(&path.display().to_string(), &bytes)
-}
-
-/// The items of a JSON document read to its end from `input`, named `source` in messages.
+/// The items of a JSON document read to its end from `input`, named `source` in messages:
+/// an array gives one item per element, anything else one item.
 pub fn read_document_from(source: &str, mut input: impl Read) -> Result<Vec<Value>, ReadError> {
     let mut bytes = Vec::new();
     input
@@ -128,23 +122,13 @@ fn document(source: &str, bytes: &[u8]) -> Result<Vec<Value>, ReadError> {
     })
 }
 
-/// The items of a JSON-lines file, one per line; blank lines are skipped.
+/// The items of JSON lines, one per line; blank lines are skipped.
 pub struct JsonLines<R> {
     /// What names the input in messages: the file's name.
     source: String,
     reader: R,
     line: u64,
     buf: Vec<u8>,
-}
-
-impl JsonLines<std::io::BufReader<std::fs::File>> {
-    pub fn open(path: &Path) -> Result<Self, ReadError> {
-        let file = std::fs::File::open(path).map_err(|e| ReadError::io(path, &e))?;
-        Ok(JsonLines::new(
-            path.display().to_string(),
-            std::io::BufReader::with_capacity(64 * 1024, file),
-        ))
-    }
 }
 
 impl<R: BufRead> JsonLines<R> {

@@ -236,33 +236,12 @@ fn failed(e: ReadError) -> OpError {
 
 /// Pushes the items of one file.
 fn read_file(how: Reading, path: &Path, sink: &mut dyn Sink) -> Result<Flow, OpError> {
-    match how.format {
-        Format::Lines => {
-            let file = std::fs::File::open(path).map_err(|e| failed(ReadError::io(path, &e)))?;
-            let reader = std::io::BufReader::with_capacity(64 * 1024, file);
-            let ended = push_lines(reader, sink, |e| failed(ReadError::io(path, &e)))?;
-            Ok(if ended { Flow::Continue } else { Flow::Stop })
-        }
-        Format::Csv | Format::Tsv => {
-            let options = ReadOptions {
-                delimiter: how.format.delimiter().expect("a record format"),
-                headers: how.headers,
-                numbers: how.numbers,
-            };
-            push_all(Records::open(path, options).map_err(failed)?, sink)
-        }
-        Format::Json => push_all(
-            json::read_document(path)
-                .map_err(failed)?
-                .into_iter()
-                .map(Ok),
-            sink,
-        ),
-        Format::Jsonl => push_all(JsonLines::open(path).map_err(failed)?, sink),
-    }
+    let file = std::fs::File::open(path).map_err(|e| failed(ReadError::io(path, &e)))?;
+    let input = std::io::BufReader::with_capacity(64 * 1024, file);
+    read_input(how, &path.display().to_string(), input, sink)
 }
 
-/// Pushes the items of text in a record or JSON format read from `input`.
+/// Pushes the items of `input` in the format, naming it `source` in messages.
 fn read_input(
     how: Reading,
     source: &str,
