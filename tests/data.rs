@@ -420,3 +420,15 @@ fn malformed_text_from_upstream_names_its_place() {
          marsh: read: item 1: not a file or a line of text\n"
     );
 }
+
+#[test]
+fn a_programs_lines_counted_without_items_count_as_items_would() {
+    let run = common::marsh(
+        "printf 'a\\nb' | red count\n\
+         printf 'a\\n\\n\\xff\\r\\n' | red count\n\
+         printf '' | red count\n\
+         printf 'a\\nb\\n' | map (s: s) | red count\n\
+         seq 1 100000 | red count",
+    );
+    assert_eq!(run.stdout, "2\n3\n0\n2\n100000\n", "{}", run.stderr);
+}

@@ -44,6 +44,22 @@ pub trait Sink: Send {
     fn push(&mut self, item: Value) -> Result<Flow, OpError>;
     /// The stream has ended; emit what was gathered and pass the end on.
     fn finish(&mut self) -> Result<(), OpError>;
+
+    /// Whether this sink looks at how many items arrive and nothing else (`red count`), so a
+    /// producer may call [`Sink::push_uncounted`] instead of making each item.
+    fn only_counts(&self) -> bool {
+        false
+    }
+
+    /// Takes `n` items that were not made, for a sink that [`Sink::only_counts`]. The
+    /// default, for any other sink, is a usage mistake of the producer.
+    fn push_uncounted(&mut self, n: u64) -> Result<Flow, OpError> {
+        let _ = n;
+        Err(OpError::new(
+            "",
+            "internal: items pushed uncounted to a sink that reads them",
+        ))
+    }
 }
 
 /// A stage that produces items: the start of a pipeline.

@@ -436,6 +436,19 @@ struct Single {
 }
 
 impl Sink for Single {
+    fn only_counts(&self) -> bool {
+        matches!(self.reducer, Reducer::Count)
+    }
+
+    fn push_uncounted(&mut self, n: u64) -> Result<Flow, OpError> {
+        let n = i64::try_from(n).map_err(|_| OpError::new("red", "int overflow in count"))?;
+        self.count = self
+            .count
+            .checked_add(n)
+            .ok_or_else(|| OpError::new("red", "int overflow in count"))?;
+        Ok(Flow::Continue)
+    }
+
     fn push(&mut self, item: Value) -> Result<Flow, OpError> {
         match (&self.reducer, &mut self.acc) {
             (Reducer::Count, _) => self.count += 1,

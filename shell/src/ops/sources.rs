@@ -358,6 +358,9 @@ pub fn push_lines(
     sink: &mut dyn Sink,
     on_io_error: impl Fn(std::io::Error) -> OpError,
 ) -> Result<bool, OpError> {
+    if sink.only_counts() {
+        return count_lines(reader, sink, on_io_error);
+    }
     // The start of a line whose end is not in the buffer yet.
     let mut partial: Vec<u8> = Vec::new();
     loop {
@@ -389,6 +392,30 @@ pub fn push_lines(
         partial.extend_from_slice(rest);
         reader.consume(len);
         if flow == Flow::Stop {
+            return Ok(false);
+        }
+    }
+}
+
+/// `push_lines` for a sink that only counts (`prog | red count`): the lines are counted in
+/// the buffer, never made into strings.
+fn count_lines(
+    mut reader: impl BufRead,
+    sink: &mut dyn Sink,
+    on_io_error: impl Fn(std::io::Error) -> OpError,
+) -> Result<bool, OpError> {
+    // Whether the bytes so far end inside a line (a last line without its `\n` counts too).
+    let mut open_line = false;
+    loop {
+        let chunk = reader.fill_buf().map_err(&on_io_error)?;
+        let len = chunk.len();
+        if len == 0 {
+            return Ok(!open_line || sink.push_uncounted(1)? == Flow::Continue);
+        }
+        let lines = chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        open_line = chunk[len - 1] != b'\n';
+        reader.consume(len);
+        if lines > 0 && sink.push_uncounted(lines)? == Flow::Stop {
             return Ok(false);
         }
     }
@@ -494,7 +521,42 @@ mod tests {
         assert!(!ended);
     }
 
+    /// Counts items, made or not.
+    struct Counter(u64);
+
+    impl Sink for Counter {
+        fn push(&mut self, _: Value) -> Result<Flow, OpError> {
+            panic!("a counting sink is not given items");
+        }
+        fn finish(&mut self) -> Result<(), OpError> {
+            Ok(())
+        }
+        fn only_counts(&self) -> bool {
+            true
+        }
+        fn push_uncounted(&mut self, n: u64) -> Result<Flow, OpError> {
+            self.0 += n;
+            Ok(Flow::Continue)
+        }
+    }
+
     proptest! {
+        #[test]
+        fn counting_lines_counts_what_splitting_gives(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b'\n'), Just(b'a'), any::<u8>()],
+                0..120,
+            ),
+            capacity in 1usize..20,
+        ) {
+            let mut counter = Counter(0);
+            let reader = std::io::BufReader::with_capacity(capacity, &bytes[..]);
+            let ended = push_lines(reader, &mut counter, |e| OpError::new("", e.to_string()))
+                .expect("no I/O error");
+            prop_assert!(ended);
+            prop_assert_eq!(counter.0, expected(&bytes).len() as u64);
+        }
+
         #[test]
         fn any_bytes_split_into_their_lines(
             bytes in proptest::collection::vec(
