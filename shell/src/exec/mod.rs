@@ -11,8 +11,8 @@ pub mod reaper;
 pub mod redirect;
 pub mod sinks;
 
-use crate::expr::{Globals, compile_function};
-use crate::ops::{self, Filter, Flow, OpArgs, OpError, Reporter, Role, Sink, Source};
+use crate::expr::compile_function;
+use crate::ops::{self, Filter, Flow, OpArgs, OpError, Reporter, Role, Scope, Sink, Source};
 use crate::syntax::ast::{Arg, EnvPrefix, Stage, Word};
 use crate::value::Value;
 use host::{ChildSetup, HostCommand, StdinWriter, StdoutLines, status_code};
@@ -74,7 +74,7 @@ pub struct Outcome {
 pub fn build(
     stages: &[Stage],
     has_source: bool,
-    globals: &dyn Globals,
+    globals: &dyn Scope,
     reporter: &Arc<Reporter>,
 ) -> Result<Vec<Piece>, OpError> {
     let mut pieces = Vec::with_capacity(stages.len());
@@ -151,7 +151,7 @@ fn build_op(
     spec: &'static ops::OpSpec,
     args: &[Arg],
     first: bool,
-    globals: &dyn Globals,
+    globals: &dyn Scope,
     reporter: &Arc<Reporter>,
 ) -> Result<Piece, OpError> {
     let op_args = OpArgs {
@@ -162,11 +162,24 @@ fn build_op(
     };
     let misplaced = |message: String| Err(OpError::new(spec.name, message));
     match (spec.role, first) {
-        (Role::Source(build), true) => Ok(Piece::Source(build(&op_args)?)),
-        (Role::Filter(build), false) => Ok(Piece::Filter(build(&op_args)?)),
+        (Role::Source(build) | Role::SourceOrFilter(build, _), true) => {
+            Ok(Piece::Source(build(&op_args)?))
+        }
+        (Role::Filter(build) | Role::SourceOrFilter(_, build), false) => {
+            Ok(Piece::Filter(build(&op_args)?))
+        }
         (Role::Source(_), false) => misplaced("starts a pipeline; it cannot take items".into()),
         (Role::Filter(_), true) => {
-            misplaced(format!("needs items to work on: try gen 3 | {}", spec.name))
+            let mut message = format!("needs items to work on: try gen 3 | {}", spec.name);
+            if host::find_program(spec.name).is_some() {
+                // `join a b` first in a line most likely meant the program the op shadows.
+                message.push_str(&format!(
+                    "; the {} program: {}",
+                    spec.name,
+                    op_args.as_program()
+                ));
+            }
+            misplaced(message)
         }
         // `store` and `load` in their places were rewritten before building (streams.rs).
         (Role::Store, _) => misplaced("belongs at the end of a pipeline".into()),
@@ -269,6 +282,7 @@ pub fn run(
     let runs = connect(chunks, &hosts, &mut programs, output);
     let mut errors = run_chunks(runs);
     let (status, completed) = wait_programs(programs, &mut errors);
+    reporter.summarize();
     if let Some(reaper) = reaper.as_ref().filter(|r| r.dying()) {
         // The errors seen (broken pipes, children reaped by the reaper) are the signal's
         // effects; the leader is to die of it, not to exit with a status of its own.

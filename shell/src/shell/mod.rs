@@ -5,6 +5,7 @@
 //! and run. Every outcome lands in `STATUS`.
 
 mod builtins;
+pub mod dirs;
 pub mod expand;
 pub mod exports;
 pub mod jobs;
@@ -43,6 +44,8 @@ pub struct Shell {
     /// Whether the shell reported an error (not a program's failure) since the last
     /// [`Shell::take_error`].
     error_seen: bool,
+    /// `cd -` and the directory stack.
+    pub dirs: dirs::Dirs,
 }
 
 impl Default for Shell {
@@ -65,6 +68,7 @@ impl Shell {
             jobs,
             origin: origin::Origin::default(),
             error_seen: false,
+            dirs: dirs::Dirs::default(),
         }
     }
 

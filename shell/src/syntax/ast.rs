@@ -188,6 +188,8 @@ pub enum Expr {
     Tuple(Vec<Expr>),
     /// `[a, b]`.
     List(Vec<Expr>),
+    /// `{k: v, ...}`: only inside expressions, so it never meets the command level's braces.
+    Dict(Vec<(Expr, Expr)>),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `a if cond else b`.

@@ -423,10 +423,32 @@ impl ExprParser {
                 self.expect_punct("]")?;
                 return Ok(Expr::List(items));
             }
+            ETok::Punct("{") => {
+                self.pos += 1;
+                return self.dict();
+            }
             _ => return Err(self.unexpected()),
         };
         self.pos += 1;
         Ok(e)
+    }
+}
+
+impl ExprParser {
+    /// The pairs of a dict literal after its `{`: `k: v, ...` up to `}`, a trailing comma
+    /// allowed.
+    fn dict(&mut self) -> Result<Expr, ParseError> {
+        let mut pairs = Vec::new();
+        while !self.is_punct("}") {
+            let key = self.expr()?;
+            self.expect_punct(":")?;
+            pairs.push((key, self.expr()?));
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        self.expect_punct("}")?;
+        Ok(Expr::Dict(pairs))
     }
 }
 

@@ -312,6 +312,18 @@ fn write_expr(e: &Expr, min: u8, f: &mut Formatter<'_>) -> fmt::Result {
             write_list(items, f)?;
             f.write_char(']')
         }
+        Expr::Dict(pairs) => {
+            f.write_char('{')?;
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write_expr(k, 0, f)?;
+                f.write_str(": ")?;
+                write_expr(v, 0, f)?;
+            }
+            f.write_char('}')
+        }
         Expr::Unary(op, x) => match op {
             UnOp::Not => {
                 f.write_str("not ")?;

@@ -501,6 +501,14 @@ fn expression_atoms_and_postfix() {
     assert_eq!(e("(1)"), Expr::Int(1));
     assert_eq!(e("(1, 2)"), Expr::Tuple(vec![Expr::Int(1), Expr::Int(2)]));
     assert_eq!(e("[]"), Expr::List(vec![]));
+    assert_eq!(e("{}"), Expr::Dict(vec![]));
+    assert_eq!(
+        e("{'a': 1, x: 2,}"),
+        Expr::Dict(vec![
+            (Expr::Str("a".into()), Expr::Int(1)),
+            (name("x"), Expr::Int(2))
+        ])
+    );
     assert_eq!(e("[1, 2,]"), Expr::List(vec![Expr::Int(1), Expr::Int(2)]));
     assert_eq!(
         e("f(a, b)"),
@@ -566,6 +574,7 @@ fn printing_round_trips() {
         "map (x: a - (b - c) - d) | (x: a / (b * c)) | (x: a + -b)",
         "map (x: [1, (2,), (), [], 'a'][1:][:2][0]) | (x: f.name.upper().split(',')) | (x: 1.x + 1.5.y)",
         "map (x: 1e100 + 2.5e-7 + 0.1 + 1.0)",
+        "map (x: {'a': 1, x: [{}], (1, 2): {'b': x}}['a'])",
         "sort (f: f.mtime) | (x, y: (x, y)) | f (1,) (())",
         "'#x' '' ab\\#",
     ] {
