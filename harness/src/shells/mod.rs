@@ -26,6 +26,8 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
+pub mod check;
+pub mod init;
 mod load;
 
 pub use load::{AdapterError, AdapterProblem, FIELDS};
