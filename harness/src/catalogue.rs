@@ -286,11 +286,8 @@ mod tests {
     }
 
     #[test]
-    fn the_catalogue_names_only_builtin_shells() {
-        let known: Vec<String> = crate::shells::builtin()
-            .into_iter()
-            .map(|a| a.name)
-            .collect();
+    fn the_catalogue_names_only_builtin_and_shipped_shells() {
+        let known = crate::shells::known_names();
         Catalogue::builtin().unwrap().check_shells(&known).unwrap();
     }
 

@@ -74,8 +74,8 @@ struct InitArgs {
 /// The arguments of `jobcheck run`.
 #[derive(clap::Args)]
 struct RunArgs {
-    /// A built-in shell (marsh, bash, dash, zsh, mksh, ksh93, fish, yash, ash, tcsh) or an adapter TOML file;
-    /// repeatable. Default: every built-in shell.
+    /// A built-in shell (marsh, bash, dash, zsh, mksh, ksh93, fish, yash, ash, tcsh), a
+    /// shipped one (brush) or an adapter TOML file; repeatable. Default: every built-in shell.
     #[arg(long = "shell", value_name = "NAME")]
     shells: Vec<String>,
     /// Run each pair N times (flakiness check).
@@ -164,10 +164,7 @@ fn adapter(name: &str) -> Result<Adapter, String> {
         return Adapter::load(std::path::Path::new(name)).map_err(|e| e.to_string());
     }
     jobcheck::shells::by_name(name).ok_or_else(|| {
-        let known: Vec<String> = jobcheck::shells::builtin()
-            .into_iter()
-            .map(|a| a.name)
-            .collect();
+        let known = jobcheck::shells::known_names();
         let hint = jobcheck::scenario::closest(name, known.iter().map(String::as_str))
             .map_or(String::new(), |c| format!(" (did you mean `{c}`?)"));
         format!(

@@ -351,7 +351,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 
 /// Adapter files shipped beside the built-in ones but not in the matrix (shells CI does not
 /// install): `jobcheck run --shell harness/adapters/brush.toml`.
-pub const SHIPPED_FILES: &[(&str, &str)] = &[];
+/// Their names are known to annotations (the catalogue annotates them), and `--shell NAME`
+/// finds them like built-in ones.
+pub const SHIPPED_FILES: &[(&str, &str)] =
+    &[("brush.toml", include_str!("../../adapters/brush.toml"))];
 
 /// The built-in adapters parsed and checked (a bad built-in file is a bug of this build:
 /// the unit tests load every one).
@@ -364,10 +367,38 @@ fn builtin_from_files() -> Vec<Adapter> {
         .collect()
 }
 
-/// A built-in adapter by name (`ksh` is accepted for `ksh93`).
+/// The shipped adapters parsed and checked (as [`builtin`]'s, `JOBCHECK_<NAME>_PROGRAM` applies).
+pub fn shipped() -> Vec<Adapter> {
+    SHIPPED_FILES
+        .iter()
+        .map(|(file, text)| {
+            let mut a = Adapter::parse(Path::new(file), text)
+                .unwrap_or_else(|e| panic!("shipped adapter {e}"));
+            let var = format!("JOBCHECK_{}_PROGRAM", a.name.to_ascii_uppercase());
+            if let Some(p) = std::env::var_os(var) {
+                a.program = p.to_string_lossy().into_owned();
+            }
+            a
+        })
+        .collect()
+}
+
+/// The names annotations may use without a `--shell` file: built-in and shipped adapters.
+pub fn known_names() -> Vec<String> {
+    builtin()
+        .into_iter()
+        .chain(shipped())
+        .map(|a| a.name)
+        .collect()
+}
+
+/// A built-in or shipped adapter by name (`ksh` is accepted for `ksh93`).
 pub fn by_name(name: &str) -> Option<Adapter> {
     let name = if name == "ksh" { "ksh93" } else { name };
-    builtin().into_iter().find(|a| a.name == name)
+    builtin()
+        .into_iter()
+        .chain(shipped())
+        .find(|a| a.name == name)
 }
 
 #[cfg(test)]
