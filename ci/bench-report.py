@@ -426,6 +426,8 @@ if oils:
     w(f"| Oils-style pexpect + fixed sleeps | {ms(o['median'])} | {spread(o['min'], o['max'])} | {ms(o['median'] / 5)} | x{o['median'] / j['median']:.1f} |")
     w(f"| `jobcheck run --shell bash` (5 scenarios) | {ms(j['median'])} | {spread(j['min'], j['max'])} | {ms(j['median'] / 5)} | x1.0 |")
     w("")
+    ratio = o["median"] / j["median"]
+    summary.append(("jobcheck vs the Oils-style pexpect method (5 scenarios, bash)", f"x{ratio:.1f}", ">= 10", ratio >= 10))
 cat = text("catalogue-all.txt")
 if cat:
     m = re.search(r"(\d+) pairs in ([\d.]+) s", cat)
@@ -441,6 +443,10 @@ if cat:
         w("\n".join(shells_line))
         w("```")
         w("")
+matrix = load("matrix.json")
+if matrix:
+    secs, cores = matrix["matrix_wall_s"], matrix["cores"]
+    summary.append((f"the ten-shell matrix, wall ({cores} cores)", f"{secs:.1f} s", "<= 60 s", secs <= 60))
 
 # ---------------------------------------------------------------- growth
 w("## Growth")

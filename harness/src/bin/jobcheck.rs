@@ -38,13 +38,44 @@ enum Cmd {
     /// Many background jobs: start N `sleep 1000 &`, then time `jobs`, `fg %k` + ^C, and the
     /// notices when all are killed (medians).
     ManyJobs(ManyJobsArgs),
+    /// Start the shell of an adapter (a file or a built-in name) and check what every scenario
+    /// needs: a numbered prompt that grows after a command, after ^C and after ^Z of a
+    /// foreground sleep, job control, the status command. Each failure says what to change.
+    CheckAdapter(CheckAdapterArgs),
+    /// Write a starting adapter NAME.toml for PROGRAM by probing it (then check-adapter it).
+    Init(InitArgs),
+}
+
+/// The arguments of `jobcheck check-adapter`.
+#[derive(clap::Args)]
+struct CheckAdapterArgs {
+    /// An adapter TOML file or a built-in shell name.
+    adapter: String,
+    /// Deadline of every wait, in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+}
+
+/// The arguments of `jobcheck init`.
+#[derive(clap::Args)]
+struct InitArgs {
+    /// The shell's name (in test names, annotations and its prompt).
+    name: String,
+    /// Its executable (in PATH or a path).
+    program: String,
+    /// Where to write the adapter (default: NAME.toml); an existing file is kept unless --force.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Overwrite the output file.
+    #[arg(long)]
+    force: bool,
 }
 
 /// The arguments of `jobcheck run`.
 #[derive(clap::Args)]
 struct RunArgs {
-    /// A built-in shell (marsh, bash, dash, zsh, mksh, ksh93, fish) or an adapter TOML file;
-    /// repeatable. Default: every built-in shell.
+    /// A built-in shell (marsh, bash, dash, zsh, mksh, ksh93, fish, yash, ash, tcsh), a
+    /// shipped one (brush) or an adapter TOML file; repeatable. Default: every built-in shell.
     #[arg(long = "shell", value_name = "NAME")]
     shells: Vec<String>,
     /// Run each pair N times (flakiness check).
@@ -141,10 +172,7 @@ fn adapter(name: &str) -> Result<Adapter, String> {
         return Adapter::load(std::path::Path::new(name)).map_err(|e| e.to_string());
     }
     jobcheck::shells::by_name(name).ok_or_else(|| {
-        let known: Vec<String> = jobcheck::shells::builtin()
-            .into_iter()
-            .map(|a| a.name)
-            .collect();
+        let known = jobcheck::shells::known_names();
         let hint = jobcheck::scenario::closest(name, known.iter().map(String::as_str))
             .map_or(String::new(), |c| format!(" (did you mean `{c}`?)"));
         format!(
@@ -326,6 +354,73 @@ fn main() -> ExitCode {
         Cmd::ManyJobs(args) => many_jobs_cmd(args),
         Cmd::Bench(args) => bench_cmd(args),
         Cmd::Run(args) => run_cmd(args, path_prepend),
+        Cmd::CheckAdapter(args) => check_adapter_cmd(args, path_prepend),
+        Cmd::Init(args) => init_cmd(args, path_prepend),
+    }
+}
+
+/// `jobcheck check-adapter`: exit status 1 unless every check holds.
+fn check_adapter_cmd(args: CheckAdapterArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
+    let adapter = match adapter(&args.adapter) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("jobcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = jobcheck::Options {
+        timeout: std::time::Duration::from_secs(args.timeout),
+        path_prepend,
+        name: format!("check-adapter@{}", adapter.name),
+        ..jobcheck::Options::default()
+    };
+    let report = jobcheck::shells::check::check(&adapter, opts);
+    print!("{report}");
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `jobcheck init`: probe, write the adapter file, print its check.
+fn init_cmd(args: InitArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
+    let out = args
+        .output
+        .unwrap_or_else(|| PathBuf::from(format!("{}.toml", args.name)));
+    if out.exists() && !args.force {
+        eprintln!(
+            "jobcheck: {} exists (give --force to overwrite it)",
+            out.display()
+        );
+        return ExitCode::from(2);
+    }
+    if jobcheck::shells::find_in_path(&args.program).is_none() {
+        eprintln!("jobcheck: {} is not in PATH", args.program);
+        return ExitCode::from(2);
+    }
+    let opts = jobcheck::Options {
+        timeout: std::time::Duration::from_secs(3),
+        path_prepend,
+        name: format!("init@{}", args.name),
+        record_failures: false,
+        ..jobcheck::Options::default()
+    };
+    let probed = jobcheck::shells::init::probe(&args.name, &args.program, &opts);
+    if let Err(e) = std::fs::write(&out, probed.to_toml()) {
+        eprintln!("jobcheck: {}: {e}", out.display());
+        return ExitCode::from(2);
+    }
+    print!("{}", probed.report);
+    println!(
+        "wrote {} (prompt counted by: {})",
+        out.display(),
+        probed.style
+    );
+    if probed.report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
