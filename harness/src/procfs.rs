@@ -154,6 +154,26 @@ pub fn start_time(pid: Pid) -> Option<u64> {
     parse_stat(pid, &text).map(|p| p.starttime)
 }
 
+/// The CPU time `pid` has used, user plus system, in clock ticks (`/proc/PID/stat` fields
+/// 14 and 15); `None` if it is gone.
+pub fn cpu_ticks(pid: Pid) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest: Vec<&str> = text[text.rfind(')')? + 1..].split_whitespace().collect();
+    // rest[0] is field 3 (state), so utime (14) is rest[11] and stime (15) rest[12].
+    Some(rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Whether `pid` lives in this process's pid namespace. A process of another namespace (a
+/// sandboxed CI job's, seen from outside it) carries pids that mean nothing here, so its tags
+/// cannot be judged from here. `false` when either link cannot be read.
+pub fn in_my_pid_namespace(pid: Pid) -> bool {
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    match (ns(&pid.to_string()), ns("self")) {
+        (Some(theirs), Some(mine)) => theirs == mine,
+        _ => false,
+    }
+}
+
 /// Every pid currently in `/proc`.
 pub fn all_pids() -> Vec<Pid> {
     let Ok(dir) = std::fs::read_dir("/proc") else {

@@ -148,9 +148,10 @@ pub fn sweep_once() {
 /// Prefix of a session's temporary directory, followed by its tag.
 pub const DIR_PREFIX: &str = "jobcheck-";
 
-/// Remove session directories (in the temp dir) whose creator is gone: real directories owned
-/// by us only, never a symbolic link. Returns the paths removed.
-pub fn sweep_dirs() -> Vec<std::path::PathBuf> {
+/// Remove session directories (in the temp dir) whose creator is gone and whose tag no live
+/// process carries (`live_tags`): real directories owned by us only, never a symbolic link.
+/// Returns the paths removed.
+fn sweep_dirs(live_tags: &BTreeSet<String>) -> Vec<std::path::PathBuf> {
     use std::os::unix::fs::MetadataExt;
     let uid = nix::unistd::geteuid().as_raw();
     let mut removed = Vec::new();
@@ -159,10 +160,19 @@ pub fn sweep_dirs() -> Vec<std::path::PathBuf> {
     };
     for e in dir.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
+        // The directory is named `jobcheck-TAG-XXXXXX`.
         let Some(tag) = name.strip_prefix(DIR_PREFIX) else {
             continue;
         };
-        if parse_tag(tag).is_none() || creator_alive(tag) {
+        // A session of another pid namespace (its creator's pid means nothing here) still has
+        // its shell, which carries the tag: leave its directory alone.
+        let carried = live_tags.iter().any(|t| {
+            tag == t
+                || tag
+                    .strip_prefix(t.as_str())
+                    .is_some_and(|r| r.starts_with('-'))
+        });
+        if parse_tag(tag).is_none() || creator_alive(tag) || carried {
             continue;
         }
         let path = e.path();
@@ -174,12 +184,15 @@ pub fn sweep_dirs() -> Vec<std::path::PathBuf> {
     removed
 }
 
-/// Kill every tagged process whose creator is gone, and remove such sessions' directories;
-/// returns the processes.
+/// Kill every tagged process of this pid namespace whose creator is gone, and remove such
+/// sessions' directories; returns the processes. A tagged process of another pid namespace
+/// (seen from outside a sandbox that shares this machine's /proc and temp dir) is never
+/// touched: its tag names a creator by a pid of that namespace.
 #[must_use = "what a sweep killed is worth reporting"]
 pub fn sweep() -> Vec<Proc> {
     let me = Pid::this_process();
     let mut victims = Vec::new();
+    let mut live_tags = BTreeSet::new();
     for pid in procfs::all_pids() {
         if pid == me {
             continue;
@@ -187,16 +200,18 @@ pub fn sweep() -> Vec<Proc> {
         let Some(tag) = procfs::env_var(pid, SESSION_VAR) else {
             continue;
         };
-        if creator_alive(&tag) {
+        let Some(p) = procfs::read(pid) else { continue };
+        if p.is_dead() {
             continue;
         }
-        let Some(p) = procfs::read(pid) else { continue };
-        if !p.is_dead() {
-            victims.push(p);
+        if !procfs::in_my_pid_namespace(pid) || creator_alive(&tag) {
+            live_tags.insert(tag);
+            continue;
         }
+        victims.push(p);
     }
     kill_procs(&victims);
-    sweep_dirs();
+    sweep_dirs(&live_tags);
     victims
 }
 
