@@ -177,12 +177,25 @@ impl Session {
     /// Wait until the shell is running shell code (on the CPU, in no system call) with ^C/^Z
     /// turned into signals: a loop of builtins, which no process of its own would show.
     pub fn wait_shell_running(&mut self) -> Result<()> {
+        // Running with ISIG on is not enough: the shell also runs so while its editor hands
+        // over the line and while it parses it, and a ^C there can be lost before the loop
+        // starts (seen with bash on a loaded machine: the loop then never ended). So the line
+        // must be taken (its echo ended with a line break), and from then on the shell must have
+        // used two clock ticks of CPU and be running in no system call: a loop of
+        // builtins does that at once, the hand-over never does.
+        let mut since: Option<u64> = None;
         self.wait_alive(
             "the shell to run shell code with ^C/^Z turned into signals",
-            |s| {
+            move |s| {
+                let taken = s.shared.lock().output[s.typed_at..].contains(&b'\n');
                 let isig = s.master.as_ref().and_then(|m| pty::isig(m.as_fd()));
                 let running = procfs::blocked_syscall(s.shell_pid) == Some(None);
-                (running && isig == Some(true)).then_some(())
+                if !(taken && isig == Some(true)) {
+                    return None;
+                }
+                let now = procfs::cpu_ticks(s.shell_pid)?;
+                let start = *since.get_or_insert(now);
+                (running && now >= start + 2).then_some(())
             },
             Session::describe_shell_activity,
         )
