@@ -5,7 +5,9 @@
 //! and run. Every outcome lands in `STATUS`.
 
 mod builtins;
+mod compound;
 pub mod expand;
+mod flow;
 pub mod jobs;
 pub mod signals;
 mod streams;
@@ -16,9 +18,13 @@ use crate::expr;
 use crate::job::{RealSystem, System};
 use crate::ops::{OpError, Reporter};
 use crate::reservoir::Session;
-use crate::syntax::ast::{AssignValue, Command, CommandBody, Pipeline, Sink as AstSink, Stage};
+use crate::syntax::ast::{
+    AndOr, AssignValue, Command, CommandBody, List, ListItem, Pipeline, Sink as AstSink, Stage,
+    Unit,
+};
 use crate::syntax::{self, ParseError};
 use crate::value::Value;
+use flow::Flow;
 use std::io::Write;
 use vars::{STATUS, Var, Vars};
 
@@ -117,10 +123,10 @@ impl Shell {
         self.vars.status()
     }
 
-    /// Runs one command line.
+    /// Runs one command line (or several joined by continuation).
     pub fn run_line(&mut self, line: &str) -> Control {
-        let command = match syntax::parse(line) {
-            Ok(c) => c,
+        let list = match syntax::parse_list(line) {
+            Ok(l) => l,
             Err(e) => {
                 report_parse_error(line, &e);
                 self.vars.set_status(1);
@@ -133,18 +139,35 @@ impl Shell {
             self.jobs.reap_if_signalled();
             self.jobs.settle(&mut self.vars);
         }
-        let control = self.run_command(line, &command);
-        if control == Control::Continue && !keeps_exit_warning(&command) {
+        // A line of one simple command keeps its text as typed for `jobs`.
+        let flow = match single_command(&list) {
+            Some((body, background)) => self.run_simple(line, body, background),
+            None => self.run_list(&list),
+        };
+        let keep_warning = single_command(&list).is_some_and(|(b, _)| keeps_exit_warning(b));
+        let control = match flow {
+            Flow::Exit(code) => Control::Exit(code),
+            _ => Control::Continue,
+        };
+        if control == Control::Continue && !keep_warning {
             self.jobs.control.forget_exit_warning();
         }
         control
     }
 
-    /// Runs a parsed command; `line` is its text, which `jobs` shows.
+    /// Runs a parsed simple command; `line` is its text, which `jobs` shows.
     pub fn run_command(&mut self, line: &str, command: &Command) -> Control {
-        match &command.body {
-            CommandBody::Empty => Control::Continue,
-            CommandBody::Assign { .. } if command.background => self.fail(&OpError::new(
+        match self.run_simple(line, &command.body, command.background) {
+            Flow::Exit(code) => Control::Exit(code),
+            _ => Control::Continue,
+        }
+    }
+
+    /// Runs an assignment or a pipeline; `line` is its text, which `jobs` shows.
+    fn run_simple(&mut self, line: &str, body: &CommandBody, background: bool) -> Flow {
+        match body {
+            CommandBody::Empty => Flow::Next,
+            CommandBody::Assign { .. } if background => self.fail(&OpError::new(
                 "&",
                 "an assignment runs in the shell and cannot be put in the background",
             )),
@@ -161,19 +184,16 @@ impl Shell {
                     Err(e) => return self.fail(&e),
                 };
                 let p = &p;
-                if let Some(control) = self.try_builtin(p, command.background) {
-                    return control;
+                if let Some(flow) = self.try_builtin(p, background) {
+                    return flow;
                 }
-                if command.background || self.jobs.interactive() {
+                if background || self.jobs.interactive() {
                     let text = line.trim().trim_end_matches('&').trim_end();
                     let session = self.session.as_ref().map_err(String::as_str);
-                    return match self
-                        .jobs
-                        .run(&mut self.vars, session, text, p, command.background)
-                    {
-                        Ok(status) => {
-                            self.vars.set_status(status);
-                            Control::Continue
+                    return match self.jobs.run(&mut self.vars, session, text, p, background) {
+                        Ok(halt) => {
+                            self.vars.set_status(halt.status());
+                            Flow::after(halt)
                         }
                         Err(e) => self.fail(&e),
                     };
@@ -181,7 +201,7 @@ impl Shell {
                 match self.run_pipeline(p) {
                     Ok(outcome) => {
                         self.vars.set_status(outcome.status);
-                        Control::Continue
+                        Flow::Next
                     }
                     Err(e) => self.fail(&e),
                 }
@@ -257,7 +277,7 @@ impl Shell {
     }
 
     /// Runs `p` in the shell if it is a builtin standing alone.
-    fn try_builtin(&mut self, p: &Pipeline, background: bool) -> Option<Control> {
+    fn try_builtin(&mut self, p: &Pipeline, background: bool) -> Option<Flow> {
         let [
             Stage::Op {
                 name,
@@ -295,37 +315,62 @@ impl Shell {
         Some(match result {
             Ok(builtins::Done::Status(status)) => {
                 self.vars.set_status(status);
-                Control::Continue
+                Flow::Next
             }
-            Ok(builtins::Done::Exit(status)) => self.request_exit(status),
+            Ok(builtins::Done::Exit(status)) => match self.request_exit(status) {
+                Control::Exit(code) => Flow::Exit(code),
+                Control::Continue => Flow::Next,
+            },
             Err(e) => self.fail(&e),
         })
     }
 
-    fn finish(&mut self, result: Result<(), OpError>) -> Control {
+    fn finish(&mut self, result: Result<(), OpError>) -> Flow {
         match result {
             Ok(()) => {
                 self.vars.set_status(0);
-                Control::Continue
+                Flow::Next
             }
             Err(e) => self.fail(&e),
         }
     }
 
-    fn fail(&mut self, e: &OpError) -> Control {
+    /// Reports `e`; `STATUS` 1, or 130 when ctrl-c gave up an expression, which then ends
+    /// the rest of the line as a command killed by ctrl-c does.
+    fn fail(&mut self, e: &OpError) -> Flow {
         exec::report(e);
-        // An expression given up on ctrl-c ends like a command interrupted by SIGINT.
         let interrupted = e.kind() == crate::ops::ErrorKind::Interrupted
             && signals::take_interrupt(self.jobs.system());
         self.vars.set_status(if interrupted { 130 } else { 1 });
-        Control::Continue
+        if interrupted {
+            Flow::Abandon
+        } else {
+            Flow::Next
+        }
+    }
+}
+
+/// The simple command a list is made of alone, with whether it runs in the background.
+fn single_command(list: &List) -> Option<(&CommandBody, bool)> {
+    match list.items.as_slice() {
+        [
+            ListItem {
+                and_or:
+                    AndOr {
+                        first: Unit::Simple(body),
+                        rest,
+                    },
+                background,
+            },
+        ] if rest.is_empty() => Some((body, *background)),
+        _ => None,
     }
 }
 
 /// Whether a command keeps a pending exit warning: `exit` itself, and `jobs` (looking at the
 /// jobs the warning was about is not a reason to warn again — bash's rule).
-fn keeps_exit_warning(command: &Command) -> bool {
-    matches!(&command.body, CommandBody::Pipeline(p)
+fn keeps_exit_warning(body: &CommandBody) -> bool {
+    matches!(body, CommandBody::Pipeline(p)
         if matches!(p.stages.as_slice(), [Stage::Op { name, .. }]
             if !name.quoted && (name.text == "exit" || name.text == "jobs")))
 }

@@ -16,7 +16,7 @@ use std::fmt::Write;
 pub const STATUS: &str = "STATUS";
 
 /// What a variable holds.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Var {
     Value(Value),
     /// A stream stored on disk (`P >$ x`).
@@ -24,7 +24,7 @@ pub enum Var {
 }
 
 /// All variables of a session, `STATUS` included.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Vars {
     vars: BTreeMap<String, Var>,
 }
