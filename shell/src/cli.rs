@@ -34,9 +34,13 @@ pub fn run(mode: Mode) -> i32 {
     }
 }
 
-/// Runs lines until the input ends or `exit`; a failing line does not stop the rest.
+/// Runs lines until the input ends or `exit`; a failing command does not stop the rest. An
+/// unfinished command (an open brace, a trailing `|`, `&&`, `||` or `\`) takes the next lines
+/// until it is complete, as at the prompt.
 fn run_lines(shell: &mut Shell, lines: impl Iterator<Item = std::io::Result<String>>) -> i32 {
-    for line in lines {
+    let mut pending = String::new();
+    let mut lines = lines.peekable();
+    while let Some(line) = lines.next() {
         let line = match line {
             Ok(l) => l,
             Err(e) => {
@@ -44,7 +48,15 @@ fn run_lines(shell: &mut Shell, lines: impl Iterator<Item = std::io::Result<Stri
                 return 1;
             }
         };
-        if let Control::Exit(code) = shell.run_line(&line) {
+        if !pending.is_empty() {
+            pending.push('\n');
+        }
+        pending.push_str(&line);
+        if lines.peek().is_some() && crate::syntax::is_unfinished(&pending) {
+            continue;
+        }
+        let text = std::mem::take(&mut pending);
+        if let Control::Exit(code) = shell.run_line(&text) {
             return code;
         }
         // Background jobs that ended meanwhile commit their stores now; a script prints no

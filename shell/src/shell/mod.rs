@@ -375,13 +375,31 @@ fn keeps_exit_warning(body: &CommandBody) -> bool {
             if !name.quoted && (name.text == "exit" || name.text == "jobs")))
 }
 
-/// A parse error: the message with its column, then the line and a caret under the spot.
-pub fn report_parse_error(line: &str, e: &ParseError) {
-    let column = line
-        .get(..e.position.min(line.len()))
-        .map_or(e.position, |s| s.chars().count());
+/// A parse error: the message with its column, then the line it is on and a caret under the
+/// spot (a command of several lines shows the one the error is on).
+pub fn report_parse_error(text: &str, e: &ParseError) {
+    let at = e.position.min(text.len());
+    let start = text
+        .get(..at)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |n| n + 1);
+    let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+    let line = &text[start..end];
+    let column = text
+        .get(start..at)
+        .map_or(at - start, |s| s.chars().count());
+    let what = if text.contains('\n') {
+        let number = text[..start].matches('\n').count() + 1;
+        format!(
+            "parse error at line {number}, column {}: {}",
+            column + 1,
+            e.message
+        )
+    } else {
+        e.to_string()
+    };
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "marsh: {}", crate::ops::one_line(&e.to_string()));
+    let _ = writeln!(err, "marsh: {}", crate::ops::one_line(&what));
     let _ = writeln!(err, "  {line}");
     let _ = writeln!(err, "  {}^", " ".repeat(column));
 }

@@ -60,6 +60,12 @@ pub fn parse_list(text: &str) -> Result<ast::List, ParseError> {
     list::parse_list(text)
 }
 
+/// Whether `text` is an unfinished command that more lines could complete (an open brace, a
+/// trailing `|`, `&&`, `||` or `\`).
+pub fn is_unfinished(text: &str) -> bool {
+    parse_list(text).is_err_and(|e| e.incomplete)
+}
+
 /// Parses a line that holds one simple command, possibly ended by `&`.
 pub fn parse(line: &str) -> Result<ast::Command, ParseError> {
     list::parse_simple_line(line)
