@@ -122,9 +122,22 @@ impl Shell {
         }
     }
 
+    /// Whether ctrl-c reached the shell itself (a loop of shell code, no job in the
+    /// foreground): then the loop ends as if a command had been killed, `STATUS` 130.
+    fn interrupted(&mut self) -> bool {
+        let hit = self.jobs.interactive() && super::signals::take_interrupt(self.jobs.system());
+        if hit {
+            self.vars.set_status(130);
+        }
+        hit
+    }
+
     fn run_while(&mut self, cond: &Cond, body: &List) -> Flow {
         let mut status = 0;
         loop {
+            if self.interrupted() {
+                return Flow::Abandon;
+            }
             match self.test(cond) {
                 Err(flow) => return flow,
                 Ok(false) => break,
@@ -153,6 +166,10 @@ impl Shell {
         let mut flow = Flow::Next;
         while let Some(item) = stream.as_mut().and_then(Iterator::next) {
             let Ok(item) = item else { break };
+            if self.interrupted() {
+                flow = Flow::Abandon;
+                break;
+            }
             self.vars.set(name, Var::Value(item));
             match self.run_list(body) {
                 Flow::Next | Flow::Continue => status = self.status(),

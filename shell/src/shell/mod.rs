@@ -317,6 +317,10 @@ impl Shell {
                 self.vars.set_status(status);
                 Flow::Next
             }
+            Ok(builtins::Done::Interrupted) => {
+                self.vars.set_status(130);
+                Flow::Abandon
+            }
             Ok(builtins::Done::Exit(status)) => match self.request_exit(status) {
                 Control::Exit(code) => Flow::Exit(code),
                 Control::Continue => Flow::Next,
