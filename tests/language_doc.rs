@@ -13,7 +13,11 @@ fn examples(doc: &str) -> Vec<(String, String)> {
         }
         let program: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
         let fence = lines.next().unwrap_or_default();
-        assert_eq!(fence.trim(), "```output", "a marsh example without its output: {program:?}");
+        assert_eq!(
+            fence.trim(),
+            "```output",
+            "a marsh example without its output: {program:?}"
+        );
         let output: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
         found.push((program.join("\n"), output.join("\n") + "\n"));
     }
@@ -25,7 +29,11 @@ fn language_doc_examples_print_what_they_say() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md"))
         .expect("docs/language.md");
     let examples = examples(&doc);
-    assert!(examples.len() >= 7, "only {} examples found", examples.len());
+    assert!(
+        examples.len() >= 7,
+        "only {} examples found",
+        examples.len()
+    );
     for (program, output) in examples {
         let run = common::marsh(&program);
         assert_eq!(run.stdout, output, "{program}\n--- stderr\n{}", run.stderr);

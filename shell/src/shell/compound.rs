@@ -5,10 +5,12 @@
 //! killed by ctrl-c or stopped by ctrl-z drops the rest of the line, loops included (bash's
 //! rule: the stopped job stays in `jobs`, what came after it in the list is not run later).
 //!
-//! An and-or list ended by `&` that is more than one pipeline — or a group or loop — runs as
-//! one job in a forked copy of the shell, like a bash subshell: its assignments stay inside
-//! it. Such a copy has no reservoir session, so a store inside it is refused with a clear
-//! error (committing them when the job completes is not built yet).
+//! An and-or list ended by `&` that is more than one pipeline — or a group or loop, or one
+//! whose output is stored or redirected (`{ ... } >$ x`) — runs as one job in a forked copy of
+//! the shell, like a bash subshell: its assignments stay inside it. Every pipeline of the copy
+//! writes into one [`SharedOutput`]; a store's temporary file is made by the shell before the
+//! fork and commits, as a pipeline leader's does, only if the copy ran to its end. The copy has
+//! no reservoir session of its own, so a store *inside* it is refused with a clear error.
 //!
 //! `for NAME in P { ... }` runs `P` as a job of its own whose items come through a pipe in the
 //! reservoir format, so they keep their types and arrive as they are made: `break` closes the
@@ -22,9 +24,13 @@ use crate::expr;
 use crate::job::{Signal, System};
 use crate::ops::{Flow as Next, Sink};
 use crate::ops::{OpError, Reporter};
+use crate::reservoir::PendingWrite;
 use crate::reservoir::format::{ReservoirReader, ReservoirWriter};
-use crate::syntax::ast::{AndOr, Compound, Cond, Connector, List, ListItem, Pipeline, Unit};
+use crate::syntax::ast::{
+    AndOr, Compound, Cond, Connector, List, ListItem, Pipeline, Sink as AstSink, Unit,
+};
 use std::fs::File;
+use std::sync::{Arc, Mutex};
 
 impl Shell {
     /// Runs the items of a list in order.
@@ -64,10 +70,15 @@ impl Shell {
                 compound,
                 sink: None,
             } => self.run_compound(compound),
-            Unit::Compound { sink: Some(_), .. } => self.fail(&OpError::new(
-                "",
-                "the output of a group or loop cannot be redirected yet",
-            )),
+            Unit::Compound {
+                compound,
+                sink: Some(sink),
+            } => self.run_in_copy(
+                &unit.to_string(),
+                compound_list(compound),
+                Some(sink),
+                false,
+            ),
             Unit::Break => Flow::Break,
             Unit::Continue => Flow::Continue,
         }
@@ -226,7 +237,7 @@ impl Shell {
         });
         let started = self
             .jobs
-            .start_subshell(&p.to_string(), true, false, work)?;
+            .start_subshell(&p.to_string(), true, false, work, None)?;
         Ok((File::from(read), started))
     }
 
@@ -234,28 +245,153 @@ impl Shell {
     /// one job in a forked copy of the shell.
     fn run_background(&mut self, item: &ListItem) -> Flow {
         let and_or = &item.and_or;
-        if let (Unit::Simple(body), true) = (&and_or.first, and_or.rest.is_empty()) {
-            let text = and_or.to_string();
-            return self.run_simple(&text, body, true);
-        }
         let text = and_or.to_string();
+        match (&and_or.first, and_or.rest.is_empty()) {
+            (Unit::Simple(body), true) => self.run_simple(&text, body, true),
+            (Unit::Compound { compound, sink }, true) => {
+                self.run_in_copy(&text, compound_list(compound), sink.as_ref(), true)
+            }
+            _ => {
+                let list = List {
+                    items: vec![ListItem {
+                        and_or: and_or.clone(),
+                        background: false,
+                    }],
+                };
+                self.run_in_copy(&text, list, None, true)
+            }
+        }
+    }
+
+    /// Runs `list` as one job in a forked copy of the shell, its output into `sink` if given:
+    /// a store into a reservoir commits when the job completes and rolls back if it is killed,
+    /// exactly as a pipeline's store.
+    fn run_in_copy(
+        &mut self,
+        text: &str,
+        list: List,
+        sink: Option<&AstSink>,
+        background: bool,
+    ) -> Flow {
+        let prepared = match self.prepare_output(sink) {
+            Ok(p) => p,
+            Err(e) => return self.fail(&e),
+        };
+        let (output, store) = prepared;
         let mut copy = Shell {
             vars: self.vars.clone(),
-            session: Err("a background list or loop cannot store into a reservoir yet".into()),
+            session: Err(
+                "a store inside a background or redirected group or loop is not supported yet"
+                    .into(),
+            ),
             jobs: super::jobs::Jobs::new(),
+            output: output.clone(),
         };
-        let and_or = and_or.clone();
         let work = Box::new(move || {
-            let _ = copy.run_and_or(&and_or);
-            copy.status()
+            let _ = copy.run_list(&list);
+            let status = copy.status();
+            match output.map(|o| o.finish()) {
+                Some(Err(e)) => {
+                    exec::report(&e);
+                    // Unfinished, so the shell will not commit it.
+                    std::process::exit(1)
+                }
+                _ => status,
+            }
         });
-        match self.jobs.run_subshell(&mut self.vars, &text, work, true) {
-            Ok(_) => {
-                self.vars.set_status(0);
-                Flow::Next
+        match self
+            .jobs
+            .run_subshell(&mut self.vars, text, work, background, store)
+        {
+            Ok(halt) => {
+                self.vars.set_status(halt.status());
+                Flow::after(halt)
             }
             Err(e) => self.fail(&e),
         }
+    }
+
+    /// The shared output of a copy writing into `sink`, and the store it begins.
+    fn prepare_output(
+        &mut self,
+        sink: Option<&AstSink>,
+    ) -> Result<(Option<SharedOutput>, Option<NewStore>), OpError> {
+        Ok(match sink {
+            None => (None, None),
+            Some(AstSink::File { path, append }) => {
+                let path = self
+                    .expansions()
+                    .word(path, true)
+                    .map_err(|e| OpError::new(">", e.to_string()))?;
+                let writer = exec::sinks::FileWriter::open_word(&path, *append)?;
+                (Some(SharedOutput::new(Box::new(writer))), None)
+            }
+            Some(AstSink::Reservoir { name, append }) => {
+                super::streams::check_store_target(&self.vars, name, *append)?;
+                let session = self.session.as_ref().map_err(String::as_str);
+                let pending = super::streams::begin_store(session, name)?;
+                let file = pending.file().try_clone().map_err(|e| {
+                    OpError::new(">$", format!("{name}: {}", crate::ops::io_reason(&e)))
+                })?;
+                let sink = super::streams::StoreSink::on_file(name.clone(), file);
+                (
+                    Some(SharedOutput::new(Box::new(sink))),
+                    Some((pending, *append)),
+                )
+            }
+        })
+    }
+}
+
+/// A store begun for a copy's output, with whether it appends.
+type NewStore = (PendingWrite, bool);
+
+/// The list a compound command amounts to when it runs in a copy of the shell.
+fn compound_list(compound: &Compound) -> List {
+    let unit = Unit::Compound {
+        compound: compound.clone(),
+        sink: None,
+    };
+    List {
+        items: vec![ListItem {
+            and_or: AndOr {
+                first: unit,
+                rest: Vec::new(),
+            },
+            background: false,
+        }],
+    }
+}
+
+/// One output that every pipeline of a group or loop writes into in turn; each pipeline's end
+/// is not the output's end, which comes with [`finish`](Self::finish).
+#[derive(Clone)]
+pub struct SharedOutput(Arc<Mutex<Box<dyn Sink>>>);
+
+impl SharedOutput {
+    fn new(sink: Box<dyn Sink>) -> SharedOutput {
+        SharedOutput(Arc::new(Mutex::new(sink)))
+    }
+
+    /// Ends the output (a store's end marker).
+    fn finish(&self) -> Result<(), OpError> {
+        self.lock().finish()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Box<dyn Sink>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Sink for SharedOutput {
+    fn push(&mut self, item: crate::value::Value) -> Result<Next, OpError> {
+        self.lock().push(item)
+    }
+
+    fn finish(&mut self) -> Result<(), OpError> {
+        Ok(())
     }
 }
 

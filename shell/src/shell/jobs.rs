@@ -218,9 +218,22 @@ impl<S: System> Jobs<S> {
         line: &str,
         work: Box<dyn FnOnce() -> i32>,
         background: bool,
+        store: Option<(PendingWrite, bool)>,
     ) -> Result<Halt, OpError> {
         let take_terminal = !background && self.interactive();
-        let started = self.start_subshell(line, !background, take_terminal, work)?;
+        let cannot = |e: crate::job::system::Errno| {
+            OpError::new("", format!("cannot start the job: {}", e.desc()))
+        };
+        // A store is completed when the copy runs its work to the end: it says so on a pipe,
+        // as a pipeline's leader does.
+        let store = match store {
+            None => None,
+            Some((pending, append)) => {
+                let (done_read, done_write) = self.system().pipe().map_err(cannot)?;
+                Some((pending, append, done_read, done_write))
+            }
+        };
+        let started = self.start_subshell(line, !background, take_terminal, work, store)?;
         self.finish_start(vars, started, background)
     }
 
@@ -233,6 +246,7 @@ impl<S: System> Jobs<S> {
         foreground: bool,
         take_terminal: bool,
         work: Box<dyn FnOnce() -> i32>,
+        store: Option<(PendingWrite, bool, S::PipeReader, S::PipeWriter)>,
     ) -> Result<Started, OpError> {
         let cannot = |e: crate::job::system::Errno| {
             OpError::new("", format!("cannot start the job: {}", e.desc()))
@@ -240,6 +254,12 @@ impl<S: System> Jobs<S> {
         let sys = self.system();
         let (ready_read, ready_write) = sys.pipe().map_err(cannot)?;
         let shell = sys.getpid();
+        let (store, done_write) = match store {
+            Some((pending, append, done, done_write)) => {
+                (Some((pending, append, done)), Some(done_write))
+            }
+            None => (None, None),
+        };
         let task = ChildTask {
             setup: Box::new(move |sys: &S| {
                 signals::reset_in_child(sys);
@@ -251,7 +271,11 @@ impl<S: System> Jobs<S> {
                 if !sys.die_with_parent(shell) {
                     return 129;
                 }
-                work()
+                let status = work();
+                if let Some(done) = &done_write {
+                    let _ = sys.write_byte(done, b'c');
+                }
+                status
             }),
         };
         let leader = sys.fork(task).map_err(cannot)?;
@@ -259,7 +283,12 @@ impl<S: System> Jobs<S> {
         let mut launch = Launch::new(line, foreground);
         self.control.add_process(&mut launch, leader, line);
         let started = self.control.start(launch);
-        self.attach(&started, None, Vec::new());
+        let store = store.map(|(pending, append, done)| NewStore {
+            pending,
+            append,
+            done,
+        });
+        self.attach(&started, store, Vec::new());
         Ok(started)
     }
 

@@ -42,6 +42,9 @@ pub struct Shell {
     /// The session directory that holds reservoirs, or why there is none.
     session: Result<Session, String>,
     pub jobs: jobs::Jobs<RealSystem>,
+    /// Where pipelines send what they would print: set in the forked copy that runs a group or
+    /// loop whose output is stored or written to a file (`{ ... } >$ x`).
+    output: Option<compound::SharedOutput>,
 }
 
 impl Default for Shell {
@@ -62,6 +65,7 @@ impl Shell {
             vars: Vars::default(),
             session,
             jobs,
+            output: None,
         }
     }
 
@@ -246,7 +250,10 @@ impl Shell {
             .transpose()?;
         let pieces = exec::build(&p.stages, source.is_some(), &self.vars, &reporter)?;
         let (output, pending) = match &p.sink {
-            None => (Output::Terminal, None),
+            None => match &self.output {
+                Some(shared) => (Output::Sink(Box::new(shared.clone())), None),
+                None => (Output::Terminal, None),
+            },
             Some(AstSink::File { path, append }) => (
                 Output::File(exec::sinks::FileWriter::open_word(path, *append)?),
                 None,
