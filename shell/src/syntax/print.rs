@@ -45,25 +45,42 @@ impl Display for Word {
         // Literal pieces between the expansions, each quoted when it must be; a quoted word
         // with no piece to quote starts with `''`.
         let mut quoted_any = false;
-        let mut piece = |f: &mut Formatter<'_>, text: &str, then_expansion: bool| {
-            if text.is_empty() {
-                return Ok(());
-            }
-            if self.quoted || needs_quotes_before(text, then_expansion) {
-                quoted_any = true;
-                write_quoted(text, f)
-            } else {
-                f.write_str(text)
-            }
-        };
+        let mut piece =
+            |f: &mut Formatter<'_>, text: &str, at_start: bool, then_expansion: bool| {
+                if text.is_empty() {
+                    return Ok(());
+                }
+                // A `#` starts a comment only at the start of a word.
+                let inside = text.strip_prefix('#').filter(|_| !at_start);
+                let needs = match inside {
+                    Some(rest) => !rest.is_empty() && needs_quotes_before(rest, then_expansion),
+                    None => needs_quotes_before(text, then_expansion),
+                };
+                if self.quoted || needs {
+                    quoted_any = true;
+                    write_quoted(text, f)
+                } else {
+                    f.write_str(text)
+                }
+            };
         let mut from = 0;
         for e in &self.expansions {
             let at = e.at.clamp(from, self.text.len());
-            piece(f, self.text.get(from..at).unwrap_or_default(), true)?;
+            piece(
+                f,
+                self.text.get(from..at).unwrap_or_default(),
+                from == 0,
+                true,
+            )?;
             write!(f, "{}", e.param)?;
             from = at;
         }
-        piece(f, self.text.get(from..).unwrap_or_default(), false)?;
+        piece(
+            f,
+            self.text.get(from..).unwrap_or_default(),
+            from == 0,
+            false,
+        )?;
         if self.quoted && !quoted_any {
             f.write_str("''")?;
         }
