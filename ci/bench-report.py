@@ -142,6 +142,20 @@ for res, what, peer, limit in (
     if res:
         m, p = nth(res, 0), nth(res, 1)
         rows.append((what, m, peer, p, f"<= {limit} ms", m["median"] <= limit))
+# Data in and out, against a peer by ratio: (results, marsh's command, the peer's, target
+# text, whether marsh's median over the peer's meets it).
+for res, what, peer, target, meets in (
+    (hf("csv-read.json"), "`read --csv --headers F \\| red count` (1e6 rows)",
+     "Python `sum(1 for _ in csv.DictReader(f))`", ">= 5 x Python's rows/s", lambda r: r <= 1 / 5),
+    (hf("grep-lines.json"), "`< F \\| grep 7 \\| red count` (1e7 lines)", "`grep 7 F \\| wc -l`",
+     "<= x1.5", lambda r: r <= 1.5),
+    (hf("gzip-file.json"), "`gzip -c big > f` (20 MB)", "the same in bash", "<= x1.1", lambda r: r <= 1.1),
+):
+    if res:
+        m, p = nth(res, 0), nth(res, 1)
+        r = m["median"] / p["median"]
+        rows.append((what, m, peer, p, target, meets(r)))
+        summary.append((f"data, {what}", f"x{r:.2f} of the peer's time", target, meets(r)))
 if loadr:
     s, sl = nth(loadr, 0), nth(loadr, 1)
     d = {"median": sl["median"] - s["median"], "min": sl["min"] - s["max"], "max": sl["max"] - s["min"]}
@@ -412,6 +426,8 @@ if oils:
     w(f"| Oils-style pexpect + fixed sleeps | {ms(o['median'])} | {spread(o['min'], o['max'])} | {ms(o['median'] / 5)} | x{o['median'] / j['median']:.1f} |")
     w(f"| `jobcheck run --shell bash` (5 scenarios) | {ms(j['median'])} | {spread(j['min'], j['max'])} | {ms(j['median'] / 5)} | x1.0 |")
     w("")
+    ratio = o["median"] / j["median"]
+    summary.append(("jobcheck vs the Oils-style pexpect method (5 scenarios, bash)", f"x{ratio:.1f}", ">= 10", ratio >= 10))
 cat = text("catalogue-all.txt")
 if cat:
     m = re.search(r"(\d+) pairs in ([\d.]+) s", cat)
@@ -427,6 +443,10 @@ if cat:
         w("\n".join(shells_line))
         w("```")
         w("")
+matrix = load("matrix.json")
+if matrix:
+    secs, cores = matrix["matrix_wall_s"], matrix["cores"]
+    summary.append((f"the ten-shell matrix, wall ({cores} cores)", f"{secs:.1f} s", "<= 60 s", secs <= 60))
 
 # ---------------------------------------------------------------- growth
 w("## Growth")

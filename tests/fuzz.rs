@@ -139,6 +139,10 @@ const TOKENS: &[&str] = &[
     "concat",
     "=",
     "x =",
+    "A=1",
+    "B='x y'",
+    "C=$X",
+    "D=",
     "#",
     "~",
     "*.rs",
@@ -456,7 +460,11 @@ fn parser_and_compiler_survive_hostile_input() {
         failure_persistence: None,
         ..Config::default()
     });
-    let result = runner.run(&line(), |input| one(&input));
+    let ticker = jobcheck::progress::Ticker::new("fuzz", u64::from(cases));
+    let result = runner.run(&line(), |input| {
+        ticker.tick();
+        one(&input)
+    });
     println!(
         "fuzz: {cases} inputs in {:?}: {} lines parsed, {} functions compiled, {} expressions evaluated; {} errors split over lines (known bug)",
         started.elapsed(),

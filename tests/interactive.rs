@@ -40,3 +40,120 @@ fn tab_completes_op_names_and_variables() {
     assert!(screen.lines().any(|l| l.trim() == "42"), "{screen}");
     assert!(screen.contains("gen 3 | reverse"), "{screen}");
 }
+
+#[test]
+fn the_startup_file_runs_before_the_first_prompt_and_its_errors_leave_the_shell_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("startup.msh");
+    std::fs::write(
+        &file,
+        "greeting = from-startup\nno-such-program-xyz\nexport LATER=yes\n",
+    )
+    .unwrap();
+    let env = vec![("MARSH_STARTUP".to_string(), file.display().to_string())];
+    let mut s = common::start_with("marsh", "startup", env);
+    let out = s.run("echo $greeting $LATER").unwrap();
+    assert!(out.contains("from-startup yes"), "{out}");
+    let output = s.output();
+    let text = String::from_utf8_lossy(&output);
+    let error = format!(
+        "{}:2: unknown op or program: no-such-program-xyz",
+        file.display()
+    );
+    // The first prompt came after the startup file: it is number 1, after the error.
+    let first = text.find("marsh 1$").expect("a first prompt");
+    assert!(text.find(&error).is_some_and(|at| at < first), "{text:?}");
+    s.type_line("exit").unwrap();
+    s.wait_exit().unwrap();
+}
+
+#[test]
+fn the_default_startup_file_is_under_xdg_config_home() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("marsh")).unwrap();
+    std::fs::write(dir.path().join("marsh/startup.msh"), "from_xdg = (1)\n").unwrap();
+    let env = vec![
+        // Empty: not named, so the default applies (the adapter names /dev/null).
+        ("MARSH_STARTUP".to_string(), String::new()),
+        (
+            "XDG_CONFIG_HOME".to_string(),
+            dir.path().display().to_string(),
+        ),
+    ];
+    let mut s = common::start_with("marsh", "startup-xdg", env);
+    let out = s.run("(from_xdg + 1)").unwrap();
+    assert!(out.lines().any(|l| l.trim() == "2"), "{out}");
+}
+
+#[test]
+fn the_adapter_starts_marsh_with_no_startup_file() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join(".config/marsh");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("startup.msh"), "from_home = (41)\n").unwrap();
+    let home_var = ("HOME".to_string(), home.path().display().to_string());
+    // As the adapter starts it (MARSH_STARTUP=/dev/null), ~/.config/marsh/startup.msh is not read.
+    let mut s = common::start_with("marsh", "no-startup", vec![home_var.clone()]);
+    let out = s.run("env").unwrap();
+    assert!(!out.contains("from_home"), "{out}");
+    // Without it, that file is the default.
+    let unnamed = ("MARSH_STARTUP".to_string(), String::new());
+    let mut s = common::start_with("marsh", "home-startup", vec![home_var, unnamed]);
+    let out = s.run("(from_home + 1)").unwrap();
+    assert!(out.lines().any(|l| l.trim() == "42"), "{out}");
+}
+
+#[test]
+fn the_startup_example_of_the_docs_runs() {
+    let blocks = common::doc_blocks("marsh-startup");
+    let [(_, text)] = blocks.as_slice() else {
+        panic!("docs/language.md has one marsh-startup block: {blocks:?}");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("startup.msh");
+    std::fs::write(&file, text).unwrap();
+    let env = vec![("MARSH_STARTUP".to_string(), file.display().to_string())];
+    let mut s = common::start_with("marsh", "startup-doc", env);
+    let out = s.run("sh -c 'echo $EDITOR $LESS'").unwrap();
+    assert!(out.contains("vim -R"), "{out}");
+    let out = s.run("echo $greeting").unwrap();
+    assert!(out.lines().any(|l| l.trim() == "hello"), "{out}");
+    assert!(!s.screen().contains("marsh:"), "{}", s.screen());
+}
+
+/// Whether `sig` is pending for process `pid` (its shared or its main thread's pending set).
+fn pending(pid: i32, sig: nix::sys::signal::Signal) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let bit = 1u64 << (sig as i32 - 1);
+    status
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("ShdPnd:")
+                .or_else(|| l.strip_prefix("SigPnd:"))
+        })
+        .any(|mask| u64::from_str_radix(mask.trim(), 16).is_ok_and(|m| m & bit != 0))
+}
+
+#[test]
+fn a_line_typed_after_a_sigwinch_is_not_lost() {
+    // The race of posix/winch-at-prompt, held open where a test can: the resize is taken
+    // (its signal handled) while a job runs and the line is typed ahead after it, so the
+    // editor finds both ready at once, the resize first, when it next waits. With crossterm's
+    // default event source this case was still rescued by the cursor-position answer reedline
+    // asks for at each new prompt (new input, a new edge); at an idle prompt nothing rescued
+    // it, which only the repeated scenario shows (the race is in the scheduler's hands).
+    use nix::sys::signal::Signal;
+    let mut s = common::start("marsh", "winch-typeahead");
+    s.type_line("sleep 30").unwrap();
+    s.wait_foreground_job(&["sleep"]).unwrap();
+    s.signal_shell(Signal::SIGWINCH).unwrap();
+    let shell = s.shell_pid().as_raw();
+    s.wait_until("the shell to take its SIGWINCH", |_| {
+        (!pending(shell, Signal::SIGWINCH)).then_some(())
+    })
+    .unwrap();
+    s.send(b"echo alive\r").unwrap();
+    s.signal_foreground(Signal::SIGKILL).unwrap();
+    s.wait_output("(?m)^alive").unwrap();
+    s.wait_prompt().unwrap();
+}

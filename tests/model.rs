@@ -1091,8 +1091,11 @@ fn model_test(shell: &str) {
     let mut runner = TestRunner::new_with_rng(config, rng);
     let started = std::time::Instant::now();
     let ran = std::sync::atomic::AtomicUsize::new(0);
+    // Counts shrinking steps too: past the total means a failure is being shrunk.
+    let ticker = jobcheck::progress::Ticker::new(format!("model on {shell}"), u64::from(cases));
     let result = runner.run(&prop::collection::vec(action(), 1..24), |actions| {
         ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ticker.tick();
         let mut scn = Vec::new();
         let r = run_sequence(shell, &actions, &mut scn);
         if std::env::var_os("JOBCHECK_MODEL_VERBOSE").is_some() {

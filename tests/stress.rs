@@ -125,7 +125,9 @@ fn ctrl_c_at_random_instants_into_stores() {
     let mut s = marsh("stress-ctrl-c", vec![]);
     let started = Instant::now();
     let (mut cur, mut interrupted, mut completed) = (None, 0, 0);
+    let ticker = jobcheck::progress::Ticker::new("stress: ^C into stores", n);
     for i in 0..n {
+        ticker.tick();
         let append = i % 2 == 1;
         let fresh = (i / 2) % 2 == 0;
         let old = set_up(&mut s, fresh, cur);
@@ -198,7 +200,9 @@ fn random_ctrl_z_kill_fg_sequences() {
     let started = Instant::now();
     let mut cur = None;
     let mut steps = 0;
+    let ticker = jobcheck::progress::Ticker::new("stress: ^Z/kill/fg/bg sequences", n);
     for i in 0..n {
+        ticker.tick();
         let append = r.random_bool(0.5);
         let old = set_up(&mut s, i % 3 == 0, cur);
         // Slow but small: ~2 ms an item, so that ^Z, bg, fg and kill meet it running.
@@ -507,12 +511,14 @@ fn random_lines_in_a_sandbox() {
     let strategy = random_line();
     let started = Instant::now();
     let (mut typed, mut interrupted) = (0, 0);
+    let ticker = jobcheck::progress::Ticker::new("stress: random lines", n);
     while typed < n {
         let line = strategy.new_tree(&mut runner).unwrap().current();
         if !harmless(&line) {
             continue;
         }
         typed += 1;
+        ticker.tick();
         s.type_line(&line).unwrap();
         if s.wait_prompt_for(Duration::from_millis(500)).is_err() {
             // A long job in the foreground (or an unfinished line): ^C, then ^Z.

@@ -216,6 +216,23 @@ pub enum AcceptError {
     },
 }
 
+/// `text` as a YAML scalar for a snapshot's header: plain where YAML reads it back unchanged,
+/// else double-quoted (as insta writes it; a title such as `^Z of cat: …` holds `: `, which a
+/// plain scalar cannot, and insta would take the whole file for a missing snapshot).
+fn yaml_scalar(text: &str) -> String {
+    let plain = !text.is_empty()
+        && !text.contains(": ")
+        && !text.contains(" #")
+        && !text.ends_with(':')
+        && text.trim() == text
+        && !text.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        serde_json::to_string(text).expect("a string serialises")
+    }
+}
+
 impl Catalogue {
     /// Write `body` as the accepted snapshot `name` of `scn` (insta's file format, so `cargo
     /// insta` and `tests/scenarios.rs` read it); the file written.
@@ -227,10 +244,9 @@ impl Catalogue {
     ) -> Result<PathBuf, AcceptError> {
         let dir = self.snapshot_dir().ok_or(AcceptError::ReadOnly)?;
         let path = dir.join(format!("{name}.snap"));
+        let description = yaml_scalar(&format!("{} (fixtures/{}.{EXT})", scn.title, scn.name));
         let text = format!(
-            "---\nsource: tests/scenarios.rs\ndescription: {} (fixtures/{}.{EXT})\n---\n{}\n",
-            scn.title,
-            scn.name,
+            "---\nsource: tests/scenarios.rs\ndescription: {description}\n---\n{}\n",
             body.trim_end()
         );
         let write = || {
@@ -286,12 +302,19 @@ mod tests {
     }
 
     #[test]
-    fn the_catalogue_names_only_builtin_shells() {
-        let known: Vec<String> = crate::shells::builtin()
-            .into_iter()
-            .map(|a| a.name)
-            .collect();
+    fn the_catalogue_names_only_builtin_and_shipped_shells() {
+        let known = crate::shells::known_names();
         Catalogue::builtin().unwrap().check_shells(&known).unwrap();
+    }
+
+    #[test]
+    fn snapshot_descriptions_are_quoted_where_yaml_needs_it() {
+        assert_eq!(yaml_scalar("stop (fixtures/x.jc)"), "stop (fixtures/x.jc)");
+        assert_eq!(
+            yaml_scalar("^Z of cat: a notice (fixtures/x.jc)"),
+            r#""^Z of cat: a notice (fixtures/x.jc)""#
+        );
+        assert_eq!(yaml_scalar("`jobs` lists"), r#""`jobs` lists""#);
     }
 
     #[test]

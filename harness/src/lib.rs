@@ -20,7 +20,9 @@
 //! - [`scenario`]: scenario files (parse, run one against one shell).
 //! - [`suite`]: a suite run as a library: plan (pairs, skips), run (typed outcome per run,
 //!   recordings), records for the reports; `jobcheck run` and `tests/scenarios.rs` are thin.
-//! - [`report`]: reports of a suite run (markdown conformance matrix, JUnit XML).
+//! - [`report`]: reports of a suite run (markdown and HTML conformance matrix, JUnit XML).
+//! - [`progress`]: progress of long runs (`jobcheck run`'s live line on a terminal, soaks'
+//!   periodic line).
 //! - [`mod@bench`]: measurements: ^C→prompt overhead against a raw poll loop, interactive
 //!   latencies (`jobcheck latency`), many background jobs (`jobcheck many-jobs`).
 //! - [`probe`]: the `jobprobe` helper program.
@@ -31,6 +33,7 @@ pub mod overlay;
 pub mod pid;
 pub mod probe;
 pub mod procfs;
+pub mod progress;
 pub mod pty;
 pub mod reader;
 pub mod report;

@@ -1,4 +1,5 @@
-//! Reports of a suite run: the conformance matrix (markdown) and JUnit XML.
+//! Reports of a suite run: the conformance matrix (markdown, and HTML in [`html`]) and JUnit
+//! XML.
 //!
 //! Layering (nextest/insta style): listing (which pairs exist, [`crate::scenario::load_dir`] and
 //! [`crate::scenario::skip_reason`]), running ([`crate::scenario::run`], one pair at a time) and
@@ -16,6 +17,9 @@
 use std::fmt::Write as _;
 
 use crate::scenario::Verdict;
+use crate::session::Failure;
+
+pub mod html;
 
 /// A shell as the run saw it.
 #[derive(Clone, Debug)]
@@ -37,6 +41,9 @@ pub struct RunResult {
     pub failure: Option<String>,
     /// The steps passed but no accepted snapshot exists (see [`Cell::NewSnapshot`]).
     pub new_snapshot: bool,
+    /// The failure as data (sentence, step, transcript, screen, processes), for the evidence
+    /// of the HTML report; `None` for a pass or a new snapshot.
+    pub evidence: Option<Box<Failure>>,
 }
 
 /// Everything recorded about one (scenario, shell) pair.
@@ -461,6 +468,7 @@ mod tests {
                     millis: 10.0,
                     failure: (!passed).then(|| "x.jc:3: timed out\nmore".into()),
                     new_snapshot: false,
+                    evidence: None,
                 })
                 .collect(),
         }

@@ -263,7 +263,7 @@ const OVERLAY: &str = r#"shells = ["bash-posix"]
 annotate = "OK bash-posix: exits at once; the running job survives"
 
 [[scenario."posix/exit-with-running-jobs".replace]]
-step = "expect[!bash,!dash,!mksh,!ksh93,!zsh,!fish,!marsh] survivors none"
+step = "expect[!bash,!dash,!mksh,!ksh93,!zsh,!fish,!marsh,!yash,!ash,!tcsh,!brush] survivors none"
 with = "expect survivors sleep"
 
 [[scenario."posix/kill-signal-notices".replace]]

@@ -5,8 +5,10 @@
 //! while other threads may read it) and handed to each program when it is spawned. Lookups of
 //! `PATH`, `HOME` and the like read it, so `export PATH=...` changes where programs are found.
 
+use crate::value::Value;
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, RwLock};
@@ -21,6 +23,41 @@ static CHANGED: AtomicBool = AtomicBool::new(false);
 pub fn get(name: impl AsRef<OsStr>) -> Option<OsString> {
     let env = ENV.read().unwrap_or_else(|e| e.into_inner());
     env.get(name.as_ref()).cloned()
+}
+
+/// The value of an exported variable as marsh text, every byte kept.
+pub fn text(name: impl AsRef<OsStr>) -> Option<String> {
+    get(name).map(|v| crate::value::raw::decode(v.as_bytes()).into_owned())
+}
+
+/// Marsh text as the bytes a program sees.
+pub fn os_text(text: &str) -> OsString {
+    OsString::from_vec(crate::value::raw::encode(text).into_owned())
+}
+
+/// A value as an exported variable holds it: a string's own text, anything else printed as
+/// an item prints (`42`, `(1, 'a')`).
+pub fn value_text(v: &Value) -> OsString {
+    match v {
+        Value::Str(s) => os_text(s),
+        other => OsString::from(other.to_string()),
+    }
+}
+
+/// Whether `name` can be exported: a letter or `_`, then letters, digits or `_`.
+pub fn check_name(name: &str) -> Result<(), EnvError> {
+    if crate::syntax::is_identifier(name) {
+        Ok(())
+    } else {
+        Err(EnvError::BadName(name.to_string()))
+    }
+}
+
+/// Why a name cannot be exported or unset.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error("'{0}' is not a valid name: a letter or _, then letters, digits or _")]
+    BadName(String),
 }
 
 /// Whether `name` is exported.
@@ -49,9 +86,11 @@ pub fn all() -> Vec<(OsString, OsString)> {
     env.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-/// Gives `cmd` the exported environment (untouched while it is still the one marsh got).
-pub fn apply(cmd: &mut Command) {
+/// Gives `cmd` the exported environment (untouched while it is still the one marsh got), then
+/// `extra` on top of it (a command's `NAME=VALUE` prefixes).
+pub fn apply<'a>(cmd: &mut Command, extra: impl IntoIterator<Item = (&'a OsStr, &'a OsStr)>) {
     if CHANGED.load(Ordering::Relaxed) {
         cmd.env_clear().envs(all());
     }
+    cmd.envs(extra);
 }

@@ -6,6 +6,7 @@
 //! - [`expr`]: compiling expressions and functions once into native closures;
 //! - [`value`]: the items that flow through pipelines;
 //! - [`ops`]: the built-in ops (`gen`, `map`, `red`, ...), each a push-driven stage;
+//! - [`data`]: CSV, TSV and JSON files to values and back, for `read` and `write`;
 //! - [`exec`]: building and running a pipeline, host programs included;
 //! - [`reservoir`]: streams stored on disk, committed atomically by the shell;
 //! - [`job`]: job control: the job table, job specs, `jobs` formatting, terminal handoff;
@@ -39,6 +40,7 @@
 //! ```
 
 pub mod cli;
+pub mod data;
 pub mod environ;
 pub mod exec;
 pub mod expr;

@@ -2,12 +2,14 @@
 //!
 //! Every item of a stream is one [`Value`]. A tuple is an item with several fields; a function
 //! of several parameters (`(x, y: x + y)`) receives a tuple's fields. Values are cheap to clone
-//! (strings, tuples, lists and files are shared behind `Arc`) and `Send`, because a pipeline
+//! (strings, tuples, lists, dicts and files are shared behind `Arc`) and `Send`, because a pipeline
 //! with a host program in the middle runs its upstream part on a second thread.
 
+pub mod dict;
 pub mod fmt;
 pub mod raw;
 
+pub use dict::{Dict, KeyTable};
 use std::sync::Arc;
 
 /// One item of a stream, or the value of a variable.
@@ -20,6 +22,8 @@ pub enum Value {
     Str(Arc<str>),
     Tuple(Arc<[Value]>),
     List(Arc<[Value]>),
+    /// `{'a': 1}`: keys in insertion order (see [`dict`]).
+    Dict(Arc<Dict>),
     File(Arc<FileInfo>),
 }
 
@@ -65,6 +69,10 @@ impl Value {
         Value::List(Arc::from(items))
     }
 
+    pub fn dict(d: Dict) -> Value {
+        Value::Dict(Arc::new(d))
+    }
+
     /// The name of this value's type as users see it in messages (`int`, `str`, ...).
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -75,11 +83,13 @@ impl Value {
             Value::Str(_) => "str",
             Value::Tuple(_) => "tuple",
             Value::List(_) => "list",
+            Value::Dict(_) => "dict",
             Value::File(_) => "file",
         }
     }
 
-    /// Python-style truth: `none`, `false`, zero, and empty strings, tuples and lists are false.
+    /// Python-style truth: `none`, `false`, zero, and empty strings, tuples, lists and dicts
+    /// are false.
     pub fn truthy(&self) -> bool {
         match self {
             Value::None => false,
@@ -88,6 +98,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::Str(s) => !s.is_empty(),
             Value::Tuple(t) | Value::List(t) => !t.is_empty(),
+            Value::Dict(d) => !d.is_empty(),
             Value::File(_) => true,
         }
     }
@@ -114,6 +125,7 @@ impl PartialEq for Value {
             (Int(a), Float(b)) | (Float(b), Int(a)) => (*a as f64) == *b,
             (Str(a), Str(b)) => a == b,
             (Tuple(a), Tuple(b)) | (List(a), List(b)) => a == b,
+            (Dict(a), Dict(b)) => a == b,
             (File(a), File(b)) => a.path == b.path,
             _ => false,
         }
@@ -121,8 +133,9 @@ impl PartialEq for Value {
 }
 
 /// A total order used by `sort`, `min` and `max`: numbers by value, strings, tuples and lists
-/// lexicographically, and values of different kinds by a fixed rank
-/// (none < bool < number < str < tuple < list < file), so sorting mixed streams never fails.
+/// lexicographically, dicts by their pairs in order, and values of different kinds by a fixed
+/// rank (none < bool < number < str < tuple < list < dict < file), so sorting mixed streams
+/// never fails.
 pub fn total_cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
     use Value::*;
     use std::cmp::Ordering;
@@ -134,7 +147,8 @@ pub fn total_cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
             Str(_) => 3,
             Tuple(_) => 4,
             List(_) => 5,
-            File(_) => 6,
+            Dict(_) => 6,
+            File(_) => 7,
         }
     }
     match (a, b) {
@@ -147,6 +161,15 @@ pub fn total_cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
         (Tuple(x), Tuple(y)) | (List(x), List(y)) => {
             for (p, q) in x.iter().zip(y.iter()) {
                 let o = total_cmp(p, q);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        (Dict(x), Dict(y)) => {
+            for ((k1, v1), (k2, v2)) in x.iter().zip(y.iter()) {
+                let o = total_cmp(k1, k2).then_with(|| total_cmp(v1, v2));
                 if o != Ordering::Equal {
                     return o;
                 }
@@ -168,6 +191,8 @@ pub enum Key {
     Float(u64),
     Str(Arc<str>),
     Seq(u8, Vec<Key>),
+    /// A dict's pairs, sorted, so equal dicts have equal keys whatever their order.
+    Map(Vec<(Key, Key)>),
     File(String),
 }
 
@@ -187,6 +212,12 @@ impl Value {
             Value::Str(s) => Key::Str(s.clone()),
             Value::Tuple(t) => Key::Seq(0, t.iter().map(Value::key).collect()),
             Value::List(t) => Key::Seq(1, t.iter().map(Value::key).collect()),
+            Value::Dict(d) => {
+                let mut pairs: Vec<(Key, Key)> =
+                    d.iter().map(|(k, v)| (k.key(), v.key())).collect();
+                pairs.sort();
+                Key::Map(pairs)
+            }
             Value::File(f) => Key::File(f.path.clone()),
         }
     }

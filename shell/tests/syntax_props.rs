@@ -107,10 +107,36 @@ fn redirect() -> impl Strategy<Value = Redirect> {
     (0u32..10, target).prop_map(|(fd, target)| Redirect { fd, target })
 }
 
+/// `NAME=VALUE` before a program; its value is never quoted in the tree (see `EnvPrefix`).
+fn env_prefix() -> impl Strategy<Value = EnvPrefix> {
+    (ident(), word()).prop_map(|(name, mut value)| {
+        value.quoted = false;
+        EnvPrefix { name, value }
+    })
+}
+
+/// Whether an unquoted stage name reads as a `NAME=VALUE` prefix, which no tree can print.
+fn reads_as_prefix(name: &Word) -> bool {
+    let ident_len = name
+        .text
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    !name.quoted
+        && name.expansions.first().is_none_or(|e| e.at > ident_len)
+        && marsh::syntax::is_identifier(&name.text[..ident_len])
+        && name.text[ident_len..].starts_with('=')
+}
+
 fn stage() -> impl Strategy<Value = Stage> {
     prop_oneof![
-        3 => (word(), prop::collection::vec(arg(), 0..3), prop::collection::vec(redirect(), 0..3))
-            .prop_map(|(name, args, redirects)| Stage::Op { name, args, redirects }),
+        3 => (
+            prop::collection::vec(env_prefix(), 0..3),
+            word().prop_filter("not a prefix", |w| !reads_as_prefix(w)),
+            prop::collection::vec(arg(), 0..3),
+            prop::collection::vec(redirect(), 0..3),
+        )
+            .prop_map(|(env, name, args, redirects)| Stage::Op { env, name, args, redirects }),
         1 => function().prop_map(Stage::Func),
     ]
 }

@@ -63,6 +63,31 @@ pub fn transcripts(commands: &[&str]) -> String {
         .join("\n")
 }
 
+/// The fenced blocks of `docs/language.md` whose info string is `tag`: each block's first line
+/// number (from 1) and its text.
+pub fn doc_blocks(tag: &str) -> Vec<(usize, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/language.md");
+    let doc = std::fs::read_to_string(path).expect("docs/language.md");
+    let mut blocks = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    for (i, line) in doc.lines().enumerate() {
+        match &mut open {
+            Some(_) if line.trim_end() == "```" => blocks.extend(open.take()),
+            Some((_, text)) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            None if line.trim_end() == format!("```{tag}") => open = Some((i + 2, String::new())),
+            None => {}
+        }
+    }
+    assert!(
+        open.is_none(),
+        "an unclosed ```{tag} block in docs/language.md"
+    );
+    blocks
+}
+
 // ---- jobcheck sessions -------------------------------------------------------------------
 
 use std::path::PathBuf;

@@ -38,13 +38,44 @@ enum Cmd {
     /// Many background jobs: start N `sleep 1000 &`, then time `jobs`, `fg %k` + ^C, and the
     /// notices when all are killed (medians).
     ManyJobs(ManyJobsArgs),
+    /// Start the shell of an adapter (a file or a built-in name) and check what every scenario
+    /// needs: a numbered prompt that grows after a command, after ^C and after ^Z of a
+    /// foreground sleep, job control, the status command. Each failure says what to change.
+    CheckAdapter(CheckAdapterArgs),
+    /// Write a starting adapter NAME.toml for PROGRAM by probing it (then check-adapter it).
+    Init(InitArgs),
+}
+
+/// The arguments of `jobcheck check-adapter`.
+#[derive(clap::Args)]
+struct CheckAdapterArgs {
+    /// An adapter TOML file or a built-in shell name.
+    adapter: String,
+    /// Deadline of every wait, in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+}
+
+/// The arguments of `jobcheck init`.
+#[derive(clap::Args)]
+struct InitArgs {
+    /// The shell's name (in test names, annotations and its prompt).
+    name: String,
+    /// Its executable (in PATH or a path).
+    program: String,
+    /// Where to write the adapter (default: NAME.toml); an existing file is kept unless --force.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Overwrite the output file.
+    #[arg(long)]
+    force: bool,
 }
 
 /// The arguments of `jobcheck run`.
 #[derive(clap::Args)]
 struct RunArgs {
-    /// A built-in shell (marsh, bash, dash, zsh, mksh, ksh93, fish) or an adapter TOML file;
-    /// repeatable. Default: every built-in shell.
+    /// A built-in shell (marsh, bash, dash, zsh, mksh, ksh93, fish, yash, ash, tcsh), a
+    /// shipped one (brush) or an adapter TOML file; repeatable. Default: every built-in shell.
     #[arg(long = "shell", value_name = "NAME")]
     shells: Vec<String>,
     /// Run each pair N times (flakiness check).
@@ -67,10 +98,18 @@ struct RunArgs {
     /// Where to write JUnit XML (default: ARTIFACTS/junit.xml).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Directory for the HTML report, DIR/conformance.html: the matrix with every pair's
+    /// evidence and replays, one self-contained page (default: ARTIFACTS).
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
     /// Directory for the asciicast recordings of failures and the default reports
     /// (default: $JOBCHECK_ARTIFACTS, else target/jobcheck).
     #[arg(long, value_name = "DIR")]
     artifacts: Option<PathBuf>,
+    /// On a terminal, print every run's line above the progress line (not only failures').
+    /// Elsewhere every line is printed anyway.
+    #[arg(long, short)]
+    verbose: bool,
     /// Scenario names (e.g. posix/stop-pipeline-one-job); default: all.
     scenarios: Vec<String>,
 }
@@ -133,10 +172,7 @@ fn adapter(name: &str) -> Result<Adapter, String> {
         return Adapter::load(std::path::Path::new(name)).map_err(|e| e.to_string());
     }
     jobcheck::shells::by_name(name).ok_or_else(|| {
-        let known: Vec<String> = jobcheck::shells::builtin()
-            .into_iter()
-            .map(|a| a.name)
-            .collect();
+        let known = jobcheck::shells::known_names();
         let hint = jobcheck::scenario::closest(name, known.iter().map(String::as_str))
             .map_or(String::new(), |c| format!(" (did you mean `{c}`?)"));
         format!(
@@ -197,13 +233,12 @@ fn load_plan(
     Ok((catalogue, plan))
 }
 
-/// One line per skipped pair and per run (a failure's whole report after its line).
-fn print_event(e: suite::RunEvent<'_>) {
+/// The line of a skipped pair or of a run (a failure's whole report after its line).
+fn event_line(e: &suite::RunEvent<'_>) -> String {
     use suite::{PairOutcome, RunEvent};
     let (pair, run, of, outcome, millis) = match e {
         RunEvent::Skipped { pair, reason } => {
-            println!("SKIP  {}  ({reason})", pair.name);
-            return;
+            return format!("SKIP  {}  ({reason})", pair.name);
         }
         RunEvent::Ran {
             pair,
@@ -211,7 +246,7 @@ fn print_event(e: suite::RunEvent<'_>) {
             of,
             outcome,
             millis,
-        } => (pair, run, of, outcome, millis),
+        } => (*pair, *run, *of, *outcome, *millis),
     };
     let label = if of > 1 {
         format!("{} #{run}", pair.name)
@@ -224,20 +259,20 @@ fn print_event(e: suite::RunEvent<'_>) {
         .filter(|a| a.verdict == Verdict::Bug);
     match (outcome, bug) {
         (PairOutcome::Passed, Some(_)) => {
-            println!("BUG   {label}  {millis:.0} ms (known bug, passed this time)")
+            format!("BUG   {label}  {millis:.0} ms (known bug, passed this time)")
         }
-        (PairOutcome::Passed, None) => println!("PASS  {label}  {millis:.0} ms"),
+        (PairOutcome::Passed, None) => format!("PASS  {label}  {millis:.0} ms"),
         (PairOutcome::Accepted { path }, _) => {
-            println!(
+            format!(
                 "PASS  {label}  {millis:.0} ms (snapshot accepted: {})",
                 path.display()
             )
         }
-        (PairOutcome::Failed(_), Some(a)) => println!("BUG   {label}  (known: {})", a.reason),
-        (PairOutcome::Failed(f), None) => println!("FAIL  {label}  {millis:.0} ms\n{f}"),
+        (PairOutcome::Failed(_), Some(a)) => format!("BUG   {label}  (known: {})", a.reason),
+        (PairOutcome::Failed(f), None) => format!("FAIL  {label}  {millis:.0} ms\n{f}"),
         (PairOutcome::NewSnapshot { name, unwritten }, _) => match unwritten {
-            None => println!("NEW   {label}  new snapshot {name} (accept it with --accept)"),
-            Some(why) => println!("NEW   {label}  new snapshot {name}, not written: {why}"),
+            None => format!("NEW   {label}  new snapshot {name} (accept it with --accept)"),
+            Some(why) => format!("NEW   {label}  new snapshot {name}, not written: {why}"),
         },
     }
 }
@@ -319,6 +354,73 @@ fn main() -> ExitCode {
         Cmd::ManyJobs(args) => many_jobs_cmd(args),
         Cmd::Bench(args) => bench_cmd(args),
         Cmd::Run(args) => run_cmd(args, path_prepend),
+        Cmd::CheckAdapter(args) => check_adapter_cmd(args, path_prepend),
+        Cmd::Init(args) => init_cmd(args, path_prepend),
+    }
+}
+
+/// `jobcheck check-adapter`: exit status 1 unless every check holds.
+fn check_adapter_cmd(args: CheckAdapterArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
+    let adapter = match adapter(&args.adapter) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("jobcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = jobcheck::Options {
+        timeout: std::time::Duration::from_secs(args.timeout),
+        path_prepend,
+        name: format!("check-adapter@{}", adapter.name),
+        ..jobcheck::Options::default()
+    };
+    let report = jobcheck::shells::check::check(&adapter, opts);
+    print!("{report}");
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `jobcheck init`: probe, write the adapter file, print its check.
+fn init_cmd(args: InitArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
+    let out = args
+        .output
+        .unwrap_or_else(|| PathBuf::from(format!("{}.toml", args.name)));
+    if out.exists() && !args.force {
+        eprintln!(
+            "jobcheck: {} exists (give --force to overwrite it)",
+            out.display()
+        );
+        return ExitCode::from(2);
+    }
+    if jobcheck::shells::find_in_path(&args.program).is_none() {
+        eprintln!("jobcheck: {} is not in PATH", args.program);
+        return ExitCode::from(2);
+    }
+    let opts = jobcheck::Options {
+        timeout: std::time::Duration::from_secs(3),
+        path_prepend,
+        name: format!("init@{}", args.name),
+        record_failures: false,
+        ..jobcheck::Options::default()
+    };
+    let probed = jobcheck::shells::init::probe(&args.name, &args.program, &opts);
+    if let Err(e) = std::fs::write(&out, probed.to_toml()) {
+        eprintln!("jobcheck: {}: {e}", out.display());
+        return ExitCode::from(2);
+    }
+    print!("{}", probed.report);
+    println!(
+        "wrote {} (prompt counted by: {})",
+        out.display(),
+        probed.style
+    );
+    if probed.report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -538,7 +640,9 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         accept,
         markdown,
         junit,
+        html,
         artifacts,
+        verbose,
         scenarios,
     } = args;
     if let Some(dir) = &artifacts {
@@ -548,6 +652,13 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     let out_dir = jobcheck::session::artifacts_dir();
     let markdown = markdown.unwrap_or_else(|| out_dir.join("conformance.md"));
     let junit = junit.unwrap_or_else(|| out_dir.join("junit.xml"));
+    let page = match report::html::prepare(html.as_deref().unwrap_or(&out_dir)) {
+        Ok(page) => page,
+        Err(e) => {
+            eprintln!("jobcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let loaded = load_plan(fixtures.as_deref(), &expectations, &shells, &scenarios);
     let (catalogue, plan) = match loaded {
         Ok(x) => x,
@@ -563,7 +674,12 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         artifacts: out_dir.clone(),
     };
     let started = Instant::now();
-    let pairs = suite::run(&plan, &catalogue, &cfg, print_event);
+    let style = jobcheck::progress::Style::for_stdout(verbose);
+    let mut progress = jobcheck::progress::RunProgress::new(&plan, repeat, style);
+    let pairs = suite::run(&plan, &catalogue, &cfg, |e| {
+        progress.event(&plan, &e, &event_line(&e))
+    });
+    progress.finish();
     let infos = plan.shell_infos();
     let chosen = &plan.scenarios;
     let seconds = started.elapsed().as_secs_f64();
@@ -582,7 +698,8 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     };
     let md = report::markdown(&infos, &titles, &pairs, &info);
     let xml = report::junit(&infos, &pairs);
-    for (path, text) in [(&markdown, md), (&junit, xml)] {
+    let web = report::html::html(&infos, &titles, &pairs, &info);
+    for (path, text) in [(&markdown, md), (&junit, xml), (&page, web)] {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -594,9 +711,10 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     println!();
     let failing = print_totals(&infos, &pairs);
     println!(
-        "\n{} pairs in {seconds:.1} s; matrix: {}; JUnit: {}; recordings of failures: {}",
+        "\n{} pairs in {seconds:.1} s; matrix: {} and {}; JUnit: {}; recordings of failures: {}",
         pairs.len(),
         markdown.display(),
+        page.display(),
         junit.display(),
         out_dir.display()
     );

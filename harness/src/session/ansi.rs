@@ -28,6 +28,14 @@ pub fn strip_ansi_mapped(bytes: &[u8]) -> (Vec<u8>, Vec<usize>) {
                     }
                     i += 1;
                 }
+                // nF: intermediates then one final byte (`ESC ( B`, the charset yash's
+                // terminfo sends with every attribute reset).
+                Some(0x20..=0x2f) => {
+                    while i < bytes.len() && (0x20..=0x2f).contains(&bytes[i]) {
+                        i += 1;
+                    }
+                    i += 1;
+                }
                 Some(_) => i += 1,
                 None => {}
             }
@@ -51,6 +59,11 @@ mod tests {
         assert_eq!(
             strip_ansi(b"\x1b[?2004hbash 1$ \x1b[0m\r\nok"),
             "bash 1$ \nok"
+        );
+        // yash (TERM=xterm): charset designation and keypad modes leave nothing behind.
+        assert_eq!(
+            strip_ansi(b"\x1b(B\x1b[m\x1b[8D\x1b[J\x1b[?1l\x1b>got2\r\n\x1b[7m$\x1b(B\x1b[m"),
+            "got2\n$"
         );
     }
 }

@@ -24,14 +24,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+pub mod check;
+pub mod init;
 mod load;
 
 pub use load::{AdapterError, AdapterProblem, FIELDS};
 
 /// How a shell prints `jobs`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum JobsStyle {
     /// `[N] [+-] State command` in some spacing (bash, dash, zsh, mksh, ksh93, marsh).
@@ -42,7 +44,7 @@ pub enum JobsStyle {
 }
 
 /// A shell adapter.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Adapter {
     /// Name in test names, `--shell` and annotations.
@@ -76,7 +78,7 @@ pub struct Adapter {
     pub status_command: Option<String>,
     /// Regex finding the status in that line's output, group 1 the number (default: a line that
     /// is only the number).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_pattern: Option<String>,
 }
 
@@ -93,7 +95,7 @@ fn default_term() -> String {
 pub enum JobState {
     /// Running (`Running`, zsh `running`, `continued`).
     Running,
-    /// Stopped (`Stopped`, `Stopped (tty input)`, zsh `suspended`).
+    /// Stopped (`Stopped`, `Stopped (tty input)`, zsh `suspended`, tcsh `Suspended`).
     Stopped,
     /// Ended normally (`Done`, `Done(3)`, `Exit 3`).
     Done,
@@ -237,11 +239,11 @@ impl Adapter {
 /// are joined to the entry above.
 pub fn parse_posix_jobs(text: &str) -> Vec<JobEntry> {
     let re = regex::Regex::new(
-        r"^\[(?P<num>\d+)\]\s*(?P<mark>[+-])?\s+(?P<state>(?:Running|Stopped|Done|Terminated|Killed|Interrupt|Hangup|Exit|running|suspended|done|terminated|killed|interrupt|hangup|exit|continued)(?:\s*\([^)]*\)|\(\d+\))?)\s+(?P<cmd>.*?)\s*$",
+        r"^\[(?P<num>\d+)\]\s*(?P<mark>[+-])?\s+(?P<state>(?:Running|Stopped|Done|Terminated|Killed|Interrupt|Hangup|Exit|Suspended|running|suspended|done|terminated|killed|interrupt|hangup|exit|continued)(?:\s*\([^)]*\)|\(\d+\))?)\s+(?P<cmd>.*?)\s*$",
     )
     .expect("jobs regex");
     let member = regex::Regex::new(
-        r"^\s+(?P<state>(?:Running|Stopped|Done|Terminated|Killed|Interrupt|Hangup|Exit|running|suspended|done|terminated|killed|interrupt|hangup|exit|continued)(?:\s*\([^)]*\)|\(\d+\))?)\s+(?P<cmd>.*?)\s*$",
+        r"^\s+(?P<state>(?:Running|Stopped|Done|Terminated|Killed|Interrupt|Hangup|Exit|Suspended|running|suspended|done|terminated|killed|interrupt|hangup|exit|continued)(?:\s*\([^)]*\)|\(\d+\))?)\s+(?P<cmd>.*?)\s*$",
     )
     .expect("jobs member regex");
     let mut out: Vec<JobEntry> = Vec::new();
@@ -319,7 +321,8 @@ pub fn find_in_path(program: &str) -> Option<PathBuf> {
 }
 
 /// The built-in adapters, in a stable order, all verified on this project's machines (Debian
-/// 12: bash 5.2, dash 0.5.12, zsh 5.9, mksh R59, ksh93u+m 1.0.4, fish 3.6). `JOBCHECK_<NAME>_PROGRAM` (e.g. `JOBCHECK_MARSH_PROGRAM=/path/to/marsh`) replaces a
+/// 12: bash 5.2, dash 0.5.12, zsh 5.9, mksh R59, ksh93u+m 1.0.4, fish 3.6, yash 2.52, busybox
+/// ash 1.35, tcsh 6.24). `JOBCHECK_<NAME>_PROGRAM` (e.g. `JOBCHECK_MARSH_PROGRAM=/path/to/marsh`) replaces a
 /// built-in adapter's program.
 pub fn builtin() -> Vec<Adapter> {
     let mut all = builtin_from_files();
@@ -341,15 +344,17 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("mksh.toml", include_str!("../../adapters/mksh.toml")),
     ("ksh93.toml", include_str!("../../adapters/ksh93.toml")),
     ("fish.toml", include_str!("../../adapters/fish.toml")),
-];
-
-/// Adapter files shipped beside the built-in ones but not in the matrix yet (their
-/// annotations are not written): `jobcheck run --shell harness/adapters/yash.toml`.
-pub const SHIPPED_FILES: &[(&str, &str)] = &[
     ("yash.toml", include_str!("../../adapters/yash.toml")),
     ("ash.toml", include_str!("../../adapters/ash.toml")),
     ("tcsh.toml", include_str!("../../adapters/tcsh.toml")),
 ];
+
+/// Adapter files shipped beside the built-in ones but not in the matrix (shells CI does not
+/// install): `jobcheck run --shell harness/adapters/brush.toml`.
+/// Their names are known to annotations (the catalogue annotates them), and `--shell NAME`
+/// finds them like built-in ones.
+pub const SHIPPED_FILES: &[(&str, &str)] =
+    &[("brush.toml", include_str!("../../adapters/brush.toml"))];
 
 /// The built-in adapters parsed and checked (a bad built-in file is a bug of this build:
 /// the unit tests load every one).
@@ -362,10 +367,38 @@ fn builtin_from_files() -> Vec<Adapter> {
         .collect()
 }
 
-/// A built-in adapter by name (`ksh` is accepted for `ksh93`).
+/// The shipped adapters parsed and checked (as [`builtin`]'s, `JOBCHECK_<NAME>_PROGRAM` applies).
+pub fn shipped() -> Vec<Adapter> {
+    SHIPPED_FILES
+        .iter()
+        .map(|(file, text)| {
+            let mut a = Adapter::parse(Path::new(file), text)
+                .unwrap_or_else(|e| panic!("shipped adapter {e}"));
+            let var = format!("JOBCHECK_{}_PROGRAM", a.name.to_ascii_uppercase());
+            if let Some(p) = std::env::var_os(var) {
+                a.program = p.to_string_lossy().into_owned();
+            }
+            a
+        })
+        .collect()
+}
+
+/// The names annotations may use without a `--shell` file: built-in and shipped adapters.
+pub fn known_names() -> Vec<String> {
+    builtin()
+        .into_iter()
+        .chain(shipped())
+        .map(|a| a.name)
+        .collect()
+}
+
+/// A built-in or shipped adapter by name (`ksh` is accepted for `ksh93`).
 pub fn by_name(name: &str) -> Option<Adapter> {
     let name = if name == "ksh" { "ksh93" } else { name };
-    builtin().into_iter().find(|a| a.name == name)
+    builtin()
+        .into_iter()
+        .chain(shipped())
+        .find(|a| a.name == name)
 }
 
 #[cfg(test)]
@@ -382,7 +415,9 @@ mod tests {
         let names: Vec<String> = builtin().into_iter().map(|a| a.name).collect();
         assert_eq!(
             names,
-            ["marsh", "bash", "dash", "zsh", "mksh", "ksh93", "fish"]
+            [
+                "marsh", "bash", "dash", "zsh", "mksh", "ksh93", "fish", "yash", "ash", "tcsh"
+            ]
         );
     }
 
@@ -412,6 +447,8 @@ mod tests {
         let mksh =
             "[1] + Done                 \\echo x |\n      Stopped (signal)     \\jobprobe stop\n";
         assert_eq!(parse_posix_jobs(mksh)[0].state, JobState::Stopped);
+        let tcsh = "[1]  + Suspended (tty input)         cat\n";
+        assert_eq!(parse_posix_jobs(tcsh)[0].state, JobState::Stopped);
         let dashtty = "[1] + Stopped (tty input)        cat\n";
         assert_eq!(parse_posix_jobs(dashtty)[0].command, "cat");
     }

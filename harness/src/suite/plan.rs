@@ -57,16 +57,14 @@ pub enum PlanError {
 }
 
 /// Plan a run of the scenarios named in `only` (all if empty) against `shells`. Shell names
-/// in the catalogue must be built-in adapters, among `shells`, or declared by an overlay.
+/// in the catalogue must be built-in or shipped adapters, among `shells`, or declared by an
+/// overlay.
 pub fn plan(
     catalogue: &Catalogue,
     shells: Vec<Adapter>,
     only: &[String],
 ) -> Result<Plan, PlanError> {
-    let mut known: Vec<String> = crate::shells::builtin()
-        .into_iter()
-        .map(|a| a.name)
-        .collect();
+    let mut known = crate::shells::known_names();
     known.extend(shells.iter().map(|a| a.name.clone()));
     known.extend(catalogue.declared_shells().iter().cloned());
     // Each name once, first mention first, so the error's list reads cleanly.

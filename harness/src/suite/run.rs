@@ -182,6 +182,10 @@ pub fn pair_result(outcome: &PairOutcome, millis: f64) -> RunResult {
         millis,
         failure,
         new_snapshot: matches!(outcome, PairOutcome::NewSnapshot { .. }),
+        evidence: match outcome {
+            PairOutcome::Failed(f) => Some(f.clone()),
+            _ => None,
+        },
     }
 }
 

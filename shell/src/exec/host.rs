@@ -8,6 +8,7 @@
 use crate::ops::{
     ArgValue, Flow, OpError, Sink, Source, glob_paths, io_reason, is_glob, push_lines,
 };
+use crate::syntax::ast::EnvPrefix;
 use crate::value::Value;
 use std::ffi::OsString;
 use std::fs::File;
@@ -24,6 +25,8 @@ pub struct HostCommand {
     pub name: String,
     pub program: PathBuf,
     pub args: Vec<OsString>,
+    /// Its `NAME=VALUE` prefixes, put in its environment on top of the exported one.
+    pub env: Vec<EnvVar>,
     /// Its own redirections (`2> f`, `< f`, `2>&1`), opened.
     pub redirects: super::redirect::Redirects,
 }
@@ -39,19 +42,28 @@ impl HostCommand {
         line
     }
 
-    /// Resolves `name` on PATH and expands `args` (globs, `~`). An unknown name is one line.
-    pub fn resolve(name: &str, args: Vec<ArgValue>) -> Result<HostCommand, OpError> {
-        let program = find_program(name).ok_or_else(|| {
-            if name.contains('/') {
-                OpError::new("", format!("{name}: no such program"))
-            } else {
-                OpError::new("", format!("unknown op or program: {name}"))
-            }
-        })?;
+    /// Resolves `name` on PATH (a `PATH=...` prefix in `env` first) and expands `args` (globs,
+    /// `~`). An unknown name is one line.
+    pub fn resolve(
+        name: &str,
+        args: Vec<ArgValue>,
+        env: Vec<EnvVar>,
+    ) -> Result<HostCommand, OpError> {
+        let path = env.iter().rev().find(|v| v.name == "PATH");
+        let program =
+            find_program_in(name, path.map(|v| v.value.as_os_str())).ok_or_else(|| {
+                if name.contains('/') {
+                    OpError::new("", format!("{name}: no such program"))
+                } else {
+                    OpError::new("", format!("unknown op or program: {name}"))
+                }
+            })?;
         let mut expanded = Vec::new();
         for arg in args {
             match arg {
-                ArgValue::Word(w, true) => expanded.push(OsString::from(w)),
+                // A word's held bytes (from `$NAME` of an environment value) go back as
+                // they came.
+                ArgValue::Word(w, true) => expanded.push(crate::environ::os_text(&w)),
                 ArgValue::Word(w, false) => {
                     let w = expand_tilde(&w);
                     if is_glob(&w) {
@@ -63,7 +75,7 @@ impl HostCommand {
                             expanded.extend(matches.into_iter().map(PathBuf::into_os_string));
                         }
                     } else {
-                        expanded.push(OsString::from(w));
+                        expanded.push(crate::environ::os_text(&w));
                     }
                 }
                 ArgValue::Value(v) => expanded.push(value_word(&v)),
@@ -79,6 +91,7 @@ impl HostCommand {
             name: name.to_string(),
             program,
             args: expanded,
+            env,
             redirects: Default::default(),
         })
     }
@@ -93,6 +106,12 @@ impl HostCommand {
         cmd.args(&self.args).stdin(stdin).stdout(stdout);
         // argv[0] is the word the user typed, as shells do.
         cmd.arg0(&self.name);
+        crate::environ::apply(
+            &mut cmd,
+            self.env
+                .iter()
+                .map(|v| (v.name.as_os_str(), v.value.as_os_str())),
+        );
         if !self.redirects.is_empty() || stdout_after.is_some() {
             let mut plan = self.redirects.plan(stdout_after);
             // SAFETY: the closure makes only async-signal-safe calls (fcntl, dup2) and does not
@@ -146,8 +165,38 @@ pub type ChildSetup = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 pub use crate::job::system::reset_signals;
 
+/// One variable of a program's own environment, from a `NAME=VALUE` prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: OsString,
+    pub value: OsString,
+}
+
+impl EnvVar {
+    /// An expanded prefix; a `~` that starts the value or follows a `:` is the home directory,
+    /// as in POSIX assignments (`PATH=~/bin:$PATH`).
+    pub fn from_prefix(prefix: &EnvPrefix) -> EnvVar {
+        let value = prefix
+            .value
+            .text
+            .split(':')
+            .map(expand_tilde)
+            .collect::<Vec<_>>()
+            .join(":");
+        EnvVar {
+            name: OsString::from(&prefix.name),
+            value: crate::environ::os_text(&value),
+        }
+    }
+}
+
 /// Finds an executable: a name with a slash is a path; otherwise each PATH directory in turn.
 pub fn find_program(name: &str) -> Option<PathBuf> {
+    find_program_in(name, None)
+}
+
+/// [`find_program`] with `path` in place of the exported PATH, when given.
+fn find_program_in(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     if name.is_empty() {
         return None;
     }
@@ -155,7 +204,9 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         let p = PathBuf::from(expand_tilde(name));
         return is_executable(&p).then_some(p);
     }
-    let path = crate::environ::get("PATH")
+    let path = path
+        .map(OsString::from)
+        .or_else(|| crate::environ::get("PATH"))
         .unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
@@ -183,10 +234,7 @@ pub fn expand_tilde(word: &str) -> String {
 
 /// A value passed as a program's argument: its text, a string's held bytes given back.
 fn value_word(v: &Value) -> OsString {
-    match v {
-        Value::Str(s) => OsString::from_vec(crate::value::raw::encode(s).into_owned()),
-        other => OsString::from(other.to_string()),
-    }
+    crate::environ::value_text(v)
 }
 
 /// The status a finished program leaves in `STATUS`: its exit code, or 128 + the signal.

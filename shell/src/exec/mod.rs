@@ -11,9 +11,9 @@ pub mod reaper;
 pub mod redirect;
 pub mod sinks;
 
-use crate::expr::{Globals, compile_function};
-use crate::ops::{self, Filter, Flow, OpArgs, OpError, Reporter, Role, Sink, Source};
-use crate::syntax::ast::{Arg, Stage, Word};
+use crate::expr::compile_function;
+use crate::ops::{self, Filter, Flow, OpArgs, OpError, Reporter, Role, Scope, Sink, Source};
+use crate::syntax::ast::{Arg, EnvPrefix, Stage, Word};
 use crate::value::Value;
 use host::{ChildSetup, HostCommand, StdinWriter, StdoutLines, status_code};
 use reaper::Reaper;
@@ -74,7 +74,7 @@ pub struct Outcome {
 pub fn build(
     stages: &[Stage],
     has_source: bool,
-    globals: &dyn Globals,
+    globals: &dyn Scope,
     reporter: &Arc<Reporter>,
 ) -> Result<Vec<Piece>, OpError> {
     let mut pieces = Vec::with_capacity(stages.len());
@@ -100,10 +100,12 @@ pub fn build(
                 }
             }
             Stage::Op {
+                env,
                 name,
                 args,
                 redirects,
             } => match op_for(name) {
+                Some(spec) if !env.is_empty() => return Err(prefix_before_op(spec.name, env)),
                 Some(spec) => {
                     let reporter = match redirect::op_stderr(spec.name, redirects)? {
                         Some(file) => reporter.into_file(file),
@@ -119,7 +121,8 @@ pub fn build(
                         reporter,
                     }
                     .words_and_values()?;
-                    let mut host = HostCommand::resolve(&name.text, values)?;
+                    let env = env.iter().map(host::EnvVar::from_prefix).collect();
+                    let mut host = HostCommand::resolve(&name.text, values, env)?;
                     host.redirects = redirect::Redirects::open(redirects)?;
                     Piece::Host(host)
                 }
@@ -130,12 +133,25 @@ pub fn build(
     Ok(pieces)
 }
 
+/// Why `NAME=VALUE op` is refused: ops run inside marsh, whose environment a prefix leaves
+/// alone; only a program gets one.
+pub fn prefix_before_op(op: &str, env: &[EnvPrefix]) -> OpError {
+    let first = env.first().map_or("", |p| p.name.as_str());
+    OpError::new(
+        op,
+        format!(
+            "an op takes no {first}=... before it: NAME=VALUE sets a program's environment \
+             (export {first}=... sets marsh's own)"
+        ),
+    )
+}
+
 /// The stage an op builds, where it stands (`first`: it starts the pipeline).
 fn build_op(
     spec: &'static ops::OpSpec,
     args: &[Arg],
     first: bool,
-    globals: &dyn Globals,
+    globals: &dyn Scope,
     reporter: &Arc<Reporter>,
 ) -> Result<Piece, OpError> {
     let op_args = OpArgs {
@@ -146,11 +162,24 @@ fn build_op(
     };
     let misplaced = |message: String| Err(OpError::new(spec.name, message));
     match (spec.role, first) {
-        (Role::Source(build), true) => Ok(Piece::Source(build(&op_args)?)),
-        (Role::Filter(build), false) => Ok(Piece::Filter(build(&op_args)?)),
+        (Role::Source(build) | Role::SourceOrFilter(build, _), true) => {
+            Ok(Piece::Source(build(&op_args)?))
+        }
+        (Role::Filter(build) | Role::SourceOrFilter(_, build), false) => {
+            Ok(Piece::Filter(build(&op_args)?))
+        }
         (Role::Source(_), false) => misplaced("starts a pipeline; it cannot take items".into()),
         (Role::Filter(_), true) => {
-            misplaced(format!("needs items to work on: try gen 3 | {}", spec.name))
+            let mut message = format!("needs items to work on: try gen 3 | {}", spec.name);
+            if host::find_program(spec.name).is_some() {
+                // `join a b` first in a line most likely meant the program the op shadows.
+                message.push_str(&format!(
+                    "; the {} program: {}",
+                    spec.name,
+                    op_args.as_program()
+                ));
+            }
+            misplaced(message)
         }
         // `store` and `load` in their places were rewritten before building (streams.rs).
         (Role::Store, _) => misplaced("belongs at the end of a pipeline".into()),
@@ -253,6 +282,7 @@ pub fn run(
     let runs = connect(chunks, &hosts, &mut programs, output);
     let mut errors = run_chunks(runs);
     let (status, completed) = wait_programs(programs, &mut errors);
+    reporter.summarize();
     if let Some(reaper) = reaper.as_ref().filter(|r| r.dying()) {
         // The errors seen (broken pipes, children reaped by the reaper) are the signal's
         // effects; the leader is to die of it, not to exit with a status of its own.
@@ -524,9 +554,18 @@ fn drive(source: &mut dyn Source, sink: &mut dyn Sink) -> Result<(), OpError> {
 
 /// Prints a command-stopping error as one line on stderr.
 pub fn report(e: &OpError) {
+    report_from("marsh", e);
+}
+
+/// [`report`] with another prefix than `marsh` (a script's `FILE:LINE`).
+pub fn report_from(prefix: impl std::fmt::Display, e: &OpError) {
     use std::io::Write;
     let text = e.to_string();
-    let _ = writeln!(std::io::stderr().lock(), "marsh: {}", ops::one_line(&text));
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{prefix}: {}",
+        ops::one_line(&text)
+    );
 }
 
 fn stdout_is_terminal() -> bool {

@@ -1,8 +1,9 @@
-//! Builtin functions, methods of strings and sequences, file attributes, indexing and slicing.
+//! Builtin functions, methods of strings, sequences and dicts, file attributes, indexing and
+//! slicing.
 
 use super::ops::{self, R};
 use super::{CompileError, EvalError};
-use crate::value::Value;
+use crate::value::{Dict, Value};
 use std::sync::Arc;
 
 fn e(msg: impl Into<String>) -> EvalError {
@@ -24,6 +25,7 @@ pub enum Builtin {
     Sum,
     Tuple,
     List,
+    Dict,
     Now,
     Days,
 }
@@ -44,6 +46,7 @@ impl Builtin {
             "sum" => Sum,
             "tuple" => Tuple,
             "list" => List,
+            "dict" => Dict,
             "now" => Now,
             "days" => Days,
             _ => return None,
@@ -55,7 +58,7 @@ impl Builtin {
         use Builtin::*;
         let (lo, hi) = match self {
             Len | Abs | Days => (1, 1),
-            Int | Float | Str | Bool | Tuple | List => (0, 1),
+            Int | Float | Str | Bool | Tuple | List | Dict => (0, 1),
             Round | Sum => (1, 2),
             Min | Max => (1, usize::MAX),
             Now => (0, 0),
@@ -79,6 +82,7 @@ impl Builtin {
             Len => match &args[0] {
                 Value::Str(s) => Ok(Value::Int(char_len(s) as i64)),
                 Value::Tuple(t) | Value::List(t) => Ok(Value::Int(t.len() as i64)),
+                Value::Dict(d) => Ok(Value::Int(d.len() as i64)),
                 v => Err(e(format!(
                     "object of type '{}' has no len()",
                     v.type_name()
@@ -129,6 +133,11 @@ impl Builtin {
                 None => Arc::from(vec![]),
                 Some(v) => seq("list", v)?,
             })),
+            Dict => match args.first() {
+                None => Ok(Value::dict(crate::value::Dict::from_pairs([]))),
+                Some(d @ Value::Dict(_)) => Ok(d.clone()),
+                Some(v) => to_dict(v),
+            },
             Now => {
                 let t = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -154,10 +163,31 @@ fn char_len(s: &str) -> usize {
     }
 }
 
-/// The items of a tuple, list or string (its characters).
+/// `dict(pairs)`: a dict of a tuple or list of `(key, value)` pairs.
+fn to_dict(v: &Value) -> R {
+    let pairs = seq("dict", v)?;
+    let mut out = Vec::with_capacity(pairs.len());
+    for (i, pair) in pairs.iter().enumerate() {
+        match pair {
+            Value::Tuple(kv) | Value::List(kv) if kv.len() == 2 => {
+                out.push((kv[0].clone(), kv[1].clone()));
+            }
+            other => {
+                return Err(e(format!(
+                    "dict() needs (key, value) pairs; element {i} is {}",
+                    other.repr()
+                )));
+            }
+        }
+    }
+    Ok(Value::dict(Dict::from_pairs(out)))
+}
+
+/// The items of a tuple, list or string (its characters), or a dict's keys.
 fn seq(name: &str, v: &Value) -> Result<Arc<[Value]>, EvalError> {
     match v {
         Value::Tuple(t) | Value::List(t) => Ok(t.clone()),
+        Value::Dict(d) => Ok(Arc::from(d.keys())),
         Value::Str(s) => Ok(s
             .chars()
             .map(|c| Value::str(c.encode_utf8(&mut [0; 4])))
@@ -322,7 +352,7 @@ impl Attr {
     }
 }
 
-/// A method of strings, tuples or lists.
+/// A method of strings, tuples, lists or dicts.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Method {
     Upper,
@@ -338,6 +368,10 @@ pub enum Method {
     Join,
     Count,
     Index,
+    Keys,
+    Values,
+    Items,
+    Get,
 }
 
 impl Method {
@@ -357,6 +391,10 @@ impl Method {
             "join" => (Join, 1, 1),
             "count" => (Count, 1, 1),
             "index" => (Index, 1, 1),
+            "keys" => (Keys, 0, 0),
+            "values" => (Values, 0, 0),
+            "items" => (Items, 0, 0),
+            "get" => (Get, 1, 2),
             _ => return Err(CompileError(format!("unknown method '{name}'"))),
         };
         if n < lo || n > hi {
@@ -376,6 +414,7 @@ impl Method {
     pub fn call(self, name: &str, obj: &Value, args: &[Value]) -> R {
         match obj {
             Value::Str(s) => self.call_str(name, s, args),
+            Value::Dict(d) => self.call_dict(name, obj, d, args),
             Value::Tuple(t) | Value::List(t) if matches!(self, Method::Index | Method::Count) => {
                 let pos = t.iter().position(|x| x == &args[0]);
                 match self {
@@ -393,6 +432,25 @@ impl Method {
             }
             _ => Err(no_method(obj, name)),
         }
+    }
+
+    /// `keys()`, `values()`, `items()` (lists, in the dict's order) and `get(key[, default])`.
+    fn call_dict(self, name: &str, obj: &Value, d: &Dict, args: &[Value]) -> R {
+        Ok(match self {
+            Method::Keys => Value::list(d.keys().to_vec()),
+            Method::Values => Value::list(d.values().to_vec()),
+            Method::Items => Value::list(
+                d.iter()
+                    .map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()]))
+                    .collect(),
+            ),
+            Method::Get => d
+                .get(&args[0])
+                .or(args.get(1))
+                .cloned()
+                .unwrap_or(Value::None),
+            _ => return Err(no_method(obj, name)),
+        })
     }
 
     fn call_str(self, name: &str, s: &Arc<str>, args: &[Value]) -> R {
@@ -503,7 +561,9 @@ impl Method {
                 }
                 Value::str(&out)
             }
-            Index => return Err(no_method(&Value::Str(s.clone()), name)),
+            Index | Keys | Values | Items | Get => {
+                return Err(no_method(&Value::Str(s.clone()), name));
+            }
         };
         Ok(out)
     }
@@ -554,6 +614,10 @@ pub fn index(x: &Value, i: &Value) -> R {
                 Ok(Value::str(c.encode_utf8(&mut [0; 4])))
             }
         }
+        Value::Dict(d) => d
+            .get(i)
+            .cloned()
+            .ok_or_else(|| e(format!("key {} is not in the dict", i.repr()))),
         v => Err(e(format!("'{}' cannot be indexed", v.type_name()))),
     }
 }

@@ -9,7 +9,7 @@ use super::builtins::{self, Attr, Builtin, Method};
 use super::ops::{self, R};
 use super::{CompileError, Compiled, CompiledFn, EvalError, Globals};
 use crate::syntax::ast::{BinOp, Expr, Function, UnOp};
-use crate::value::Value;
+use crate::value::{Dict, Value};
 
 pub enum Node {
     Const(Value),
@@ -117,6 +117,7 @@ impl Compiler<'_> {
             Expr::Name(name) => self.name(name)?,
             Expr::Tuple(items) => self.seq(items, true)?,
             Expr::List(items) => self.seq(items, false)?,
+            Expr::Dict(pairs) => self.dict(pairs)?,
             Expr::Unary(op, x) => unary_node(*op, self.compile(x)?),
             Expr::Binary(op, l, r) => {
                 let l = self.compile(l)?;
@@ -190,6 +191,37 @@ impl Compiler<'_> {
                 v.push(c(f)?);
             }
             Ok(make(v))
+        })))
+    }
+
+    #[inline(never)]
+    fn dict(&self, pairs: &[(Expr, Expr)]) -> Result<Node, CompileError> {
+        let mut nodes = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            let k = self.compile(k)?;
+            nodes.push((k, self.compile(v)?));
+        }
+        let constant = |n: &Node| match n {
+            Node::Const(v) => Some(v.clone()),
+            _ => None,
+        };
+        if let Some(pairs) = nodes
+            .iter()
+            .map(|(k, v)| Some((constant(k)?, constant(v)?)))
+            .collect::<Option<Vec<_>>>()
+        {
+            return Ok(Node::Const(Value::dict(Dict::from_pairs(pairs))));
+        }
+        let cs: Vec<(Compiled, Compiled)> = nodes
+            .into_iter()
+            .map(|(k, v)| (k.into_compiled(), v.into_compiled()))
+            .collect();
+        Ok(Node::Dyn(Box::new(move |f| {
+            let mut pairs = Vec::with_capacity(cs.len());
+            for (k, v) in &cs {
+                pairs.push((k(f)?, v(f)?));
+            }
+            Ok(Value::dict(Dict::from_pairs(pairs)))
         })))
     }
 

@@ -401,6 +401,7 @@ pub fn contains(a: &Value, b: &Value) -> Result<bool, EvalError> {
             ))),
         },
         Value::Tuple(t) | Value::List(t) => Ok(t.iter().any(|x| x == a)),
+        Value::Dict(d) => Ok(d.contains(a)),
         _ => Err(EvalError::Failed(format!(
             "argument of type '{}' is not iterable",
             b.type_name()

@@ -561,3 +561,32 @@ fn unicode_escapes_and_held_bytes_read_back() {
     assert_eq!(held.repr(), "'a\\u{10ffff}b'");
     assert_eq!(ev(&held.repr()), Ok(held));
 }
+
+#[test]
+fn dicts() {
+    assert_eq!(repr("{'a': 1, 'b': [1, 2]}"), "{'a': 1, 'b': [1, 2]}");
+    assert_eq!(repr("{'a': 1, 'b': 2}['b']"), "2");
+    assert_eq!(repr("{'a': n}.keys()"), "['a']");
+    assert_eq!(repr("{'a': n}.values()"), "[10]");
+    assert_eq!(repr("{'a': n, 1: 2}.items()"), "[('a', 10), (1, 2)]");
+    assert_eq!(repr("{'a': 1}.get('z')"), "none");
+    assert_eq!(repr("{'a': 1}.get('z', 5)"), "5");
+    assert_eq!(repr("len({1: 2, 1.0: 3})"), "1");
+    assert_eq!(repr("{1: 2, 1.0: 3}"), "{1: 3}");
+    assert_eq!(repr("('a' in {'a': 1}, 1 in {'a': 1})"), "(true, false)");
+    assert_eq!(repr("{'a': 1, 'b': 2} == {'b': 2, 'a': 1}"), "true");
+    assert_eq!(repr("dict([('x', 1), ['y', 2]])"), "{'x': 1, 'y': 2}");
+    assert_eq!(repr("list({'x': 1, 'y': 2})"), "['x', 'y']");
+    assert_eq!(repr("bool({})"), "false");
+    assert_eq!(
+        ev("{'a': 1}['b']").unwrap_err(),
+        "key 'b' is not in the dict"
+    );
+    assert!(ev("dict([1])").unwrap_err().contains("(key, value) pairs"));
+    assert!(
+        ev("{'a': 1}.upper()")
+            .unwrap_err()
+            .contains("has no method")
+    );
+    assert!(ev("'s'.keys()").unwrap_err().contains("has no method"));
+}

@@ -5,6 +5,15 @@
 //! editor as a key, which is bound to nothing); ctrl-d on an empty line acts as `exit`.
 //! Enter on an unfinished command (an open brace, a trailing `|`, `&&`, `||` or `\`) starts
 //! a further line, shown after `$MARSH_PROMPT2` (default `... `), instead of running it.
+//!
+//! A window resize (SIGWINCH) never costs typed input. reedline reads events through
+//! crossterm, whose default event source waits with edge-triggered epoll and returns from the
+//! first ready source it handles: when the SIGWINCH pipe and the terminal were ready in the
+//! same wakeup, it returned the resize and the terminal's readiness was gone, so a line typed
+//! right after the signal stayed unread until the next key (seen 2 times in 125
+//! `posix/winch-at-prompt` runs). marsh builds crossterm with `use-dev-tty`, whose source
+//! waits with level-triggered poll(2) and reads the terminal first: unread input is reported
+//! again at the next wait, whatever came with it.
 
 mod complete;
 mod prompt;

@@ -10,8 +10,10 @@
 //! Errors come in two kinds: a per-item evaluation error is reported (op, item, reason) through
 //! the [`Reporter`] and the stream goes on; an [`OpError`] stops the whole command.
 
+mod data;
 mod red;
 mod registry;
+mod sets;
 mod sources;
 mod transforms;
 
@@ -42,6 +44,22 @@ pub trait Sink: Send {
     fn push(&mut self, item: Value) -> Result<Flow, OpError>;
     /// The stream has ended; emit what was gathered and pass the end on.
     fn finish(&mut self) -> Result<(), OpError>;
+
+    /// Whether this sink looks at how many items arrive and nothing else (`red count`), so a
+    /// producer may call [`Sink::push_uncounted`] instead of making each item.
+    fn only_counts(&self) -> bool {
+        false
+    }
+
+    /// Takes `n` items that were not made, for a sink that [`Sink::only_counts`]. The
+    /// default, for any other sink, is a usage mistake of the producer.
+    fn push_uncounted(&mut self, n: u64) -> Result<Flow, OpError> {
+        let _ = n;
+        Err(OpError::new(
+            "",
+            "internal: items pushed uncounted to a sink that reads them",
+        ))
+    }
 }
 
 /// A stage that produces items: the start of a pipeline.
@@ -136,14 +154,61 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// How many items failing the same way (same op, same reason) are shown one by one; the
+/// rest are counted and told in one summary line when the reporter is done.
+pub const SHOWN_PER_FAILURE: u64 = 5;
+
 /// Reports per-item errors to stderr (or where an op's `2> f` sends them) and counts them, so
 /// the command's status can say that something went wrong while the stream went on.
+///
+/// An error repeated over many items is shown for the first [`SHOWN_PER_FAILURE`] items; the
+/// others end in one line, `marsh: map: 99,995 more items failed the same way: division by
+/// zero`, written by [`Reporter::summarize`] (or when the reporter is dropped), where the
+/// shown ones went.
 #[derive(Default, Debug)]
 pub struct Reporter {
     /// Shared by every reporter of one pipeline.
     errors: Arc<AtomicU64>,
     /// Where the messages go instead of stderr: an op's `2> f`.
     file: Option<std::sync::Mutex<std::fs::File>>,
+    /// Per op and reason, how many items failed that way, in the order first seen.
+    repeats: std::sync::Mutex<Repeats>,
+}
+
+/// The failures a reporter has seen, by op and reason.
+#[derive(Default, Debug)]
+struct Repeats {
+    seen: std::collections::HashMap<(String, String), u64>,
+    order: Vec<(String, String)>,
+}
+
+impl Repeats {
+    /// Counts one more failure; whether it is among the first few, to be shown.
+    fn count(&mut self, op: &str, reason: String) -> bool {
+        let key = (op.to_string(), reason);
+        let n = match self.seen.get_mut(&key) {
+            Some(n) => n,
+            None => {
+                self.order.push(key.clone());
+                self.seen.entry(key).or_default()
+            }
+        };
+        *n += 1;
+        *n <= SHOWN_PER_FAILURE
+    }
+}
+
+/// `n` with a comma between groups of three digits: `99,995`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Reporter {
@@ -156,6 +221,7 @@ impl Reporter {
         Arc::new(Reporter {
             errors: self.errors.clone(),
             file: Some(std::sync::Mutex::new(file)),
+            repeats: Default::default(),
         })
     }
 
@@ -172,14 +238,47 @@ impl Reporter {
         }
     }
 
-    /// One evaluation error: which op, on which item, and why.
+    fn repeats(&self) -> std::sync::MutexGuard<'_, Repeats> {
+        self.repeats
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// One evaluation error: which op, on which item, and why. Shown for the first few
+    /// items that fail the same way, counted for the others.
     pub fn item_error(&self, op: &str, item: &Value, reason: &dyn fmt::Display) {
         self.errors.fetch_add(1, Ordering::Relaxed);
+        let reason = reason.to_string();
+        if !self.repeats().count(op, reason.clone()) {
+            return;
+        }
         let mut item_text = item.repr();
         if item_text.chars().count() > 60 {
             item_text = item_text.chars().take(57).collect::<String>() + "...";
         }
-        self.say(format_args!("marsh: {op}: item {item_text}: {reason}"));
+        self.say(format_args!(
+            "marsh: {op}: item {item_text}: {}",
+            one_line(&reason)
+        ));
+    }
+
+    /// One line per failure that was not shown for every item: how many more items failed
+    /// that way. Each is told once; a later call tells only what came since.
+    pub fn summarize(&self) {
+        let repeats = std::mem::take(&mut *self.repeats());
+        for key in &repeats.order {
+            let n = repeats.seen[key];
+            if n > SHOWN_PER_FAILURE {
+                let (op, reason) = key;
+                let more = n - SHOWN_PER_FAILURE;
+                self.say(format_args!(
+                    "marsh: {op}: {} more item{} failed the same way: {}",
+                    thousands(more),
+                    if more == 1 { "" } else { "s" },
+                    one_line(reason)
+                ));
+            }
+        }
     }
 
     /// Any other problem worth a line that does not stop the command.
@@ -194,12 +293,32 @@ impl Reporter {
     }
 }
 
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        self.summarize();
+    }
+}
+
+/// What a command can read besides its arguments: the variables its functions may read
+/// ([`Globals`]) and the streams stored in reservoirs, which ops such as `join` and `union`
+/// take as their other input.
+pub trait Scope: Globals {
+    /// The items of reservoir `name`, for `op`; an error when `name` holds no stream.
+    fn stream(&self, op: &str, name: &str) -> Result<Box<dyn Source>, OpError>;
+}
+
+impl Scope for crate::expr::NoGlobals {
+    fn stream(&self, op: &str, name: &str) -> Result<Box<dyn Source>, OpError> {
+        Err(OpError::new(op, format!("no variable named {name}")))
+    }
+}
+
 /// What an op needs to build its stage: its arguments, the variables its functions may read,
-/// and where per-item errors go.
+/// the reservoirs it may stream, and where per-item errors go.
 pub struct OpArgs<'a> {
     pub op: &'a str,
     pub args: &'a [Arg],
-    pub globals: &'a dyn Globals,
+    pub globals: &'a dyn Scope,
     pub reporter: &'a Arc<Reporter>,
 }
 
@@ -224,6 +343,21 @@ impl OpArgs<'_> {
 
     pub fn eval(&self, e: &Expr) -> Result<Value, OpError> {
         crate::expr::eval(e, self.globals).map_err(|err| OpError::from_eval(self.op, &err))
+    }
+
+    /// How to run the program this op shadows with the same arguments: `'join' a b` (a
+    /// quoted name never denotes an op).
+    pub fn as_program(&self) -> String {
+        let mut line = format!("'{}'", self.op);
+        for arg in self.args {
+            line.push(' ');
+            line.push_str(&match arg {
+                Arg::Word(w) => w.to_string(),
+                Arg::Expr(e) => format!("({e})"),
+                Arg::Func(f) => f.to_string(),
+            });
+        }
+        line
     }
 
     /// Exactly `n` arguments, or a usage error.
@@ -311,5 +445,42 @@ pub fn func_arg(op: &str, arg: ArgValue) -> Result<CompiledFn, OpError> {
                 other.describe()
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(5), "5");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(99_995), "99,995");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn repeated_failures_are_shown_a_few_times_then_counted() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("errs");
+        let reporter = Reporter::new().into_file(std::fs::File::create(&path).expect("file"));
+        for i in 0..12 {
+            reporter.item_error("map", &Value::Int(i), &"division by zero");
+        }
+        reporter.item_error("map", &Value::Int(0), &"other");
+        reporter.summarize();
+        assert_eq!(reporter.error_count(), 13);
+        drop(reporter);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 7, "{text}");
+        assert_eq!(lines[4], "marsh: map: item 4: division by zero");
+        assert_eq!(lines[5], "marsh: map: item 0: other");
+        assert_eq!(
+            lines[6],
+            "marsh: map: 7 more items failed the same way: division by zero"
+        );
     }
 }

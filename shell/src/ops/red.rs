@@ -46,38 +46,7 @@ pub fn build(a: &OpArgs) -> Result<Filter, OpError> {
                 running = true;
                 continue;
             }
-            ArgValue::Word(w, _) => match w.as_str() {
-                "." => Reducer::Group,
-                "count" => Reducer::Count,
-                "and" => Reducer::And,
-                "or" => Reducer::Or,
-                "min" => Reducer::Min,
-                "max" => Reducer::Max,
-                "concat" => Reducer::Concat,
-                "+" => Reducer::Fold {
-                    f: binary(BinOp::Add),
-                    fast: FastPath::Add,
-                },
-                "*" => Reducer::Fold {
-                    f: binary(BinOp::Mul),
-                    fast: FastPath::Mul,
-                },
-                other => {
-                    return Err(a.error(format!(
-                        "unknown reducer '{other}' (use + * min max count concat and or . or a function)"
-                    )));
-                }
-            },
-            ArgValue::Func(f) if f.arity() == 2 => Reducer::Fold {
-                f: *f,
-                fast: FastPath::None,
-            },
-            ArgValue::Func(_) => {
-                return Err(a.error("a reducer function takes two parameters: (acc, x: ...)"));
-            }
-            ArgValue::Value(v) => {
-                return Err(a.error(format!("expected a reducer, got {}", v.repr())));
-            }
+            other => reducer(a, other)?,
         };
         reducers.push(r);
     }
@@ -112,6 +81,117 @@ pub fn build(a: &OpArgs) -> Result<Filter, OpError> {
             reporter,
         })
     }))
+}
+
+/// One reducer argument: a word (`+`, `min`, `.`...) or a function `(acc, x: ...)`.
+fn reducer(a: &OpArgs, arg: ArgValue) -> Result<Reducer, OpError> {
+    Ok(match arg {
+        ArgValue::Word(w, _) => match w.as_str() {
+            "." => Reducer::Group,
+            "count" => Reducer::Count,
+            "and" => Reducer::And,
+            "or" => Reducer::Or,
+            "min" => Reducer::Min,
+            "max" => Reducer::Max,
+            "concat" => Reducer::Concat,
+            "+" => Reducer::Fold {
+                f: binary(BinOp::Add),
+                fast: FastPath::Add,
+            },
+            "*" => Reducer::Fold {
+                f: binary(BinOp::Mul),
+                fast: FastPath::Mul,
+            },
+            other => {
+                return Err(a.error(format!(
+                    "unknown reducer '{other}' (use + * min max count concat and or . or a function)"
+                )));
+            }
+        },
+        ArgValue::Func(f) if f.arity() == 2 => Reducer::Fold {
+            f: *f,
+            fast: FastPath::None,
+        },
+        ArgValue::Func(_) => {
+            return Err(a.error("a reducer function takes two parameters: (acc, x: ...)"));
+        }
+        ArgValue::Value(v) => {
+            return Err(a.error(format!("expected a reducer, got {}", v.repr())));
+        }
+    })
+}
+
+/// `squish [REDUCER]`: each item's fields (a tuple's fields or a list's elements) reduced to
+/// one value by REDUCER (default `+`), as marcel's squish does: `(1, 2, 3)` becomes 6. An
+/// item with no fields becomes `none`.
+pub fn squish(a: &OpArgs) -> Result<Filter, OpError> {
+    a.expect_count(0..=1)?;
+    let reducer = match a.words_and_values()?.pop() {
+        None => Reducer::Fold {
+            f: binary(BinOp::Add),
+            fast: FastPath::Add,
+        },
+        Some(arg) => reducer(a, arg)?,
+    };
+    if matches!(reducer, Reducer::Group) {
+        return Err(a.error("'.' groups columns in red; squish needs a reducer such as + or max"));
+    }
+    let reporter = a.reporter.clone();
+    Ok(Box::new(move |next| -> Box<dyn Sink> {
+        Box::new(Squish {
+            reducer,
+            next,
+            reporter,
+        })
+    }))
+}
+
+struct Squish {
+    reducer: Reducer,
+    next: Box<dyn Sink>,
+    reporter: Arc<Reporter>,
+}
+
+impl Squish {
+    fn squish(&self, item: &Value) -> Result<Value, EvalError> {
+        let fields: &[Value] = match item {
+            Value::List(xs) => xs,
+            other => other.fields(),
+        };
+        let mut acc = Acc::Empty;
+        for v in fields {
+            acc = match (&self.reducer, acc) {
+                (Reducer::Fold { f, fast }, Acc::Value(a)) => {
+                    Acc::Value(fold_step(f, *fast, &a, v)?)
+                }
+                (Reducer::Concat, Acc::Items(mut items)) => {
+                    items.push(v.clone());
+                    Acc::Items(items)
+                }
+                (Reducer::Concat, _) => Acc::Items(vec![v.clone()]),
+                (r, old) => Acc::Value(step(r, old, v)),
+            };
+        }
+        Ok(match (&self.reducer, acc) {
+            (Reducer::Count, Acc::Empty) => Value::Int(0),
+            (_, acc) => acc.value(),
+        })
+    }
+}
+
+impl Sink for Squish {
+    fn push(&mut self, item: Value) -> Result<Flow, OpError> {
+        match self.squish(&item) {
+            Ok(v) => self.next.push(v),
+            Err(e) => {
+                self.reporter.item_error("squish", &item, &e);
+                Ok(Flow::Continue)
+            }
+        }
+    }
+    fn finish(&mut self) -> Result<(), OpError> {
+        self.next.finish()
+    }
 }
 
 /// `(a, b: a OP b)`, compiled by the expression compiler so reductions share its semantics.
@@ -174,24 +254,38 @@ impl Acc {
     }
 }
 
+/// Why an item could not be folded.
+enum FoldError {
+    /// The items do not fit the reducers (`gen 4 | red min max`): a usage mistake, which
+    /// stops the command with one line instead of one per item.
+    Shape(String),
+    /// This item failed (a fold function's error); the stream goes on.
+    Item(String),
+}
+
 impl Red {
-    fn columns<'a>(&self, item: &'a Value) -> Result<&'a [Value], String> {
+    fn columns<'a>(&self, item: &'a Value) -> Result<&'a [Value], FoldError> {
         if self.reducers.len() == 1 {
             return Ok(std::slice::from_ref(item));
         }
         let fields = item.fields();
         if fields.len() != self.reducers.len() {
-            return Err(format!(
-                "{} reducers but the item has {} fields",
+            let mut shown = item.repr();
+            if shown.chars().count() > 60 {
+                shown = shown.chars().take(57).collect::<String>() + "...";
+            }
+            return Err(FoldError::Shape(format!(
+                "{} reducers, but item {shown} has {} field{}: give one reducer per field",
                 self.reducers.len(),
-                fields.len()
-            ));
+                fields.len(),
+                if fields.len() == 1 { "" } else { "s" }
+            )));
         }
         Ok(fields)
     }
 
     /// Folds one item into its group; returns the group's running values for `-i`.
-    fn fold(&mut self, item: &Value) -> Result<Option<Vec<Value>>, String> {
+    fn fold(&mut self, item: &Value) -> Result<Option<Vec<Value>>, FoldError> {
         let cols = self.columns(item)?;
         let accs = match &mut self.ungrouped {
             Some(accs) => accs,
@@ -223,7 +317,7 @@ impl Red {
         for ((r, v), acc) in reduced_cols().zip(accs.iter()) {
             if let (Reducer::Fold { f, fast }, Acc::Value(a)) = (r, acc) {
                 self.scratch
-                    .push(fold_step(f, *fast, a, v).map_err(|e| e.to_string())?);
+                    .push(fold_step(f, *fast, a, v).map_err(|e| FoldError::Item(e.to_string()))?);
             }
         }
         let mut folded = self.scratch.drain(..);
@@ -289,10 +383,11 @@ impl Sink for Red {
                 out.extend(running);
                 self.next.push(Value::tuple(out))
             }
-            Err(e) => {
+            Err(FoldError::Item(e)) => {
                 self.reporter.item_error("red", &item, &e);
                 Ok(Flow::Continue)
             }
+            Err(FoldError::Shape(e)) => Err(OpError::new("red", e)),
         }
     }
 
@@ -341,6 +436,19 @@ struct Single {
 }
 
 impl Sink for Single {
+    fn only_counts(&self) -> bool {
+        matches!(self.reducer, Reducer::Count)
+    }
+
+    fn push_uncounted(&mut self, n: u64) -> Result<Flow, OpError> {
+        let n = i64::try_from(n).map_err(|_| OpError::new("red", "int overflow in count"))?;
+        self.count = self
+            .count
+            .checked_add(n)
+            .ok_or_else(|| OpError::new("red", "int overflow in count"))?;
+        Ok(Flow::Continue)
+    }
+
     fn push(&mut self, item: Value) -> Result<Flow, OpError> {
         match (&self.reducer, &mut self.acc) {
             (Reducer::Count, _) => self.count += 1,

@@ -3,7 +3,7 @@
 //! An op's [`Role`] says where it may stand and carries what runs it, so the two cannot
 //! disagree: a source or filter carries its builder, a builtin names the shell's handler.
 
-use super::{Filter, OpArgs, OpError, Source, red, sources, transforms};
+use super::{Filter, OpArgs, OpError, Source, data, red, sets, sources, transforms};
 
 /// Builds a source stage from its arguments.
 pub type SourceBuilder = fn(&OpArgs) -> Result<Box<dyn Source>, OpError>;
@@ -17,6 +17,8 @@ pub enum Role {
     Source(SourceBuilder),
     /// Takes items from the stage before it (`map`, `head`).
     Filter(FilterBuilder),
+    /// Starts a pipeline from its arguments, or takes items when it stands later (`read`).
+    SourceOrFilter(SourceBuilder, FilterBuilder),
     /// `store [-a] VAR`, the word for a pipeline's `>$ VAR` end; rewritten before building.
     Store,
     /// `load VAR`, the word for a pipeline's `VAR <$` start; rewritten before building.
@@ -29,8 +31,12 @@ pub enum Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
     Cd,
-    Pwd,
+    Pushd,
+    Popd,
+    Dirs,
     Env,
+    Export,
+    Unset,
     Help,
     Version,
     Exit,
@@ -100,6 +106,38 @@ static OPS: &[OpSpec] = &[
          Example: ls -rf | select (f: f.suffix == 'rs') | map (f: (f.name, f.size))"
     ),
     op!(
+        "read",
+        Role::SourceOrFilter(data::read_source, data::read_filter),
+        "read [--csv|--tsv|--json|--jsonl] [--headers] [--numbers] [FILE...]",
+        "read files as lines, records or JSON values",
+        "Reads each FILE, or each file item from upstream: ls *.csv | read --csv. Strings from\n\
+         upstream are text in the format, parsed as one input named <input> in messages:\n\
+         curl -s URL | read --json, < t.csv read --csv. Without a format flag each line is a\n\
+         string. --csv and --tsv give a tuple of strings\n\
+         per record (quotes, embedded line breaks and empty fields as Python's csv reads them);\n\
+         --headers takes the first record as field names and gives a dict per record (a record\n\
+         with another number of fields is an error); --numbers makes fields that are integers\n\
+         or decimal numbers ints and floats. --json reads one document: an array gives one item\n\
+         per element, anything else one item; --jsonl one item per line (blank lines skipped).\n\
+         JSON keeps its types (null is none, objects are dicts in their order). Malformed input\n\
+         stops with FILE:LINE:COLUMN: message and STATUS 1.\n\
+         Example: read --csv --headers people.csv | select (p: p['city'] == 'Oslo')"
+    ),
+    op!(
+        "write",
+        Role::Filter(data::write),
+        "write [--csv|--tsv|--json|--jsonl|--format FMT]",
+        "format items as CSV, TSV, JSON or a template",
+        "Turns each item into lines of text, for the terminal, > file or a program. --csv and\n\
+         --tsv: a tuple or list is a record of its fields, a dict a record under a header (the\n\
+         first dict's keys, written once), anything else one field; none is an empty field, a\n\
+         string its own bytes. --json: one JSON array, an element per line; --jsonl: one JSON\n\
+         value per line (tuples and lists are arrays, dicts objects). --format FMT: Python's\n\
+         str.format style, {} the next field, {0} field 0, {name} a dict's key, {{ a brace.\n\
+         Without a flag, items as they print. An item that cannot be written is reported and\n\
+         skipped. Example: gen 3 | map (x: {'n': x}) | write --csv > n.csv"
+    ),
+    op!(
         "map",
         Role::Filter(transforms::map),
         "map FUNCTION",
@@ -124,6 +162,15 @@ static OPS: &[OpSpec] = &[
          (acc, x: ...), or . to group by that field. With one reducer a whole item is one field.\n\
          -i yields each item with the running values appended instead of the final result.\n\
          Examples: gen 10 | red +    gen 6 | map (x: (x % 2, x)) | red . +"
+    ),
+    op!(
+        "squish",
+        Role::Filter(red::squish),
+        "squish [REDUCER]",
+        "reduce each item's fields to one value (default +)",
+        "A tuple's fields (or a list's elements) are reduced by REDUCER, one of red's: + * min\n\
+         max count concat and or, or a function (acc, x: ...). An item with no fields gives\n\
+         none (count: 0). Example: gen 3 | map (x: (x, x * 10)) | squish   ->  0 11 22"
     ),
     op!(
         "head",
@@ -165,9 +212,10 @@ static OPS: &[OpSpec] = &[
         "expand",
         Role::Filter(transforms::expand),
         "expand [POSITION]",
-        "spread a tuple or list into items",
-        "Without POSITION each tuple or list item becomes its elements, one item each. With\n\
-         POSITION the list in that field is spread, the other fields repeated.\n\
+        "spread a tuple, list or dict into items",
+        "Without POSITION each tuple or list item becomes its elements, one item each, and a\n\
+         dict one (key, value) tuple per pair, in the dict's order. With POSITION the list\n\
+         (or dict) in that field is spread, the other fields repeated.\n\
          Example: gen 2 | map (x: (x, [1, 2])) | expand 1"
     ),
     op!(
@@ -177,6 +225,39 @@ static OPS: &[OpSpec] = &[
         "group items into tuples of N",
         "-o N: overlapping windows (each item starts one); -d N: disjoint windows. Short\n\
          windows at the end are padded with none. Example: gen 5 | window -d 2"
+    ),
+    op!(
+        "union",
+        Role::Filter(sets::union),
+        "union R...",
+        "the items of the input, then those of each reservoir R",
+        "Duplicates are kept. Example: gen 3 | union r"
+    ),
+    op!(
+        "intersect",
+        Role::Filter(sets::intersect),
+        "intersect R...",
+        "the input's items that every reservoir R holds too",
+        "Counted as multisets: an item the input holds 3 times and each R twice comes out\n\
+         twice. Items keep the input's order. Example: gen 10 | intersect evens"
+    ),
+    op!(
+        "difference",
+        Role::Filter(sets::difference),
+        "difference R...",
+        "the input's items that no reservoir R holds",
+        "Counted as multisets: each copy in an R takes away one copy of the input. Items keep\n\
+         the input's order. Example: gen 10 | difference evens"
+    ),
+    op!(
+        "join",
+        Role::Filter(sets::join),
+        "join [-k] R",
+        "join items with reservoir R on their first field",
+        "An input item (k, a...) and an item (k, b...) of R give (k, a..., b...), once per\n\
+         match in R's order; -k keeps input items that match nothing. A scalar item is its own\n\
+         first field; an item with no fields is an error.\n\
+         Example: gen 3 | map (x: (x, x * x)) >$ sq    gen 3 | map (x: (x, -x)) | join sq"
     ),
     op!(
         "store",
@@ -195,25 +276,67 @@ static OPS: &[OpSpec] = &[
     op!(
         "cd",
         Role::Builtin(Builtin::Cd),
-        "cd [DIR]",
-        "change the current directory (default: home)",
-        ""
+        "cd [DIR | -]",
+        "change the current directory (default: home; -: the previous one)",
+        "cd - goes back to where the shell was before its last change of directory (cd,\n\
+         pushd or popd) and prints it. Example: cd /tmp; cd -"
     ),
     op!(
         "pwd",
-        Role::Builtin(Builtin::Pwd),
+        Role::Source(sources::pwd),
         "pwd",
-        "the current directory, as an item",
-        ""
+        "the current directory, as a file item",
+        "Yields one file value, the current directory: pwd | map (f: f.name).\n\
+         Standing alone it prints the directory's path."
+    ),
+    op!(
+        "pushd",
+        Role::Builtin(Builtin::Pushd),
+        "pushd [DIR]",
+        "go to DIR, keeping the current directory on the stack",
+        "Without DIR, swaps the current directory and the top of the stack. Prints the stack as\n\
+         dirs does. Example: pushd /tmp; popd"
+    ),
+    op!(
+        "popd",
+        Role::Builtin(Builtin::Popd),
+        "popd",
+        "go to the directory on top of the stack and take it off",
+        "Prints the stack as dirs does; an empty stack is an error."
+    ),
+    op!(
+        "dirs",
+        Role::Builtin(Builtin::Dirs),
+        "dirs [-c]",
+        "print the current directory and the directory stack",
+        "One directory per line, the current one first, then the stack from its top. -c\n\
+         empties the stack."
     ),
     op!(
         "env",
         Role::Builtin(Builtin::Env),
-        "env [-d NAME]",
-        "print the variables, or delete one",
+        "env [-x | -d NAME]",
+        "print the variables or the environment, or delete a variable",
         "Prints one line per variable, sorted by name: NAME = VALUE, where VALUE is a literal\n\
          ('text', 12, 1.5, (1, 'a'), [1, 2], none, true) or, for a reservoir,\n\
-         reservoir N items, B bytes: FILE [FILE...]. env -d NAME deletes NAME."
+         reservoir N items, B bytes: FILE [FILE...]. env -d NAME deletes NAME.\n\
+         env -x prints the exported environment programs get, NAME=VALUE per line."
+    ),
+    op!(
+        "export",
+        Role::Builtin(Builtin::Export),
+        "export [NAME=VALUE | NAME]...",
+        "put variables in the environment of programs",
+        "export NAME=VALUE exports VALUE; export NAME exports marsh variable NAME as its text.\n\
+         Assigning NAME = ... to an exported name exports the new value. With no argument,\n\
+         prints the environment as env -x does. Example: export EDITOR=vim"
+    ),
+    op!(
+        "unset",
+        Role::Builtin(Builtin::Unset),
+        "unset NAME...",
+        "remove names from the environment and the variables",
+        "After unset NAME, $NAME expands to nothing and programs no longer see NAME."
     ),
     op!(
         "help",
@@ -286,6 +409,9 @@ marsh: pipelines of ops over streams of values.
   gen 1000 >$ x    x <$ head 3         store a stream in a variable, read it back
   ls -r | select (f: f.suffix == 'rs') | map (f: f.name)
   x = (1 + 2)    name = word            variables; STATUS holds the last status
+  export EDITOR=vim    TZ=UTC date     the environment of programs (env -x lists it)
+  read --csv --headers f.csv | write --json
+                                       CSV, TSV, JSON in and out as values
   grep foo < notes.txt                 any other word runs a program on PATH
   make 2> errs    make > log 2>&1      redirections: < > >> N> N>> N>&M N>&- &> 2>&1 |
 Programs whose names are ops run by path: /bin/ls -l. See docs/language.md.
@@ -340,8 +466,12 @@ mod tests {
         let builtins: Vec<Builtin> = OPS.iter().filter_map(OpSpec::builtin).collect();
         for b in [
             Builtin::Cd,
-            Builtin::Pwd,
+            Builtin::Pushd,
+            Builtin::Popd,
+            Builtin::Dirs,
             Builtin::Env,
+            Builtin::Export,
+            Builtin::Unset,
             Builtin::Help,
             Builtin::Version,
             Builtin::Exit,

@@ -161,6 +161,24 @@ pub fn ls(a: &OpArgs) -> Result<Box<dyn Source>, OpError> {
     }))
 }
 
+/// `pwd`: one file value, the current directory.
+pub fn pwd(a: &OpArgs) -> Result<Box<dyn Source>, OpError> {
+    a.expect_count(0..=0)?;
+    Ok(Box::new(Pwd))
+}
+
+struct Pwd;
+
+impl Source for Pwd {
+    fn run(&mut self, sink: &mut dyn Sink) -> Result<(), OpError> {
+        let dir = std::env::current_dir().map_err(|e| OpError::new("pwd", io_reason(&e)))?;
+        let info = file_info(&dir)
+            .ok_or_else(|| OpError::new("pwd", format!("{}: cannot be read", dir.display())))?;
+        sink.push(Value::File(Arc::new(info)))?;
+        Ok(())
+    }
+}
+
 /// Whether an unquoted word holds glob characters.
 pub fn is_glob(word: &str) -> bool {
     word.contains(['*', '?', '['])
@@ -332,23 +350,224 @@ impl Source for FileLines {
 /// Only the `\n` ending a line is taken off: a `\r` before it stays in the string, and bytes
 /// that are not UTF-8 are held losslessly ([`crate::value::raw`]), so writing the items back
 /// one per line gives the same bytes (plus a final newline if the input had none).
+///
+/// Lines are cut straight out of the reader's buffer, which is checked for UTF-8 once for all
+/// the whole lines it holds; only a line that straddles two buffers is copied first.
 pub fn push_lines(
     mut reader: impl BufRead,
     sink: &mut dyn Sink,
     on_io_error: impl Fn(std::io::Error) -> OpError,
 ) -> Result<bool, OpError> {
-    let mut buf = Vec::with_capacity(256);
+    if sink.only_counts() {
+        return count_lines(reader, sink, on_io_error);
+    }
+    // The start of a line whose end is not in the buffer yet.
+    let mut partial: Vec<u8> = Vec::new();
     loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(&on_io_error)? == 0 {
-            return Ok(true);
+        let chunk = reader.fill_buf().map_err(&on_io_error)?;
+        let len = chunk.len();
+        if len == 0 {
+            return Ok(partial.is_empty() || push_line(&partial, sink)? == Flow::Continue);
         }
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
+        let Some(last) = chunk.iter().rposition(|b| *b == b'\n') else {
+            partial.extend_from_slice(chunk);
+            reader.consume(len);
+            continue;
+        };
+        let (mut whole, rest) = chunk.split_at(last + 1);
+        let mut flow = Flow::Continue;
+        if !partial.is_empty() {
+            let end = whole
+                .iter()
+                .position(|b| *b == b'\n')
+                .expect("whole ends a line");
+            partial.extend_from_slice(&whole[..end]);
+            flow = push_line(&partial, sink)?;
+            partial.clear();
+            whole = &whole[end + 1..];
         }
-        let item = Value::Str(Arc::from(crate::value::raw::decode(&buf)));
-        if sink.push(item)? == Flow::Stop {
+        if flow == Flow::Continue {
+            flow = push_whole_lines(whole, sink)?;
+        }
+        partial.extend_from_slice(rest);
+        reader.consume(len);
+        if flow == Flow::Stop {
             return Ok(false);
+        }
+    }
+}
+
+/// `push_lines` for a sink that only counts (`prog | red count`): the lines are counted in
+/// the buffer, never made into strings.
+fn count_lines(
+    mut reader: impl BufRead,
+    sink: &mut dyn Sink,
+    on_io_error: impl Fn(std::io::Error) -> OpError,
+) -> Result<bool, OpError> {
+    // Whether the bytes so far end inside a line (a last line without its `\n` counts too).
+    let mut open_line = false;
+    loop {
+        let chunk = reader.fill_buf().map_err(&on_io_error)?;
+        let len = chunk.len();
+        if len == 0 {
+            return Ok(!open_line || sink.push_uncounted(1)? == Flow::Continue);
+        }
+        let lines = chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        open_line = chunk[len - 1] != b'\n';
+        reader.consume(len);
+        if lines > 0 && sink.push_uncounted(lines)? == Flow::Stop {
+            return Ok(false);
+        }
+    }
+}
+
+/// Pushes one line (without its `\n`).
+fn push_line(line: &[u8], sink: &mut dyn Sink) -> Result<Flow, OpError> {
+    sink.push(Value::Str(Arc::from(crate::value::raw::decode(line))))
+}
+
+/// Pushes the lines of `text`, each ended by a `\n` (its last byte, when not empty).
+fn push_whole_lines(text: &[u8], sink: &mut dyn Sink) -> Result<Flow, OpError> {
+    let Some(body) = text.strip_suffix(b"\n") else {
+        return Ok(Flow::Continue);
+    };
+    if !body.contains(&crate::value::raw::ESCAPE_LEAD)
+        && let Ok(body) = std::str::from_utf8(body)
+    {
+        // A byte loop: lines are short, and `str::split` pays a search set-up per line.
+        let mut start = 0;
+        for (i, b) in body.bytes().enumerate() {
+            if b == b'\n' {
+                if sink.push(Value::str(&body[start..i]))? == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+                start = i + 1;
+            }
+        }
+        return sink.push(Value::str(&body[start..]));
+    }
+    for line in body.split(|b| *b == b'\n') {
+        if push_line(line, sink)? == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Gathers items, asking for no more after `limit`.
+    struct Take {
+        items: Vec<Value>,
+        limit: usize,
+    }
+
+    impl Sink for Take {
+        fn push(&mut self, item: Value) -> Result<Flow, OpError> {
+            self.items.push(item);
+            Ok(if self.items.len() >= self.limit {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
+        }
+        fn finish(&mut self) -> Result<(), OpError> {
+            Ok(())
+        }
+    }
+
+    /// The lines `push_lines` gives for `bytes` read through a buffer of `capacity`.
+    fn lines(bytes: &[u8], capacity: usize, limit: usize) -> (Vec<Vec<u8>>, bool) {
+        let mut sink = Take {
+            items: Vec::new(),
+            limit,
+        };
+        let reader = std::io::BufReader::with_capacity(capacity, bytes);
+        let ended = push_lines(reader, &mut sink, |e| OpError::new("", e.to_string()))
+            .expect("no I/O error");
+        let got = sink
+            .items
+            .iter()
+            .map(|v| match v {
+                Value::Str(s) => crate::value::raw::encode(s).into_owned(),
+                other => panic!("not a string: {other:?}"),
+            })
+            .collect();
+        (got, ended)
+    }
+
+    /// What splitting at each `\n` gives, without an empty piece after a final `\n`.
+    fn expected(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let mut parts: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+        if parts.last().is_some_and(Vec::is_empty) {
+            parts.pop();
+        }
+        parts
+    }
+
+    #[test]
+    fn lines_across_buffers() {
+        let input = b"ab\ncdefgh\n\n\xffx\r\nlast";
+        for capacity in [1, 2, 3, 5, 64] {
+            let (got, ended) = lines(input, capacity, usize::MAX);
+            assert_eq!(got, expected(input), "capacity {capacity}");
+            assert!(ended);
+        }
+        let (got, ended) = lines(input, 4, 2);
+        assert_eq!(got, vec![b"ab".to_vec(), b"cdefgh".to_vec()]);
+        assert!(!ended);
+    }
+
+    /// Counts items, made or not.
+    struct Counter(u64);
+
+    impl Sink for Counter {
+        fn push(&mut self, _: Value) -> Result<Flow, OpError> {
+            panic!("a counting sink is not given items");
+        }
+        fn finish(&mut self) -> Result<(), OpError> {
+            Ok(())
+        }
+        fn only_counts(&self) -> bool {
+            true
+        }
+        fn push_uncounted(&mut self, n: u64) -> Result<Flow, OpError> {
+            self.0 += n;
+            Ok(Flow::Continue)
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn counting_lines_counts_what_splitting_gives(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b'\n'), Just(b'a'), any::<u8>()],
+                0..120,
+            ),
+            capacity in 1usize..20,
+        ) {
+            let mut counter = Counter(0);
+            let reader = std::io::BufReader::with_capacity(capacity, &bytes[..]);
+            let ended = push_lines(reader, &mut counter, |e| OpError::new("", e.to_string()))
+                .expect("no I/O error");
+            prop_assert!(ended);
+            prop_assert_eq!(counter.0, expected(&bytes).len() as u64);
+        }
+
+        #[test]
+        fn any_bytes_split_into_their_lines(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b'\n'), Just(b'a'), Just(0xff_u8), Just(0xf4_u8), any::<u8>()],
+                0..120,
+            ),
+            capacity in 1usize..20,
+        ) {
+            let (got, ended) = lines(&bytes, capacity, usize::MAX);
+            prop_assert_eq!(got, expected(&bytes));
+            prop_assert!(ended);
         }
     }
 }

@@ -334,6 +334,14 @@ impl Sink for Expand {
                     }
                     Ok(Flow::Continue)
                 }
+                Value::Dict(d) => {
+                    for pair in dict_pairs(d) {
+                        if self.next.push(pair)? == Flow::Stop {
+                            return Ok(Flow::Stop);
+                        }
+                    }
+                    Ok(Flow::Continue)
+                }
                 _ => self.next.push(item),
             },
             Some(p) => {
@@ -345,6 +353,7 @@ impl Sink for Expand {
                 };
                 let elements: Vec<Value> = match target {
                     Value::Tuple(xs) | Value::List(xs) => xs.to_vec(),
+                    Value::Dict(d) => dict_pairs(d).collect(),
                     other => vec![other.clone()],
                 };
                 for e in elements {
@@ -361,6 +370,12 @@ impl Sink for Expand {
     fn finish(&mut self) -> Result<(), OpError> {
         self.next.finish()
     }
+}
+
+/// A dict's pairs as `(key, value)` tuples: what `expand` spreads a dict into.
+fn dict_pairs(d: &crate::value::Dict) -> impl Iterator<Item = Value> + '_ {
+    d.iter()
+        .map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()]))
 }
 
 // ---- window ----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@
 //! | `0x04` | float | 8 bytes: the IEEE-754 bits, LE (NaN payloads and `-0.0` kept bit-exact) |
 //! | `0x05` | str | varint byte length, UTF-8 bytes |
 //! | `0x06` / `0x07` | tuple / list | varint count, then the items |
+//! | `0x09` | dict | varint count, then each key and its value (tag added without a version bump: every older file still reads; an older marsh meeting a dict reports its unknown tag) |
 //! | `0x08` | file | path (len + UTF-8), name (len + UTF-8), size varint, mtime 8 bytes, flags byte (bit 0 dir, bit 1 file, bit 2 link), mode varint |
 //! | `0x0F` | end of items | the rest of the footer |
 //! | `0x10`–`0x1F` | tuple of 0–15 fields | the fields (count in the low 4 bits) |
@@ -85,6 +86,7 @@ const T_STR: u8 = 0x05;
 const T_TUPLE: u8 = 0x06;
 const T_LIST: u8 = 0x07;
 const T_FILE: u8 = 0x08;
+const T_DICT: u8 = 0x09;
 const T_END: u8 = 0x0F;
 const T_TUPLE_SMALL: u8 = 0x10;
 const T_LIST_SMALL: u8 = 0x20;
@@ -344,6 +346,18 @@ fn encode(buf: &mut Vec<u8>, v: &Value, depth: usize) -> bool {
                 }
             }
         }
+        Value::Dict(d) => {
+            if depth >= MAX_DEPTH {
+                return false;
+            }
+            buf.push(T_DICT);
+            put_varint(buf, d.len() as u64);
+            for (k, v) in d.iter() {
+                if !encode(buf, k, depth + 1) || !encode(buf, v, depth + 1) {
+                    return false;
+                }
+            }
+        }
         Value::File(f) => {
             buf.push(T_FILE);
             put_str(buf, &f.path);
@@ -580,6 +594,10 @@ impl<R: Read> ReservoirReader<R> {
                 Value::List(self.seq(n, depth)?)
             }
             T_FILE => Value::File(Arc::new(self.file()?)),
+            T_DICT => {
+                let n = self.varint()?;
+                Value::dict(self.dict(n, depth)?)
+            }
             _ => {
                 return Err(ReadError::UnknownTag {
                     tag,
@@ -587,6 +605,23 @@ impl<R: Read> ReservoirReader<R> {
                 });
             }
         })
+    }
+
+    fn dict(&mut self, count: u64, depth: usize) -> Res<crate::value::Dict> {
+        if depth >= MAX_DEPTH {
+            return Err(ReadError::Corrupt {
+                offset: self.offset(),
+                what: "tuples or lists nested too deep",
+            });
+        }
+        let mut pairs = Vec::with_capacity(count.min(1024) as usize);
+        for _ in 0..count {
+            let tag = self.byte()?;
+            let key = self.value(tag, depth + 1)?;
+            let tag = self.byte()?;
+            pairs.push((key, self.value(tag, depth + 1)?));
+        }
+        Ok(crate::value::Dict::from_pairs(pairs))
     }
 
     fn file(&mut self) -> Res<FileInfo> {

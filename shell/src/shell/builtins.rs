@@ -1,5 +1,5 @@
-//! The ops that run in the shell itself because they change or report on it: `cd`, `pwd`,
-//! `env`, `help`, `version`, `exit`, and the job-control builtins `jobs`, `fg`, `bg`, `kill`,
+//! The ops that run in the shell itself because they change or report on it: `cd`,
+//! `pushd`, `popd`, `dirs`, `env`, `export`, `unset`, `help`, `version`, `exit`, and the job-control builtins `jobs`, `fg`, `bg`, `kill`,
 //! `wait`.
 
 use super::Shell;
@@ -11,6 +11,7 @@ use crate::ops::{ArgValue, Builtin, OpArgs, OpError, OpSpec, Reporter, help_text
 use crate::syntax::ast::Arg;
 use crate::value::Value;
 use std::io::Write;
+use std::path::Path;
 
 /// How a builtin ended.
 pub enum Done {
@@ -43,9 +44,13 @@ pub fn run(
         .collect::<Result<_, _>>()?;
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let done = match b {
-        Builtin::Cd => cd(&words),
-        Builtin::Pwd => pwd(&words),
+        Builtin::Cd => cd(shell, &words),
+        Builtin::Pushd => pushd(shell, &words),
+        Builtin::Popd => popd(shell, &words),
+        Builtin::Dirs => dirs(shell, &words),
         Builtin::Env => env(shell, &words),
+        Builtin::Export => export(shell, &words),
+        Builtin::Unset => unset(shell, &words),
         Builtin::Help => help(&words),
         Builtin::Version => version(&words),
         Builtin::Exit => exit(shell, &words),
@@ -92,28 +97,63 @@ fn optional<'a>(words: &[&'a str]) -> Result<Option<&'a str>, Fail> {
     }
 }
 
-/// `cd [DIR]` (default: home).
-fn cd(words: &[&str]) -> Outcome {
+/// `cd [DIR]` (default: home), `cd -` (the previous directory, printed as bash does).
+fn cd(shell: &mut Shell, words: &[&str]) -> Outcome {
     match words {
         [] => {
             let home = crate::environ::get("HOME")
                 .map(|h| h.to_string_lossy().into_owned())
                 .ok_or_else(|| OpError::new("cd", "HOME is not set"))?;
-            change_dir(&home)?;
+            shell.dirs.change("cd", Path::new(&home))?;
         }
-        [dir] => change_dir(&crate::exec::host::expand_tilde(dir))?,
+        ["-"] => {
+            let dir = shell.dirs.back()?;
+            print(&format!("{}\n", dir.display()));
+        }
+        [dir] => shell
+            .dirs
+            .change("cd", Path::new(&crate::exec::host::expand_tilde(dir)))?,
         _ => return Err(Fail::Usage),
     }
     OK
 }
 
-fn pwd(words: &[&str]) -> Outcome {
+/// `pushd DIR` goes there and stacks the current directory; `pushd` alone swaps the two top
+/// ones. Both print the stack as `dirs` does.
+fn pushd(shell: &mut Shell, words: &[&str]) -> Outcome {
+    match words {
+        [] => shell.dirs.swap()?,
+        [dir] => shell
+            .dirs
+            .push(Path::new(&crate::exec::host::expand_tilde(dir)))?,
+        _ => return Err(Fail::Usage),
+    }
+    dirs(shell, &[])
+}
+
+/// `popd` goes to the top of the stack and drops it, then prints the stack.
+fn popd(shell: &mut Shell, words: &[&str]) -> Outcome {
     if !words.is_empty() {
         return Err(Fail::Usage);
     }
-    let dir =
-        std::env::current_dir().map_err(|e| OpError::new("pwd", crate::ops::io_reason(&e)))?;
-    print(&format!("{}\n", dir.display()));
+    shell.dirs.pop()?;
+    dirs(shell, &[])
+}
+
+/// `dirs` prints the current directory and the stack, one per line, top first; `dirs -c`
+/// empties the stack.
+fn dirs(shell: &mut Shell, words: &[&str]) -> Outcome {
+    match words {
+        [] => {
+            let mut text = String::new();
+            for dir in shell.dirs.listing("dirs")? {
+                text.push_str(&format!("{}\n", dir.display()));
+            }
+            print(&text);
+        }
+        ["-c"] => shell.dirs.clear(),
+        _ => return Err(Fail::Usage),
+    }
     OK
 }
 
@@ -121,6 +161,7 @@ fn pwd(words: &[&str]) -> Outcome {
 fn env(shell: &mut Shell, words: &[&str]) -> Outcome {
     match words {
         [] => print(&shell.vars.listing()),
+        ["-x"] => super::exports::print_listing(),
         ["-d", name] if *name == super::STATUS => {
             return Err(OpError::new("env", "STATUS cannot be deleted").into());
         }
@@ -131,6 +172,27 @@ fn env(shell: &mut Shell, words: &[&str]) -> Outcome {
         }
         _ => return Err(Fail::Usage),
     }
+    OK
+}
+
+/// `export [NAME=VALUE | NAME]...`; alone, the environment as `env -x` prints it.
+fn export(shell: &mut Shell, words: &[&str]) -> Outcome {
+    if words.is_empty() {
+        super::exports::print_listing();
+        return OK;
+    }
+    super::exports::export(&mut shell.vars, words)
+        .map_err(|e| OpError::new("export", e.to_string()))?;
+    OK
+}
+
+/// `unset NAME...`.
+fn unset(shell: &mut Shell, words: &[&str]) -> Outcome {
+    if words.is_empty() {
+        return Err(Fail::Usage);
+    }
+    super::exports::unset(&mut shell.vars, words)
+        .map_err(|e| OpError::new("unset", e.to_string()))?;
     OK
 }
 
@@ -319,11 +381,6 @@ fn parse_signal(name: &str) -> Result<Signal, OpError> {
     };
     full.parse::<Signal>()
         .map_err(|_| OpError::new("kill", format!("{name}: invalid signal specification")))
-}
-
-fn change_dir(dir: &str) -> Result<(), OpError> {
-    std::env::set_current_dir(dir)
-        .map_err(|e| OpError::new("cd", format!("{dir}: {}", crate::ops::io_reason(&e))))
 }
 
 fn print(text: &str) {

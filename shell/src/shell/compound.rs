@@ -286,6 +286,9 @@ impl Shell {
             ),
             jobs: super::jobs::Jobs::new(),
             output: output.clone(),
+            origin: self.origin.clone(),
+            error_seen: false,
+            dirs: self.dirs.clone(),
         };
         let work = Box::new(move || {
             let _ = copy.run_list(&list);

@@ -9,8 +9,8 @@
 use super::vars::{Var, Vars};
 use crate::ops::OpError;
 use crate::syntax::ast::{
-    Arg, AssignValue, Expansion, Param, Pipeline, Redirect, RedirectTarget, Sink, Source, Stage,
-    Word,
+    Arg, AssignValue, EnvPrefix, Expansion, Param, Pipeline, Redirect, RedirectTarget, Sink,
+    Source, Stage, Word,
 };
 use std::borrow::Cow;
 
@@ -38,8 +38,8 @@ impl Context<'_> {
         Ok(match param {
             Param::Pid => Some(std::process::id().to_string()),
             Param::LastBackground => self.last_background.map(|p| p.to_string()),
-            Param::Var(name) => match crate::environ::get(name) {
-                Some(v) => Some(v.to_string_lossy().into_owned()),
+            Param::Var(name) => match crate::environ::text(name) {
+                Some(v) => Some(v),
                 None => match self.vars.get(name) {
                     Some(Var::Value(v)) => Some(v.to_string()),
                     Some(Var::Reservoir(_)) => return Err(ExpandError::Reservoir(name.clone())),
@@ -128,6 +128,7 @@ impl Context<'_> {
 
     fn stage(&self, stage: &Stage) -> Result<Stage, OpError> {
         let Stage::Op {
+            env,
             name,
             args,
             redirects,
@@ -136,6 +137,15 @@ impl Context<'_> {
             return Ok(stage.clone());
         };
         let fail = |e: ExpandError| OpError::new("", e.to_string());
+        let env = env
+            .iter()
+            .map(|p| {
+                Ok(EnvPrefix {
+                    name: p.name.clone(),
+                    value: self.word(&p.value, false).map_err(fail)?.into_owned(),
+                })
+            })
+            .collect::<Result<_, OpError>>()?;
         let name = self.word(name, false).map_err(fail)?.into_owned();
         let mut expanded = Vec::with_capacity(args.len());
         for arg in args {
@@ -155,6 +165,7 @@ impl Context<'_> {
             .map(|r| self.redirect(r))
             .collect::<Result<_, _>>()?;
         Ok(Stage::Op {
+            env,
             name,
             args: expanded,
             redirects,
@@ -184,11 +195,13 @@ fn has_expansions(p: &Pipeline) -> bool {
         || sink
         || p.stages.iter().any(|s| match s {
             Stage::Op {
+                env,
                 name,
                 args,
                 redirects,
             } => {
-                word(name)
+                env.iter().any(|p| word(&p.value))
+                    || word(name)
                     || args.iter().any(|a| matches!(a, Arg::Word(w) if word(w)))
                     || redirects.iter().any(|r| match &r.target {
                         RedirectTarget::Read(w) => word(w),

@@ -6,9 +6,12 @@
 
 mod builtins;
 mod compound;
+pub mod dirs;
 pub mod expand;
+pub mod exports;
 mod flow;
 pub mod jobs;
+pub mod origin;
 pub mod signals;
 mod streams;
 pub mod vars;
@@ -26,7 +29,7 @@ use crate::syntax::{self, ParseError};
 use crate::value::Value;
 use flow::Flow;
 use std::io::Write;
-use vars::{STATUS, Var, Vars};
+use vars::{ARGV, SCRIPT, STATUS, Var, Vars};
 
 /// What the caller should do after a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +48,13 @@ pub struct Shell {
     /// Where pipelines send what they would print: set in the forked copy that runs a group or
     /// loop whose output is stored or written to a file (`{ ... } >$ x`).
     output: Option<compound::SharedOutput>,
+    /// Where the running line comes from; it starts the shell's error messages.
+    pub origin: origin::Origin,
+    /// Whether the shell reported an error (not a program's failure) since the last
+    /// [`Shell::take_error`].
+    error_seen: bool,
+    /// `cd -` and the directory stack.
+    pub dirs: dirs::Dirs,
 }
 
 impl Default for Shell {
@@ -66,7 +76,32 @@ impl Shell {
             session,
             jobs,
             output: None,
+            origin: origin::Origin::default(),
+            error_seen: false,
+            dirs: dirs::Dirs::default(),
         }
+    }
+
+    /// Binds `ARGV` (a list of str: `args`) and, for a script, `SCRIPT` (its path).
+    pub fn bind_arguments(
+        &mut self,
+        script: Option<&std::path::Path>,
+        args: &[std::ffi::OsString],
+    ) {
+        use std::os::unix::ffi::OsStrExt;
+        let text = |s: &std::ffi::OsStr| crate::value::raw::decode(s.as_bytes()).into_owned();
+        let argv = args.iter().map(|a| Value::str(&text(a))).collect();
+        self.vars.set(ARGV, Var::Value(Value::list(argv)));
+        if let Some(path) = script {
+            self.vars
+                .set(SCRIPT, Var::Value(Value::str(&text(path.as_os_str()))));
+        }
+    }
+
+    /// Whether the shell reported an error since the last call: a line that did not parse or
+    /// a command that could not run (a program's non-zero status is not one).
+    pub fn take_error(&mut self) -> bool {
+        std::mem::take(&mut self.error_seen)
     }
 
     /// A shell for a terminal: takes the terminal (stopping itself first while it is in the
@@ -132,7 +167,8 @@ impl Shell {
         let list = match syntax::parse_list(line) {
             Ok(l) => l,
             Err(e) => {
-                report_parse_error(line, &e);
+                report_parse_error(&self.origin, line, &e);
+                self.error_seen = true;
                 self.vars.set_status(1);
                 return Control::Continue;
             }
@@ -234,6 +270,7 @@ impl Shell {
                 expr::eval(e, &self.vars).map_err(|err| OpError::from_eval(name, &err))?
             }
         };
+        exports::assigned(name, &v);
         self.vars.set(name, Var::Value(v));
         Ok(())
     }
@@ -287,6 +324,7 @@ impl Shell {
     fn try_builtin(&mut self, p: &Pipeline, background: bool) -> Option<Flow> {
         let [
             Stage::Op {
+                env,
                 name,
                 args,
                 redirects,
@@ -297,6 +335,9 @@ impl Shell {
         };
         let spec = exec::op_for(name)?;
         let builtin = spec.builtin()?;
+        if !env.is_empty() {
+            return Some(self.fail(&exec::prefix_before_op(spec.name, env)));
+        }
         if p.source.is_some() || p.sink.is_some() {
             return Some(self.fail(&OpError::new(
                 spec.name,
@@ -349,7 +390,8 @@ impl Shell {
     /// Reports `e`; `STATUS` 1, or 130 when ctrl-c gave up an expression, which then ends
     /// the rest of the line as a command killed by ctrl-c does.
     fn fail(&mut self, e: &OpError) -> Flow {
-        exec::report(e);
+        exec::report_from(&self.origin, e);
+        self.error_seen = true;
         let interrupted = e.kind() == crate::ops::ErrorKind::Interrupted
             && signals::take_interrupt(self.jobs.system());
         self.vars.set_status(if interrupted { 130 } else { 1 });
@@ -388,7 +430,7 @@ fn keeps_exit_warning(body: &CommandBody) -> bool {
 
 /// A parse error: the message with its column, then the line it is on and a caret under the
 /// spot (a command of several lines shows the one the error is on).
-pub fn report_parse_error(text: &str, e: &ParseError) {
+pub fn report_parse_error(origin: &origin::Origin, text: &str, e: &ParseError) {
     let at = e.position.min(text.len());
     let start = text
         .get(..at)
@@ -399,18 +441,21 @@ pub fn report_parse_error(text: &str, e: &ParseError) {
     let column = text
         .get(start..at)
         .map_or(at - start, |s| s.chars().count());
-    let what = if text.contains('\n') {
-        let number = text[..start].matches('\n').count() + 1;
+    let below = text[..start].matches('\n').count();
+    // A file names the error's own line in its prefix; elsewhere the line within the command.
+    let what = if origin.is_file() || below == 0 && !text.contains('\n') {
+        format!("parse error at column {}: {}", column + 1, e.message)
+    } else {
         format!(
-            "parse error at line {number}, column {}: {}",
+            "parse error at line {}, column {}: {}",
+            below + 1,
             column + 1,
             e.message
         )
-    } else {
-        e.to_string()
     };
+    let origin = origin.down(below);
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "marsh: {}", crate::ops::one_line(&what));
+    let _ = writeln!(err, "{origin}: {}", crate::ops::one_line(&what));
     let _ = writeln!(err, "  {line}");
     let _ = writeln!(err, "  {}^", " ".repeat(column));
 }

@@ -91,6 +91,16 @@ pub fn reservoir_of<'a>(vars: &'a Vars, name: &str) -> Result<&'a Reservoir, OpE
     }
 }
 
+impl crate::ops::Scope for Vars {
+    fn stream(&self, op: &str, name: &str) -> Result<Box<dyn Source>, OpError> {
+        let reservoir = reservoir_of(self, name).map_err(|e| OpError::new(op, e.message))?;
+        Ok(Box::new(ReservoirSource {
+            name: name.to_string(),
+            reservoir: reservoir.clone(),
+        }))
+    }
+}
+
 /// The source of a pipeline: a reservoir or a text file.
 pub fn source(vars: &Vars, source: &AstSource) -> Result<Box<dyn Source>, OpError> {
     Ok(match source {
@@ -142,6 +152,7 @@ pub fn check_store_target(vars: &Vars, name: &str, append: bool) -> Result<(), O
             "STATUS is set by the shell and cannot hold a stream",
         ));
     }
+    super::exports::check_store(name).map_err(|e| OpError::new(">$", e.to_string()))?;
     if append && let Some(Var::Value(v)) = vars.get(name) {
         return Err(OpError::new(
             ">>$",

@@ -15,6 +15,12 @@ use std::fmt::Write;
 /// The name of the variable that holds the last command's status.
 pub const STATUS: &str = "STATUS";
 
+/// The variable that holds a script's (or `-c`'s) arguments, a list of str.
+pub const ARGV: &str = "ARGV";
+
+/// The variable that holds a script's path, as given to marsh.
+pub const SCRIPT: &str = "SCRIPT";
+
 /// What a variable holds.
 #[derive(Clone, Debug)]
 pub enum Var {

@@ -144,8 +144,10 @@ pub enum Sink {
 pub enum Stage {
     /// An op or host program, its arguments and its redirections: `head 3`, `grep -v x`,
     /// `grep foo < notes.txt 2> errs`. The redirections keep the order they were written in,
-    /// which matters (`> f 2>&1` is not `2>&1 > f`).
+    /// which matters (`> f 2>&1` is not `2>&1 > f`). `env` holds the `NAME=VALUE` words
+    /// written before the name (`TZ=UTC date`), which only a program accepts.
     Op {
+        env: Vec<EnvPrefix>,
         name: Word,
         args: Vec<Arg>,
         redirects: Vec<Redirect>,
@@ -153,6 +155,15 @@ pub enum Stage {
     /// A bare function: `(x: x * 2)` means `map (x: x * 2)`; a function without parameters,
     /// `(1 + 2)`, first in a pipeline yields its value.
     Func(Function),
+}
+
+/// `NAME=VALUE` before a program's name: NAME is in that program's environment only. The
+/// name and the `=` are written unquoted; the value is expanded but never globbed, so it is
+/// kept unquoted (`quoted` is always false) and prints back quoted only where it must.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvPrefix {
+    pub name: String,
+    pub value: Word,
 }
 
 /// A redirection of one of a program's file descriptors: `< f`, `2> f`, `2>> f`, `2>&1`.
@@ -256,6 +267,8 @@ pub enum Expr {
     Tuple(Vec<Expr>),
     /// `[a, b]`.
     List(Vec<Expr>),
+    /// `{k: v, ...}`: only inside expressions, so it never meets the command level's braces.
+    Dict(Vec<(Expr, Expr)>),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `a if cond else b`.

@@ -32,6 +32,7 @@ const MAX_NESTING: usize = 64;
 pub fn parse_list(text: &str) -> Result<List, ParseError> {
     let toks = tokenize(text)?;
     let mut p = ListParser {
+        text,
         toks,
         pos: 0,
         end: text.len(),
@@ -70,7 +71,10 @@ pub fn parse_simple_line(line: &str) -> Result<Command, ParseError> {
     }
 }
 
-struct ListParser {
+struct ListParser<'a> {
+    /// The whole text, which token positions index (an environment prefix is told from a
+    /// word by how it is written there).
+    text: &'a str,
     toks: Vec<(Tok, usize)>,
     pos: usize,
     end: usize,
@@ -79,7 +83,7 @@ struct ListParser {
     loops: usize,
 }
 
-impl ListParser {
+impl ListParser<'_> {
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos).map(|t| &t.0)
     }
@@ -237,7 +241,7 @@ impl ListParser {
         }
         let toks = &self.toks[start..self.pos];
         let at_end = self.pos == self.toks.len();
-        let body = parse_simple(toks, self.here()).map_err(|e| {
+        let body = parse_simple(self.text, toks, self.here()).map_err(|e| {
             // Only a trailing `|` with nothing wrong before it waits for more lines.
             if at_end && e.position == self.end && matches!(toks.last(), Some((Tok::Pipe, _))) {
                 ParseError::incomplete(e.position, e.message)

@@ -431,10 +431,32 @@ impl ExprParser {
                 self.expect_punct("]")?;
                 return Ok(Expr::List(items));
             }
+            ETok::Punct("{") => {
+                self.pos += 1;
+                return self.dict();
+            }
             _ => return Err(self.unexpected()),
         };
         self.pos += 1;
         Ok(e)
+    }
+}
+
+impl ExprParser {
+    /// The pairs of a dict literal after its `{`: `k: v, ...` up to `}`, a trailing comma
+    /// allowed.
+    fn dict(&mut self) -> Result<Expr, ParseError> {
+        let mut pairs = Vec::new();
+        while !self.is_punct("}") {
+            let key = self.expr()?;
+            self.expect_punct(":")?;
+            pairs.push((key, self.expr()?));
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        self.expect_punct("}")?;
+        Ok(Expr::Dict(pairs))
     }
 }
 
@@ -450,7 +472,11 @@ fn describe(t: &ETok) -> String {
 
 /// Parses one simple command from its tokens (`toks` holds no list operator, line break or
 /// brace); `end` is where the command's text ends.
-pub fn parse_simple(toks: &[(Tok, usize)], end: usize) -> Result<CommandBody, ParseError> {
+pub fn parse_simple(
+    line: &str,
+    toks: &[(Tok, usize)],
+    end: usize,
+) -> Result<CommandBody, ParseError> {
     if toks.is_empty() {
         return Ok(CommandBody::Empty);
     }
@@ -522,7 +548,18 @@ pub fn parse_simple(toks: &[(Tok, usize)], end: usize) -> Result<CommandBody, Pa
     // Stages.
     while let Some((tok, at)) = toks.get(i) {
         let stage = match tok {
-            Tok::Word(name) => {
+            Tok::Word(_) => {
+                let mut env = Vec::new();
+                while let Some((Tok::Word(w), wat)) = toks.get(i)
+                    && let Some(prefix) = env_prefix(line, w, *wat)
+                {
+                    env.push(prefix);
+                    i += 1;
+                }
+                let Some((Tok::Word(name), _)) = toks.get(i) else {
+                    let (prefix, at) = &toks[i - 1];
+                    return Err(err(*at, missing_program(prefix)));
+                };
                 i += 1;
                 let mut args = Vec::new();
                 let mut redirects = Vec::new();
@@ -542,6 +579,7 @@ pub fn parse_simple(toks: &[(Tok, usize)], end: usize) -> Result<CommandBody, Pa
                     i += 1;
                 }
                 Stage::Op {
+                    env,
                     name: name.clone(),
                     args,
                     redirects,
@@ -718,6 +756,51 @@ fn redirect(
         _ => unreachable!("a redirection token"),
     }
     Ok(i + 2)
+}
+
+/// The `NAME=VALUE` that word `w`, at `at` in `line`, spells when it starts a stage: NAME and
+/// `=` must be written unquoted (the line's text there shows it), so `'A=b' prog` and `A\=b`
+/// stay words.
+fn env_prefix(line: &str, w: &Word, at: usize) -> Option<EnvPrefix> {
+    let raw = line.get(at..)?;
+    let name_len = raw
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    let name = &raw[..name_len];
+    if !is_identifier(name) || !raw[name_len..].starts_with('=') {
+        return None;
+    }
+    let skip = name_len + 1;
+    let value = Word {
+        text: w.text.get(skip..)?.to_string(),
+        quoted: false,
+        expansions: w
+            .expansions
+            .iter()
+            .map(|e| Expansion {
+                at: e.at.saturating_sub(skip),
+                param: e.param.clone(),
+            })
+            .collect(),
+    };
+    Some(EnvPrefix {
+        name: name.to_string(),
+        value,
+    })
+}
+
+/// Why `NAME=VALUE` with nothing after it is not a command.
+fn missing_program(prefix: &Tok) -> String {
+    let text = match prefix {
+        Tok::Word(w) => w.text.as_str(),
+        _ => "",
+    };
+    let name = text.split('=').next().unwrap_or_default();
+    format!(
+        "'{text}' sets the environment of a program, and none follows \
+         (a variable: {name} = ...; the environment: export {text})"
+    )
 }
 
 fn var_name(w: &super::ast::Word, at: usize) -> Result<String, ParseError> {

@@ -262,10 +262,14 @@ impl Display for Stage {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Stage::Op {
+                env,
                 name,
                 args,
                 redirects,
             } => {
+                for prefix in env {
+                    write!(f, "{prefix} ")?;
+                }
                 write!(f, "{name}")?;
                 // `NAME = ...` would read back as an assignment: the redirections go first.
                 let eq_first =
@@ -286,6 +290,18 @@ impl Display for Stage {
                 Ok(())
             }
             Stage::Func(func) => write!(f, "{func}"),
+        }
+    }
+}
+
+/// `NAME=VALUE`; an empty value is written as nothing (`NAME= prog`).
+impl Display for EnvPrefix {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}=", self.name)?;
+        if self.value.text.is_empty() && self.value.expansions.is_empty() {
+            Ok(())
+        } else {
+            write!(f, "{}", self.value)
         }
     }
 }
@@ -433,6 +449,18 @@ fn write_expr(e: &Expr, min: u8, f: &mut Formatter<'_>) -> fmt::Result {
             f.write_char('[')?;
             write_list(items, f)?;
             f.write_char(']')
+        }
+        Expr::Dict(pairs) => {
+            f.write_char('{')?;
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write_expr(k, 0, f)?;
+                f.write_str(": ")?;
+                write_expr(v, 0, f)?;
+            }
+            f.write_char('}')
         }
         Expr::Unary(op, x) => match op {
             UnOp::Not => {

@@ -18,6 +18,7 @@ fn pipeline(line: &str) -> Pipeline {
 
 fn op(name: &str, args: Vec<Arg>) -> Stage {
     Stage::Op {
+        env: vec![],
         name: w(name),
         args,
         redirects: vec![],
@@ -210,10 +211,8 @@ fn assignments() {
         parse("a '=' b").unwrap().body,
         CommandBody::Pipeline(_)
     ));
-    assert!(matches!(
-        parse("a=b").unwrap().body,
-        CommandBody::Pipeline(_)
-    ));
+    // `a=b` is an environment prefix waiting for its program.
+    assert!(err_of("a=b").1.contains("none follows"));
     assert_eq!(
         err_of("a = b c"),
         (6, "unexpected 'c' after an assignment".into())
@@ -502,6 +501,14 @@ fn expression_atoms_and_postfix() {
     assert_eq!(e("(1)"), Expr::Int(1));
     assert_eq!(e("(1, 2)"), Expr::Tuple(vec![Expr::Int(1), Expr::Int(2)]));
     assert_eq!(e("[]"), Expr::List(vec![]));
+    assert_eq!(e("{}"), Expr::Dict(vec![]));
+    assert_eq!(
+        e("{'a': 1, x: 2,}"),
+        Expr::Dict(vec![
+            (Expr::Str("a".into()), Expr::Int(1)),
+            (name("x"), Expr::Int(2))
+        ])
+    );
     assert_eq!(e("[1, 2,]"), Expr::List(vec![Expr::Int(1), Expr::Int(2)]));
     assert_eq!(
         e("f(a, b)"),
@@ -567,6 +574,7 @@ fn printing_round_trips() {
         "map (x: a - (b - c) - d) | (x: a / (b * c)) | (x: a + -b)",
         "map (x: [1, (2,), (), [], 'a'][1:][:2][0]) | (x: f.name.upper().split(',')) | (x: 1.x + 1.5.y)",
         "map (x: 1e100 + 2.5e-7 + 0.1 + 1.0)",
+        "map (x: {'a': 1, x: [{}], (1, 2): {'b': x}}['a'])",
         "sort (f: f.mtime) | (x, y: (x, y)) | f (1,) (())",
         "'#x' '' ab\\#",
     ] {
@@ -647,6 +655,7 @@ fn descriptor_numbers_are_glued_digits() {
     assert_eq!(
         p.stages,
         vec![Stage::Op {
+            env: vec![],
             name: w("echo"),
             args: vec![Arg::Word(w("a"))],
             redirects: vec![write(2, "f", false)],
@@ -735,6 +744,7 @@ fn redirections_go_anywhere_among_a_programs_words() {
     assert_eq!(
         p.stages[0],
         Stage::Op {
+            env: vec![],
             name: w("grep"),
             args: vec![Arg::Word(w("foo")), Arg::Word(w("f"))],
             redirects: vec![write(2, "e", false)],
@@ -984,4 +994,81 @@ fn unfinished_text_is_incomplete() {
     for text in ["echo }", "else", "gen 3 | | x", "{ a } }"] {
         assert!(!list_err(text).incomplete, "{text:?}");
     }
+}
+fn env_of(p: &Pipeline, stage: usize) -> Vec<(String, Word)> {
+    match &p.stages[stage] {
+        Stage::Op { env, .. } => env
+            .iter()
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect(),
+        other => panic!("not an op: {other:?}"),
+    }
+}
+
+#[test]
+fn env_prefixes_start_a_programs_stage() {
+    let p = pipeline("A=1 B='x y' C= prog A=2 | D=$X/b other");
+    assert_eq!(
+        env_of(&p, 0),
+        vec![
+            ("A".to_string(), w("1")),
+            ("B".to_string(), w("x y")),
+            ("C".to_string(), w(""))
+        ]
+    );
+    let Stage::Op { name, args, .. } = &p.stages[0] else {
+        panic!()
+    };
+    assert_eq!(name, &w("prog"));
+    assert_eq!(
+        args,
+        &vec![Arg::Word(w("A=2"))],
+        "after the name it is a word"
+    );
+    let d = &env_of(&p, 1)[0];
+    assert_eq!(d.0, "D");
+    assert_eq!(d.1.text, "/b");
+    assert_eq!(
+        d.1.expansions,
+        vec![Expansion {
+            at: 0,
+            param: Param::Var("X".into())
+        }]
+    );
+    // Quoted or escaped, the name and `=` are a word.
+    for line in [
+        "'A=1' prog",
+        "\"A\"=1 prog",
+        "A\\=1 prog",
+        "1A=x prog",
+        "$A=1 prog",
+    ] {
+        assert!(env_of(&pipeline(line), 0).is_empty(), "{line}");
+    }
+}
+
+#[test]
+fn env_prefixes_round_trip() {
+    for line in [
+        "A=1 prog",
+        "A= prog x",
+        "A='' prog",
+        "A='a b' B=\"$X-${Y}z\" prog | C=#x sort > out",
+        "P=~/bin:$PATH prog &",
+        "A=x=y prog",
+    ] {
+        roundtrip(line);
+    }
+}
+
+#[test]
+fn a_prefix_with_no_program_is_an_error_at_it() {
+    let (at, message) = err_of("gen 3 | A=1 B=2");
+    assert_eq!(at, 12);
+    assert!(
+        message.contains("'B=2' sets the environment of a program"),
+        "{message}"
+    );
+    let (at, _) = err_of("A=1 | cat");
+    assert_eq!(at, 0);
 }

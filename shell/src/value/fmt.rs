@@ -3,7 +3,7 @@
 //! An item prints with [`Display`](std::fmt::Display): a string as its text, anything else as
 //! its literal (`repr`). Inside tuples and lists, and in `env`, values print as literals that
 //! parse back to the same value: strings quoted (`'a'`), floats always with a point or exponent
-//! (`1.0`), tuples as `(1, 'a')`, a one-field tuple as `(1,)`.
+//! (`1.0`), tuples as `(1, 'a')`, a one-field tuple as `(1,)`, dicts as `{'a': 1}`.
 
 use super::{FileInfo, Value};
 use std::fmt;
@@ -64,6 +64,18 @@ fn write_repr(v: &Value, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             }
             f.write_str("]")
         }
+        Value::Dict(d) => {
+            f.write_str("{")?;
+            for (i, (k, v)) in d.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write_repr(k, f)?;
+                f.write_str(": ")?;
+                write_repr(v, f)?;
+            }
+            f.write_str("}")
+        }
         Value::File(file) => write_file(file, f),
     }
 }
@@ -120,6 +132,14 @@ mod tests {
         assert_eq!(Value::Float(1.0).to_string(), "1.0");
         assert_eq!(Value::Float(0.1).to_string(), "0.1");
         assert_eq!(Value::list(vec![]).to_string(), "[]");
+        let d = super::super::Dict::from_pairs([
+            (Value::str("a"), Value::Int(1)),
+            (
+                Value::str("b"),
+                Value::list(vec![Value::Int(1), Value::Int(2)]),
+            ),
+        ]);
+        assert_eq!(Value::dict(d).to_string(), "{'a': 1, 'b': [1, 2]}");
         assert_eq!(Value::str("it's\n").repr(), "'it\\'s\\n'");
     }
 }

@@ -21,7 +21,7 @@ const ESCAPE_BASE: u32 = 0x10_FF00;
 const ESCAPE_FIRST: u32 = ESCAPE_BASE + 0x80;
 /// Every character in the escape range starts with this byte in UTF-8 (U+100000..U+10FFFF do),
 /// so text without it holds no escape character and passes through as it is.
-const ESCAPE_LEAD: u8 = 0xF4;
+pub const ESCAPE_LEAD: u8 = 0xF4;
 
 /// The escape character holding byte `b` (0x80..=0xFF).
 fn escape(b: u8) -> char {

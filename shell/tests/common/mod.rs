@@ -1,5 +1,5 @@
 //! Strategies shared by the property tests: expression trees built from a test's own leaves,
-//! with the compound forms every test wants (tuples, lists, operators, `if`, indexing,
+//! with the compound forms every test wants (tuples, lists, dicts, operators, `if`, indexing,
 //! slicing) and the test's own extra forms (calls and attributes differ: the compiler test
 //! calls real builtins and methods, the printer test any callee).
 
@@ -41,6 +41,9 @@ fn compound(inner: BoxedStrategy<Expr>) -> Vec<BoxedStrategy<Expr>> {
             .boxed(),
         prop::collection::vec(i(), 0..3)
             .prop_map(Expr::List)
+            .boxed(),
+        prop::collection::vec((i(), i()), 0..3)
+            .prop_map(Expr::Dict)
             .boxed(),
         (
             prop::sample::select(vec![UnOp::Neg, UnOp::Pos, UnOp::Not]),

@@ -12,6 +12,12 @@ pub(crate) fn same(a: &Value, b: &Value) -> bool {
         (Value::Tuple(x), Value::Tuple(y)) | (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same(p, q))
         }
+        (Value::Dict(x), Value::Dict(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((k1, v1), (k2, v2))| same(k1, k2) && same(v1, v2))
+        }
         (Value::File(x), Value::File(y)) => {
             x.path == y.path
                 && x.name == y.name
@@ -108,7 +114,15 @@ pub(crate) fn value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 64, 20, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..20).prop_map(Value::tuple),
-            prop::collection::vec(inner, 0..20).prop_map(Value::list),
+            prop::collection::vec(inner.clone(), 0..20).prop_map(Value::list),
+            // Keys are distinct ints, so decoding cannot merge two of them.
+            prop::collection::vec(inner, 0..10).prop_map(|vs| Value::dict(
+                crate::value::Dict::from_pairs(
+                    vs.into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (Value::Int(i as i64), v))
+                )
+            )),
         ]
     })
 }
