@@ -1,6 +1,7 @@
 //! Hostile input for the parser and the expression compiler (proptest; no nightly here for
 //! cargo-fuzz). Lines are built from marsh's own tokens, mangled, and mixed with arbitrary
-//! characters; each goes through `marsh::syntax::parse`, `parse_expr`, and every function and
+//! characters; each goes through `marsh::syntax::parse_list` (and must print back to text that
+//! parses to the same tree), `parse_expr`, and every function and
 //! expression found is compiled and evaluated on a few items. Nothing may panic, and every error
 //! must be a clear message: one line, not empty, not a Rust debug dump.
 //!
@@ -9,8 +10,10 @@
 
 use marsh::Value;
 use marsh::expr::{NoGlobals, compile_function, eval};
-use marsh::syntax::ast::{Arg, AssignValue, CommandBody, Expr, Function, Stage};
-use marsh::syntax::{parse, parse_expr};
+use marsh::syntax::ast::{
+    Arg, AssignValue, CommandBody, Compound, Cond, Expr, Function, List, Pipeline, Stage, Unit,
+};
+use marsh::syntax::{parse_expr, parse_list};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -48,6 +51,17 @@ const TOKENS: &[&str] = &[
     "echo",
     "|",
     "&",
+    ";",
+    "&&",
+    "||",
+    "{",
+    "}",
+    "{ echo a }",
+    "\n",
+    "while",
+    "for i in",
+    "break",
+    "continue",
     ">$",
     ">>$",
     "<$",
@@ -322,7 +336,7 @@ fn run_expr(input: &str, e: &Expr) -> Result<(), TestCaseError> {
 }
 
 fn one(input: &str) -> Result<(), TestCaseError> {
-    match parse(input) {
+    match parse_list(input) {
         Err(e) => {
             check_message("parse", input, &e.to_string())?;
             if e.position > input.len() {
@@ -332,44 +346,104 @@ fn one(input: &str) -> Result<(), TestCaseError> {
                 )));
             }
         }
-        Ok(cmd) => {
+        Ok(list) => {
             PARSED.fetch_add(1, Relaxed);
-            // What it parsed to prints back and parses again.
-            let printed = cmd.to_string();
-            if let Err(e) = parse(&printed) {
-                return Err(TestCaseError::fail(format!(
-                    "{input:?} parsed, printed as {printed:?}, which does not parse: {e}"
-                )));
-            }
-            match &cmd.body {
-                CommandBody::Assign {
-                    value: AssignValue::Expr(e),
-                    ..
-                } => run_expr(input, e)?,
-                CommandBody::Pipeline(p) => {
-                    for st in &p.stages {
-                        match st {
-                            Stage::Func(f) => run_function(input, f)?,
-                            Stage::Op { args, .. } => {
-                                for a in args {
-                                    match a {
-                                        Arg::Func(f) => run_function(input, f)?,
-                                        Arg::Expr(e) => run_expr(input, e)?,
-                                        _ => {}
-                                    }
-                                }
-                            }
-                        }
-                    }
+            // What it parsed to prints back and parses again, to the same tree.
+            let printed = list.to_string();
+            match parse_list(&printed) {
+                Err(e) => {
+                    return Err(TestCaseError::fail(format!(
+                        "{input:?} parsed, printed as {printed:?}, which does not parse: {e}"
+                    )));
                 }
-                _ => {}
+                Ok(again) if again != list => {
+                    return Err(TestCaseError::fail(format!(
+                        "{input:?} parsed, printed as {printed:?}, which parses differently"
+                    )));
+                }
+                Ok(_) => {}
             }
+            run_list(input, &list)?;
         }
     }
     // The same text as a bare expression.
     match parse_expr(input) {
         Err(e) => check_message("parse_expr", input, &e.to_string())?,
         Ok(e) => run_expr(input, &e)?,
+    }
+    Ok(())
+}
+
+/// Compiles and runs every function and expression of a list.
+fn run_list(input: &str, list: &List) -> Result<(), TestCaseError> {
+    for item in &list.items {
+        let units =
+            std::iter::once(&item.and_or.first).chain(item.and_or.rest.iter().map(|r| &r.1));
+        for unit in units {
+            match unit {
+                Unit::Simple(body) => run_body(input, body)?,
+                Unit::Compound { compound, .. } => match compound {
+                    Compound::Group(l) => run_list(input, l)?,
+                    Compound::If {
+                        branches,
+                        otherwise,
+                    } => {
+                        for (cond, body) in branches {
+                            run_cond(input, cond)?;
+                            run_list(input, body)?;
+                        }
+                        if let Some(l) = otherwise {
+                            run_list(input, l)?;
+                        }
+                    }
+                    Compound::While { cond, body } => {
+                        run_cond(input, cond)?;
+                        run_list(input, body)?;
+                    }
+                    Compound::For { items, body, .. } => {
+                        run_pipeline(input, items)?;
+                        run_list(input, body)?;
+                    }
+                },
+                Unit::Break | Unit::Continue => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_cond(input: &str, cond: &Cond) -> Result<(), TestCaseError> {
+    match cond {
+        Cond::Expr(e) => run_expr(input, e),
+        Cond::Pipeline(p) => run_pipeline(input, p),
+    }
+}
+
+fn run_body(input: &str, body: &CommandBody) -> Result<(), TestCaseError> {
+    match body {
+        CommandBody::Assign {
+            value: AssignValue::Expr(e),
+            ..
+        } => run_expr(input, e),
+        CommandBody::Pipeline(p) => run_pipeline(input, p),
+        _ => Ok(()),
+    }
+}
+
+fn run_pipeline(input: &str, p: &Pipeline) -> Result<(), TestCaseError> {
+    for st in &p.stages {
+        match st {
+            Stage::Func(f) => run_function(input, f)?,
+            Stage::Op { args, .. } => {
+                for a in args {
+                    match a {
+                        Arg::Func(f) => run_function(input, f)?,
+                        Arg::Expr(e) => run_expr(input, e)?,
+                        _ => {}
+                    }
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -296,13 +296,17 @@ fn an_error_in_a_script_names_its_line_and_ends_it() {
         "s.msh:4: unknown op or program: no-such-program-here\n"
     );
     assert_eq!(run.status, 1);
-    std::fs::write(dir.path().join("p.msh"), "# first\n\ngen 3 |\necho never\n").unwrap();
+    std::fs::write(
+        dir.path().join("p.msh"),
+        "# first\n\ngen 3 | | head\necho never\n",
+    )
+    .unwrap();
     let run = marsh_args(dir.path(), &["p.msh"]);
     assert_eq!(run.stdout, "");
     let first = run.stderr.lines().next().unwrap_or_default();
     assert_eq!(
         first,
-        "p.msh:3: parse error at column 8: empty stage: nothing after '|'"
+        "p.msh:3: parse error at column 9: empty stage after '|'"
     );
     assert_eq!(run.status, 1);
     // -c goes on after an error, as a terminal does, and keeps marsh's prefix.

@@ -84,13 +84,18 @@ fn lines_of(input: impl BufRead) -> impl Iterator<Item = std::io::Result<String>
 }
 
 /// Runs lines until the input ends (`None`), `exit`, or (`OnError::Stop`) the first error
-/// (`Some` exit status).
+/// (`Some` exit status). An unfinished command (an open brace, a trailing `|`, `&&`, `||` or
+/// `\`) takes the next lines until it is complete, as at the prompt; errors name the line it
+/// starts on.
 fn run_lines(
     shell: &mut Shell,
     lines: impl Iterator<Item = std::io::Result<String>>,
     on_error: OnError,
 ) -> Option<i32> {
-    for (number, line) in lines.enumerate() {
+    let mut pending = String::new();
+    let mut start = 0;
+    let mut lines = lines.enumerate().peekable();
+    while let Some((number, line)) = lines.next() {
         let line = match line {
             Ok(l) => l,
             Err(e) => {
@@ -98,8 +103,18 @@ fn run_lines(
                 return Some(1);
             }
         };
-        shell.origin.at(number + 1);
-        if let Control::Exit(code) = shell.run_line(&line) {
+        if pending.is_empty() {
+            start = number + 1;
+        } else {
+            pending.push('\n');
+        }
+        pending.push_str(&line);
+        if lines.peek().is_some() && crate::syntax::is_unfinished(&pending) {
+            continue;
+        }
+        let text = std::mem::take(&mut pending);
+        shell.origin.at(start);
+        if let Control::Exit(code) = shell.run_line(&text) {
             return Some(code);
         }
         if shell.take_error() && on_error == OnError::Stop {

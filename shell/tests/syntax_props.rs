@@ -1,7 +1,7 @@
 //! Property tests of the parser and printer.
 
 use marsh::syntax::ast::*;
-use marsh::syntax::{KEYWORDS, parse};
+use marsh::syntax::{KEYWORDS, parse, parse_list};
 use proptest::prelude::*;
 
 mod common;
@@ -188,6 +188,128 @@ fn command() -> impl Strategy<Value = Command> {
     ]
 }
 
+/// Words that begin a compound command at the start of a unit.
+const UNIT_KEYWORDS: [&str; 6] = ["if", "else", "while", "for", "break", "continue"];
+
+/// A simple command that can stand in a list (not empty, not a keyword in command position).
+fn unit_body() -> impl Strategy<Value = CommandBody> {
+    command()
+        .prop_map(|c| c.body)
+        .prop_filter("a command", |b| *b != CommandBody::Empty)
+        .prop_filter("no keyword first", |b| {
+            !matches!(b, CommandBody::Pipeline(Pipeline { source: None, stages, .. })
+                if matches!(stages.first(), Some(Stage::Op { name, .. })
+                    if !name.quoted && UNIT_KEYWORDS.contains(&name.text.as_str())))
+        })
+}
+
+fn pipeline_of(body: CommandBody) -> Option<Pipeline> {
+    match body {
+        CommandBody::Pipeline(p) if p.sink.is_none() => Some(p),
+        _ => None,
+    }
+}
+
+/// Lists with groups, if, while, for, break and continue, nested a few levels.
+fn list() -> impl Strategy<Value = List> {
+    let leaf = unit_body().prop_map(Unit::Simple);
+    let unit = leaf.prop_recursive(2, 8, 3, |inner| {
+        let body = prop::collection::vec(
+            (inner, any::<bool>()).prop_map(|(u, background)| ListItem {
+                and_or: AndOr {
+                    first: u,
+                    rest: vec![],
+                },
+                background,
+            }),
+            0..3,
+        )
+        .prop_map(|items| List { items });
+        let cond = prop_oneof![
+            expr().prop_map(Cond::Expr),
+            unit_body()
+                .prop_filter_map("a pipeline", pipeline_of)
+                // `(expr)` alone is the expression condition; `(x: ...)` alone is no condition.
+                .prop_filter("not (expr) alone", |p| !(p.source.is_none()
+                    && matches!(p.stages.as_slice(), [Stage::Func(_)])))
+                .prop_map(Cond::Pipeline),
+        ];
+        let compound = prop_oneof![
+            body.clone().prop_map(Compound::Group),
+            (
+                prop::collection::vec((cond.clone(), body.clone()), 1..3),
+                prop::option::of(body.clone())
+            )
+                .prop_map(|(branches, otherwise)| Compound::If {
+                    branches,
+                    otherwise
+                }),
+            (cond, body.clone()).prop_map(|(cond, body)| Compound::While { cond, body }),
+            (
+                ident(),
+                unit_body().prop_filter_map("a pipeline", pipeline_of),
+                body
+            )
+                .prop_map(|(name, items, body)| Compound::For { name, items, body }),
+        ];
+        (compound, prop::option::of(sink()))
+            .prop_map(|(compound, sink)| Unit::Compound { compound, sink })
+    });
+    let and_or = (
+        unit.clone(),
+        prop::collection::vec(
+            (prop_oneof![Just(Connector::And), Just(Connector::Or)], unit),
+            0..3,
+        ),
+    )
+        .prop_map(|(first, rest)| AndOr { first, rest });
+    prop::collection::vec(
+        (and_or, any::<bool>()).prop_map(|(and_or, background)| ListItem { and_or, background }),
+        0..4,
+    )
+    .prop_map(|items| List { items })
+}
+
+/// Ends every loop body with `break || continue`, so both appear where they are allowed.
+fn with_loop_controls(mut list: List) -> List {
+    fn visit(list: &mut List) {
+        for item in &mut list.items {
+            for unit in std::iter::once(&mut item.and_or.first)
+                .chain(item.and_or.rest.iter_mut().map(|r| &mut r.1))
+            {
+                if let Unit::Compound { compound, .. } = unit {
+                    match compound {
+                        Compound::Group(l) => visit(l),
+                        Compound::If {
+                            branches,
+                            otherwise,
+                        } => {
+                            for (_, l) in branches.iter_mut() {
+                                visit(l);
+                            }
+                            if let Some(l) = otherwise {
+                                visit(l);
+                            }
+                        }
+                        Compound::While { body, .. } | Compound::For { body, .. } => {
+                            body.items.push(ListItem {
+                                and_or: AndOr {
+                                    first: Unit::Break,
+                                    rest: vec![(Connector::Or, Unit::Continue)],
+                                },
+                                background: false,
+                            });
+                            visit(body);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    visit(&mut list);
+    list
+}
+
 fn noisy_line() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
@@ -256,6 +378,7 @@ proptest! {
     #[test]
     fn parse_never_panics(line in noisy_line()) {
         let _ = parse(&line);
+        let _ = parse_list(&line);
     }
 
     #[test]
@@ -265,5 +388,22 @@ proptest! {
             let back = parse(&text);
             prop_assert_eq!(back.as_ref().ok(), Some(&c), "{:?} printed {:?} -> {:?}", line, text, back);
         }
+        if let Ok(l) = parse_list(&line) {
+            let text = l.to_string();
+            let back = parse_list(&text);
+            prop_assert_eq!(back.as_ref().ok(), Some(&l), "{:?} printed {:?} -> {:?}", line, text, back);
+        }
+    }
+}
+
+proptest! {
+    // Lists hold many commands each: fewer cases cover as much.
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_lists_print_and_parse_back(l in list().prop_map(with_loop_controls)) {
+        let text = l.to_string();
+        let back = parse_list(&text);
+        prop_assert_eq!(back.as_ref().ok(), Some(&l), "printed: {:?} -> {:?}", text, back);
     }
 }

@@ -3,6 +3,8 @@
 //! Keys at the prompt: ctrl-c clears the line and gives a fresh prompt; ctrl-z inserts nothing
 //! and stops nothing (the terminal is in raw mode while a line is edited, so it reaches the
 //! editor as a key, which is bound to nothing); ctrl-d on an empty line acts as `exit`.
+//! Enter on an unfinished command (an open brace, a trailing `|`, `&&`, `||` or `\`) starts
+//! a further line, shown after `$MARSH_PROMPT2` (default `... `), instead of running it.
 //!
 //! A window resize (SIGWINCH) never costs typed input. reedline reads events through
 //! crossterm, whose default event source waits with edge-triggered epoll and returns from the
@@ -17,7 +19,20 @@ mod complete;
 mod prompt;
 
 pub use complete::MarshCompleter;
-pub use prompt::{DEFAULT_PROMPT, NumberedPrompt};
+pub use prompt::{DEFAULT_PROMPT, DEFAULT_PROMPT2, NumberedPrompt};
+
+/// Tells reedline whether Enter ends the command or starts a further line of it.
+struct Continuation;
+
+impl reedline::Validator for Continuation {
+    fn validate(&self, line: &str) -> reedline::ValidationResult {
+        if crate::syntax::is_unfinished(line) {
+            reedline::ValidationResult::Incomplete
+        } else {
+            reedline::ValidationResult::Complete
+        }
+    }
+}
 
 use crate::shell::{Control, Shell};
 use reedline::{
@@ -60,6 +75,7 @@ fn editor(variables: Arc<Mutex<Vec<String>>>) -> Reedline {
     let mut editor = Reedline::create()
         .with_edit_mode(Box::new(Emacs::new(keys)))
         .with_completer(Box::new(MarshCompleter { variables }))
+        .with_validator(Box::new(Continuation))
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
         .with_quick_completions(true)
         .with_partial_completions(true);
@@ -78,6 +94,8 @@ fn editor(variables: Arc<Mutex<Vec<String>>>) -> Reedline {
 /// Runs the interactive loop until `exit` or ctrl-d; returns the exit status.
 pub fn run(shell: &mut Shell) -> i32 {
     let template = std::env::var("MARSH_PROMPT").unwrap_or_else(|_| DEFAULT_PROMPT.to_string());
+    let continuation =
+        std::env::var("MARSH_PROMPT2").unwrap_or_else(|_| DEFAULT_PROMPT2.to_string());
     let variables = Arc::new(Mutex::new(Vec::new()));
     let mut editor = editor(variables.clone());
     let mut counter: u64 = 0;
@@ -89,7 +107,7 @@ pub fn run(shell: &mut Shell) -> i32 {
         counter += 1;
         // A ctrl-c from here on interrupts the line about to be read; an older one is spent.
         crate::shell::signals::take_interrupt(shell.jobs.system());
-        let prompt = NumberedPrompt::new(&template, counter);
+        let prompt = NumberedPrompt::new(&template, counter).with_continuation(&continuation);
         // While the line editor waits, ended jobs are reaped as they end (bash does the same),
         // not all at once when Enter is pressed; off again before the line runs.
         crate::job::System::reap_eagerly(shell.jobs.system(), true);

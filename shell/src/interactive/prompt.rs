@@ -8,9 +8,14 @@ use std::borrow::Cow;
 /// The prompt used when `MARSH_PROMPT` is unset.
 pub const DEFAULT_PROMPT: &str = "marsh {n}> ";
 
+/// The continuation prompt used when `MARSH_PROMPT2` is unset.
+pub const DEFAULT_PROMPT2: &str = "... ";
+
 /// One prompt, rendered once per line read.
 pub struct NumberedPrompt {
     text: String,
+    /// Shown before each further line of an unfinished command (`$MARSH_PROMPT2`).
+    continuation: String,
 }
 
 impl NumberedPrompt {
@@ -18,6 +23,15 @@ impl NumberedPrompt {
     pub fn new(template: &str, n: u64) -> NumberedPrompt {
         NumberedPrompt {
             text: template.replace("{n}", &n.to_string()),
+            continuation: DEFAULT_PROMPT2.to_string(),
+        }
+    }
+
+    /// The same prompt with `text` before the further lines of an unfinished command.
+    pub fn with_continuation(self, text: &str) -> NumberedPrompt {
+        NumberedPrompt {
+            continuation: text.to_string(),
+            ..self
         }
     }
 
@@ -37,7 +51,7 @@ impl Prompt for NumberedPrompt {
         Cow::Borrowed("")
     }
     fn render_prompt_multiline_indicator(&self) -> Cow<'_, str> {
-        Cow::Borrowed("... ")
+        Cow::Borrowed(&self.continuation)
     }
     fn render_prompt_history_search_indicator(&self, search: PromptHistorySearch) -> Cow<'_, str> {
         let prefix = match search.status {

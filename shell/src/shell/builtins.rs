@@ -19,6 +19,8 @@ pub enum Done {
     Status(i32),
     /// `exit` with this status (the shell still checks for jobs first).
     Exit(i32),
+    /// Given up on ctrl-c (`wait`): `STATUS` 130, and the rest of the line is dropped.
+    Interrupted,
 }
 
 /// Runs builtin `b` (the op `spec`) with its arguments, as words.
@@ -289,7 +291,7 @@ fn wait(shell: &mut Shell, words: &[&str]) -> Outcome {
     shell.jobs.settle(&mut shell.vars);
     Ok(match result? {
         WaitOutcome::Done(status) => Done::Status(status),
-        WaitOutcome::Interrupted => Done::Status(130),
+        WaitOutcome::Interrupted => Done::Interrupted,
     })
 }
 

@@ -9,7 +9,7 @@
 use crate::ops::{OpError, io_reason};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Dirs {
     /// Where the shell was before its last change of directory.
     previous: Option<PathBuf>,

@@ -47,7 +47,9 @@ use super::vars::Vars;
 use crate::exec::host::HostCommand;
 use crate::exec::{self, Output, Piece};
 use crate::job::system::{ChildSetup, ChildTask};
-use crate::job::{JobControl, Launch, Pgid, Pid, RealSystem, Signal, Started, System, child_setup};
+use crate::job::{
+    Halt, JobControl, Launch, Pgid, Pid, RealSystem, Signal, Started, System, child_setup,
+};
 use crate::ops::{OpError, Reporter, Source};
 use crate::reservoir::{PendingWrite, Reservoir, Session};
 use crate::syntax::ast::{Pipeline, Sink as AstSink, Source as AstSource};
@@ -153,7 +155,7 @@ impl<S: System> Jobs<S> {
         self.control.has_terminal()
     }
 
-    /// Runs `p` as a job; returns the status for `STATUS`.
+    /// Runs `p` as a job; returns how it stopped or ended (a background job: `Exited(0)`).
     pub fn run(
         &mut self,
         vars: &mut Vars,
@@ -161,7 +163,7 @@ impl<S: System> Jobs<S> {
         line: &str,
         p: &Pipeline,
         background: bool,
-    ) -> Result<i32, OpError> {
+    ) -> Result<Halt, OpError> {
         let p = streams::normalize(p)?;
         let foreground = !background;
         let reporter = Reporter::new();
@@ -205,6 +207,98 @@ impl<S: System> Jobs<S> {
             (started, store)
         };
         self.attach(&started, store, holds);
+        self.finish_start(vars, started, background)
+    }
+
+    /// Runs `work` as a job in a forked copy of the shell (a list, group or loop run as one
+    /// job, as a bash subshell is); returns how it stopped or ended.
+    pub fn run_subshell(
+        &mut self,
+        vars: &mut Vars,
+        line: &str,
+        work: Box<dyn FnOnce() -> i32>,
+        background: bool,
+        store: Option<(PendingWrite, bool)>,
+    ) -> Result<Halt, OpError> {
+        let take_terminal = !background && self.interactive();
+        let cannot = |e: crate::job::system::Errno| {
+            OpError::new("", format!("cannot start the job: {}", e.desc()))
+        };
+        // A store is completed when the copy runs its work to the end: it says so on a pipe,
+        // as a pipeline's leader does.
+        let store = match store {
+            None => None,
+            Some((pending, append)) => {
+                let (done_read, done_write) = self.system().pipe().map_err(cannot)?;
+                Some((pending, append, done_read, done_write))
+            }
+        };
+        let started = self.start_subshell(line, !background, take_terminal, work, store)?;
+        self.finish_start(vars, started, background)
+    }
+
+    /// Forks a copy of the shell that runs `work` as a job, and returns at once. `foreground`:
+    /// whether the job counts as started in the foreground; `take_terminal`: whether it takes
+    /// the terminal.
+    pub fn start_subshell(
+        &mut self,
+        line: &str,
+        foreground: bool,
+        take_terminal: bool,
+        work: Box<dyn FnOnce() -> i32>,
+        store: Option<(PendingWrite, bool, S::PipeReader, S::PipeWriter)>,
+    ) -> Result<Started, OpError> {
+        let cannot = |e: crate::job::system::Errno| {
+            OpError::new("", format!("cannot start the job: {}", e.desc()))
+        };
+        let sys = self.system();
+        let (ready_read, ready_write) = sys.pipe().map_err(cannot)?;
+        let shell = sys.getpid();
+        let (store, done_write) = match store {
+            Some((pending, append, done, done_write)) => {
+                (Some((pending, append, done)), Some(done_write))
+            }
+            None => (None, None),
+        };
+        let task = ChildTask {
+            setup: Box::new(move |sys: &S| {
+                signals::reset_in_child(sys);
+                child_setup(sys, None, take_terminal);
+                sys.die_with_parent(shell);
+                let _ = sys.write_byte(&ready_write, b'r');
+            }),
+            work: Box::new(move |sys: &S| {
+                if !sys.die_with_parent(shell) {
+                    return 129;
+                }
+                let status = work();
+                if let Some(done) = &done_write {
+                    let _ = sys.write_byte(done, b'c');
+                }
+                status
+            }),
+        };
+        let leader = sys.fork(task).map_err(cannot)?;
+        let _ = sys.wait_byte(&ready_read, leader);
+        let mut launch = Launch::new(line, foreground);
+        self.control.add_process(&mut launch, leader, line);
+        let started = self.control.start(launch);
+        let store = store.map(|(pending, append, done)| NewStore {
+            pending,
+            append,
+            done,
+        });
+        self.attach(&started, store, Vec::new());
+        Ok(started)
+    }
+
+    /// After a job started: announces a background one, or waits for a foreground one.
+    pub fn finish_start(
+        &mut self,
+        vars: &mut Vars,
+        started: Started,
+        background: bool,
+    ) -> Result<Halt, OpError> {
         if background {
             self.last_background = Some(started.last_pid.as_raw());
             // A script's background jobs are announced to nobody, as in POSIX shells.
@@ -212,7 +306,7 @@ impl<S: System> Jobs<S> {
                 say(text);
             }
             self.settle(vars);
-            return Ok(0);
+            return Ok(Halt::Exited(0));
         }
         let outcome = self.control.wait_for_foreground(started.number);
         self.settle(vars);
@@ -220,7 +314,7 @@ impl<S: System> Jobs<S> {
         if let Some(notice) = &outcome.notice {
             say(notice);
         }
-        Ok(outcome.status())
+        Ok(outcome.halt)
     }
 
     /// Records what a new job holds, and registers its group for the emergency exit.

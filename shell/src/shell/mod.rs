@@ -5,9 +5,11 @@
 //! and run. Every outcome lands in `STATUS`.
 
 mod builtins;
+mod compound;
 pub mod dirs;
 pub mod expand;
 pub mod exports;
+mod flow;
 pub mod jobs;
 pub mod origin;
 pub mod signals;
@@ -19,9 +21,13 @@ use crate::expr;
 use crate::job::{RealSystem, System};
 use crate::ops::{OpError, Reporter};
 use crate::reservoir::Session;
-use crate::syntax::ast::{AssignValue, Command, CommandBody, Pipeline, Sink as AstSink, Stage};
+use crate::syntax::ast::{
+    AndOr, AssignValue, Command, CommandBody, List, ListItem, Pipeline, Sink as AstSink, Stage,
+    Unit,
+};
 use crate::syntax::{self, ParseError};
 use crate::value::Value;
+use flow::Flow;
 use std::io::Write;
 use vars::{ARGV, SCRIPT, STATUS, Var, Vars};
 
@@ -39,6 +45,9 @@ pub struct Shell {
     /// The session directory that holds reservoirs, or why there is none.
     session: Result<Session, String>,
     pub jobs: jobs::Jobs<RealSystem>,
+    /// Where pipelines send what they would print: set in the forked copy that runs a group or
+    /// loop whose output is stored or written to a file (`{ ... } >$ x`).
+    output: Option<compound::SharedOutput>,
     /// Where the running line comes from; it starts the shell's error messages.
     pub origin: origin::Origin,
     /// Whether the shell reported an error (not a program's failure) since the last
@@ -66,6 +75,7 @@ impl Shell {
             vars: Vars::default(),
             session,
             jobs,
+            output: None,
             origin: origin::Origin::default(),
             error_seen: false,
             dirs: dirs::Dirs::default(),
@@ -152,10 +162,10 @@ impl Shell {
         self.vars.status()
     }
 
-    /// Runs one command line.
+    /// Runs one command line (or several joined by continuation).
     pub fn run_line(&mut self, line: &str) -> Control {
-        let command = match syntax::parse(line) {
-            Ok(c) => c,
+        let list = match syntax::parse_list(line) {
+            Ok(l) => l,
             Err(e) => {
                 report_parse_error(&self.origin, line, &e);
                 self.error_seen = true;
@@ -169,18 +179,35 @@ impl Shell {
             self.jobs.reap_if_signalled();
             self.jobs.settle(&mut self.vars);
         }
-        let control = self.run_command(line, &command);
-        if control == Control::Continue && !keeps_exit_warning(&command) {
+        // A line of one simple command keeps its text as typed for `jobs`.
+        let flow = match single_command(&list) {
+            Some((body, background)) => self.run_simple(line, body, background),
+            None => self.run_list(&list),
+        };
+        let keep_warning = single_command(&list).is_some_and(|(b, _)| keeps_exit_warning(b));
+        let control = match flow {
+            Flow::Exit(code) => Control::Exit(code),
+            _ => Control::Continue,
+        };
+        if control == Control::Continue && !keep_warning {
             self.jobs.control.forget_exit_warning();
         }
         control
     }
 
-    /// Runs a parsed command; `line` is its text, which `jobs` shows.
+    /// Runs a parsed simple command; `line` is its text, which `jobs` shows.
     pub fn run_command(&mut self, line: &str, command: &Command) -> Control {
-        match &command.body {
-            CommandBody::Empty => Control::Continue,
-            CommandBody::Assign { .. } if command.background => self.fail(&OpError::new(
+        match self.run_simple(line, &command.body, command.background) {
+            Flow::Exit(code) => Control::Exit(code),
+            _ => Control::Continue,
+        }
+    }
+
+    /// Runs an assignment or a pipeline; `line` is its text, which `jobs` shows.
+    fn run_simple(&mut self, line: &str, body: &CommandBody, background: bool) -> Flow {
+        match body {
+            CommandBody::Empty => Flow::Next,
+            CommandBody::Assign { .. } if background => self.fail(&OpError::new(
                 "&",
                 "an assignment runs in the shell and cannot be put in the background",
             )),
@@ -197,19 +224,16 @@ impl Shell {
                     Err(e) => return self.fail(&e),
                 };
                 let p = &p;
-                if let Some(control) = self.try_builtin(p, command.background) {
-                    return control;
+                if let Some(flow) = self.try_builtin(p, background) {
+                    return flow;
                 }
-                if command.background || self.jobs.interactive() {
+                if background || self.jobs.interactive() {
                     let text = line.trim().trim_end_matches('&').trim_end();
                     let session = self.session.as_ref().map_err(String::as_str);
-                    return match self
-                        .jobs
-                        .run(&mut self.vars, session, text, p, command.background)
-                    {
-                        Ok(status) => {
-                            self.vars.set_status(status);
-                            Control::Continue
+                    return match self.jobs.run(&mut self.vars, session, text, p, background) {
+                        Ok(halt) => {
+                            self.vars.set_status(halt.status());
+                            Flow::after(halt)
                         }
                         Err(e) => self.fail(&e),
                     };
@@ -217,7 +241,7 @@ impl Shell {
                 match self.run_pipeline(p) {
                     Ok(outcome) => {
                         self.vars.set_status(outcome.status);
-                        Control::Continue
+                        Flow::Next
                     }
                     Err(e) => self.fail(&e),
                 }
@@ -263,7 +287,10 @@ impl Shell {
             .transpose()?;
         let pieces = exec::build(&p.stages, source.is_some(), &self.vars, &reporter)?;
         let (output, pending) = match &p.sink {
-            None => (Output::Terminal, None),
+            None => match &self.output {
+                Some(shared) => (Output::Sink(Box::new(shared.clone())), None),
+                None => (Output::Terminal, None),
+            },
             Some(AstSink::File { path, append }) => (
                 Output::File(exec::sinks::FileWriter::open_word(path, *append)?),
                 None,
@@ -294,7 +321,7 @@ impl Shell {
     }
 
     /// Runs `p` in the shell if it is a builtin standing alone.
-    fn try_builtin(&mut self, p: &Pipeline, background: bool) -> Option<Control> {
+    fn try_builtin(&mut self, p: &Pipeline, background: bool) -> Option<Flow> {
         let [
             Stage::Op {
                 env,
@@ -336,49 +363,99 @@ impl Shell {
         Some(match result {
             Ok(builtins::Done::Status(status)) => {
                 self.vars.set_status(status);
-                Control::Continue
+                Flow::Next
             }
-            Ok(builtins::Done::Exit(status)) => self.request_exit(status),
+            Ok(builtins::Done::Interrupted) => {
+                self.vars.set_status(130);
+                Flow::Abandon
+            }
+            Ok(builtins::Done::Exit(status)) => match self.request_exit(status) {
+                Control::Exit(code) => Flow::Exit(code),
+                Control::Continue => Flow::Next,
+            },
             Err(e) => self.fail(&e),
         })
     }
 
-    fn finish(&mut self, result: Result<(), OpError>) -> Control {
+    fn finish(&mut self, result: Result<(), OpError>) -> Flow {
         match result {
             Ok(()) => {
                 self.vars.set_status(0);
-                Control::Continue
+                Flow::Next
             }
             Err(e) => self.fail(&e),
         }
     }
 
-    fn fail(&mut self, e: &OpError) -> Control {
+    /// Reports `e`; `STATUS` 1, or 130 when ctrl-c gave up an expression, which then ends
+    /// the rest of the line as a command killed by ctrl-c does.
+    fn fail(&mut self, e: &OpError) -> Flow {
         exec::report_from(&self.origin, e);
         self.error_seen = true;
-        // An expression given up on ctrl-c ends like a command interrupted by SIGINT.
         let interrupted = e.kind() == crate::ops::ErrorKind::Interrupted
             && signals::take_interrupt(self.jobs.system());
         self.vars.set_status(if interrupted { 130 } else { 1 });
-        Control::Continue
+        if interrupted {
+            Flow::Abandon
+        } else {
+            Flow::Next
+        }
+    }
+}
+
+/// The simple command a list is made of alone, with whether it runs in the background.
+fn single_command(list: &List) -> Option<(&CommandBody, bool)> {
+    match list.items.as_slice() {
+        [
+            ListItem {
+                and_or:
+                    AndOr {
+                        first: Unit::Simple(body),
+                        rest,
+                    },
+                background,
+            },
+        ] if rest.is_empty() => Some((body, *background)),
+        _ => None,
     }
 }
 
 /// Whether a command keeps a pending exit warning: `exit` itself, and `jobs` (looking at the
 /// jobs the warning was about is not a reason to warn again — bash's rule).
-fn keeps_exit_warning(command: &Command) -> bool {
-    matches!(&command.body, CommandBody::Pipeline(p)
+fn keeps_exit_warning(body: &CommandBody) -> bool {
+    matches!(body, CommandBody::Pipeline(p)
         if matches!(p.stages.as_slice(), [Stage::Op { name, .. }]
             if !name.quoted && (name.text == "exit" || name.text == "jobs")))
 }
 
-/// A parse error: the message with its column, then the line and a caret under the spot.
-pub fn report_parse_error(origin: &origin::Origin, line: &str, e: &ParseError) {
-    let column = line
-        .get(..e.position.min(line.len()))
-        .map_or(e.position, |s| s.chars().count());
+/// A parse error: the message with its column, then the line it is on and a caret under the
+/// spot (a command of several lines shows the one the error is on).
+pub fn report_parse_error(origin: &origin::Origin, text: &str, e: &ParseError) {
+    let at = e.position.min(text.len());
+    let start = text
+        .get(..at)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |n| n + 1);
+    let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+    let line = &text[start..end];
+    let column = text
+        .get(start..at)
+        .map_or(at - start, |s| s.chars().count());
+    let below = text[..start].matches('\n').count();
+    // A file names the error's own line in its prefix; elsewhere the line within the command.
+    let what = if origin.is_file() || below == 0 && !text.contains('\n') {
+        format!("parse error at column {}: {}", column + 1, e.message)
+    } else {
+        format!(
+            "parse error at line {}, column {}: {}",
+            below + 1,
+            column + 1,
+            e.message
+        )
+    };
+    let origin = origin.down(below);
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{origin}: {}", crate::ops::one_line(&e.to_string()));
+    let _ = writeln!(err, "{origin}: {}", crate::ops::one_line(&what));
     let _ = writeln!(err, "  {line}");
     let _ = writeln!(err, "  {}^", " ".repeat(column));
 }

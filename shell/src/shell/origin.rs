@@ -26,6 +26,15 @@ impl Origin {
         self.file.is_some()
     }
 
+    /// The same source, `lines` lines further on (a command of several lines names the line
+    /// an error is on).
+    pub fn down(&self, lines: usize) -> Origin {
+        Origin {
+            file: self.file.clone(),
+            line: self.line + lines,
+        }
+    }
+
     /// Line `line` (from 1) runs now.
     pub fn at(&mut self, line: usize) {
         self.line = line;

@@ -22,7 +22,7 @@ pub const ARGV: &str = "ARGV";
 pub const SCRIPT: &str = "SCRIPT";
 
 /// What a variable holds.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Var {
     Value(Value),
     /// A stream stored on disk (`P >$ x`).
@@ -30,7 +30,7 @@ pub enum Var {
 }
 
 /// All variables of a session, `STATUS` included.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Vars {
     vars: BTreeMap<String, Var>,
 }

@@ -1,12 +1,91 @@
 //! The syntax tree of a command line.
 //!
-//! A line is one [`Command`]: an assignment, or a pipeline of stages with an optional source
+//! A line (with the lines its continuation joins) is a [`List`]: and-or lists ([`AndOr`]) of
+//! units, each ended by `;`, `&` (in the background, as one job) or a newline. A unit is a
+//! simple command, a `{ LIST }` group, `if`, `while`, `for`, `break` or `continue`.
+//!
+//! A simple command is one [`Command`]: an assignment, or a pipeline of stages with an optional source
 //! (`x <$`, `< file`) and sink (`>$ x`, `>>$ x`, `> file`, `>> file`), possibly run in the
 //! background (`&`). A stage that names an op or a program carries its own redirections
 //! (`2> f`, `< f`, `2>&1`). Printing a tree with `Display` (see `print.rs`) gives a line that parses
 //! back to the same tree.
 
-/// One command line.
+/// Commands run one after the other: `A; B & C` (newlines separate them too).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct List {
+    pub items: Vec<ListItem>,
+}
+
+/// One and-or list of a [`List`], with how it was ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListItem {
+    pub and_or: AndOr,
+    /// Ended by `&`: the whole and-or list runs in the background as one job.
+    pub background: bool,
+}
+
+/// `A && B || C`: units run left to right, each after the previous by `STATUS`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AndOr {
+    pub first: Unit,
+    pub rest: Vec<(Connector, Unit)>,
+}
+
+/// How a unit of an and-or list hangs on the `STATUS` of the one before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connector {
+    /// `&&`: runs when `STATUS` is 0.
+    And,
+    /// `||`: runs when `STATUS` is not 0.
+    Or,
+}
+
+/// What an and-or list is made of.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unit {
+    /// An assignment or a pipeline (never [`CommandBody::Empty`]).
+    Simple(CommandBody),
+    /// A group or a control-flow form, its output optionally stored or written to a file.
+    Compound {
+        compound: Compound,
+        sink: Option<Sink>,
+    },
+    /// `break`: leaves the innermost loop.
+    Break,
+    /// `continue`: goes on with the innermost loop's next round.
+    Continue,
+}
+
+/// A command made of lists.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Compound {
+    /// `{ LIST }`.
+    Group(List),
+    /// `if COND { LIST } else if COND { LIST } else { LIST }`: the branches in order.
+    If {
+        branches: Vec<(Cond, List)>,
+        otherwise: Option<List>,
+    },
+    /// `while COND { LIST }`.
+    While { cond: Cond, body: List },
+    /// `for NAME in P { LIST }`: `NAME` bound to each item of `P` as it comes.
+    For {
+        name: String,
+        items: Pipeline,
+        body: List,
+    },
+}
+
+/// The condition of `if` and `while`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    /// `(expr)`: true when the value is.
+    Expr(Expr),
+    /// A pipeline: true when its `STATUS` is 0.
+    Pipeline(Pipeline),
+}
+
+/// One simple command.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Command {
     pub body: CommandBody,

@@ -38,6 +38,19 @@ pub enum Tok {
     StoreAppend,
     /// `<$`
     Load,
+    /// `;`
+    Semi,
+    /// `&&`
+    AndIf,
+    /// `||`
+    OrIf,
+    /// A line break that ends a command (one after `|`, `&&`, `||`, `{` or another break
+    /// continues the command and is left out).
+    Newline,
+    /// `{` as a whole unquoted word.
+    LBrace,
+    /// `}` as a whole unquoted word.
+    RBrace,
 }
 
 impl Tok {
@@ -59,6 +72,12 @@ impl Tok {
             Tok::Store => "'>$'".into(),
             Tok::StoreAppend => "'>>$'".into(),
             Tok::Load => "'<$'".into(),
+            Tok::Semi => "';'".into(),
+            Tok::AndIf => "'&&'".into(),
+            Tok::OrIf => "'||'".into(),
+            Tok::Newline => "the end of the line".into(),
+            Tok::LBrace => "'{'".into(),
+            Tok::RBrace => "'}'".into(),
         }
     }
 
@@ -69,10 +88,36 @@ impl Tok {
             Tok::Out(_) | Tok::Append(_) | Tok::In(_) | Tok::Dup { .. } | Tok::Both { .. }
         )
     }
+
+    /// Whether the token ends a simple command: a list operator, a line break or a brace.
+    pub fn ends_command(&self) -> bool {
+        matches!(
+            self,
+            Tok::Semi
+                | Tok::Amp
+                | Tok::AndIf
+                | Tok::OrIf
+                | Tok::Newline
+                | Tok::LBrace
+                | Tok::RBrace
+        )
+    }
+
+    /// Whether a line break right after the token continues the command.
+    fn continues_over_newline(&self) -> bool {
+        matches!(
+            self,
+            Tok::Pipe | Tok::AndIf | Tok::OrIf | Tok::LBrace | Tok::Newline | Tok::Semi
+        )
+    }
 }
 
 fn is_word_char(c: char) -> bool {
-    !(c.is_whitespace() || matches!(c, '|' | '&' | '<' | '>' | '(' | ')' | '\'' | '"' | '\\'))
+    !(c.is_whitespace()
+        || matches!(
+            c,
+            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '\'' | '"' | '\\'
+        ))
 }
 
 /// Reads an escape after a backslash inside quotes (`chars` is positioned after the
@@ -163,6 +208,16 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
     let mut toks = Vec::new();
     let mut i = 0;
     while let Some(c) = line[i..].chars().next() {
+        if c == '\n' {
+            let continued = toks
+                .last()
+                .is_none_or(|(t, _): &(Tok, usize)| t.continues_over_newline());
+            if !continued {
+                toks.push((Tok::Newline, i));
+            }
+            i += 1;
+            continue;
+        }
         if c.is_whitespace() {
             i += c.len_utf8();
             continue;
@@ -174,9 +229,21 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
         }
         match c {
             '#' => i = line[i..].find('\n').map_or(line.len(), |n| i + n),
+            '|' if line[i + 1..].starts_with('|') => {
+                toks.push((Tok::OrIf, start));
+                i += 2;
+            }
             '|' => {
                 toks.push((Tok::Pipe, start));
                 i += 1;
+            }
+            ';' => {
+                toks.push((Tok::Semi, start));
+                i += 1;
+            }
+            '&' if line[i + 1..].starts_with('&') => {
+                toks.push((Tok::AndIf, start));
+                i += 2;
             }
             '&' => {
                 let (tok, len) = match (
@@ -211,7 +278,7 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                         i = end + len;
                     }
                     None => {
-                        toks.push((Tok::Word(word), start));
+                        toks.push((brace_or_word(word), start));
                         i = end;
                     }
                 }
@@ -219,6 +286,16 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
         }
     }
     Ok(toks)
+}
+
+/// `{` and `}` standing alone and unquoted are braces; any other word is a word.
+fn brace_or_word(word: Word) -> Tok {
+    let bare = !word.quoted && word.expansions.is_empty();
+    match word.text.as_str() {
+        "{" if bare => Tok::LBrace,
+        "}" if bare => Tok::RBrace,
+        _ => Tok::Word(word),
+    }
 }
 
 /// The message for a descriptor number out of range.
@@ -337,7 +414,10 @@ fn read_word(line: &str, start: usize) -> Result<(Word, usize), ParseError> {
             }
             '\\' => {
                 let Some(n) = line[i + 1..].chars().next() else {
-                    return Err(err(i, "a backslash at the end of the line escapes nothing"));
+                    return Err(ParseError::incomplete(
+                        i,
+                        "a backslash at the end of the line escapes nothing",
+                    ));
                 };
                 if n != '\n' {
                     // A backslash-newline joins two lines and stands for nothing.

@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod lexer;
+mod list;
 mod parser;
 mod print;
 
@@ -15,6 +16,9 @@ use std::fmt;
 pub struct ParseError {
     pub position: usize,
     pub message: String,
+    /// The text ended before the command did (an open brace, a trailing `|`, `&&`, `||` or
+    /// `\\`): more lines can complete it.
+    pub incomplete: bool,
 }
 
 impl ParseError {
@@ -25,6 +29,15 @@ impl ParseError {
         ParseError {
             position,
             message: crate::ops::one_line(&message).into_owned(),
+            incomplete: false,
+        }
+    }
+
+    /// An error at the end of the text, which more lines could complete.
+    pub fn incomplete(position: usize, message: impl Into<String>) -> ParseError {
+        ParseError {
+            incomplete: true,
+            ..ParseError::new(position, message)
         }
     }
 }
@@ -42,9 +55,20 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Parses one command line.
+/// Parses a command line (or several, joined by continuation): its lists, groups and loops.
+pub fn parse_list(text: &str) -> Result<ast::List, ParseError> {
+    list::parse_list(text)
+}
+
+/// Whether `text` is an unfinished command that more lines could complete (an open brace, a
+/// trailing `|`, `&&`, `||` or `\`).
+pub fn is_unfinished(text: &str) -> bool {
+    parse_list(text).is_err_and(|e| e.incomplete)
+}
+
+/// Parses a line that holds one simple command, possibly ended by `&`.
 pub fn parse(line: &str) -> Result<ast::Command, ParseError> {
-    parser::parse_command(line)
+    list::parse_simple_line(line)
 }
 
 #[cfg(test)]

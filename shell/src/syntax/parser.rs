@@ -2,7 +2,7 @@
 
 use super::ParseError;
 use super::ast::*;
-use super::lexer::{ETok, Tok, tokenize, tokenize_expr};
+use super::lexer::{ETok, Tok, tokenize_expr};
 
 fn err(position: usize, message: impl Into<String>) -> ParseError {
     ParseError::new(position, message)
@@ -72,6 +72,14 @@ fn parse_group(text: &str, open: usize) -> Result<Group, ParseError> {
         let e = p.expr_list(true)?;
         p.expect_end()?;
         Ok(Group::Expr(e))
+    }
+}
+
+/// The expression of a `(…)` group whose `(` is at `open` (a function is an error).
+pub fn group_expr(text: &str, open: usize) -> Result<Expr, ParseError> {
+    match parse_group(text, open)? {
+        Group::Expr(e) => Ok(e),
+        Group::Func(_) => Err(err(open, "a condition is an expression, not a function")),
     }
 }
 
@@ -462,14 +470,15 @@ fn describe(t: &ETok) -> String {
     }
 }
 
-/// Parses a command line.
-pub fn parse_command(line: &str) -> Result<Command, ParseError> {
-    let toks = tokenize(line)?;
+/// Parses one simple command from its tokens (`toks` holds no list operator, line break or
+/// brace); `end` is where the command's text ends.
+pub fn parse_simple(
+    line: &str,
+    toks: &[(Tok, usize)],
+    end: usize,
+) -> Result<CommandBody, ParseError> {
     if toks.is_empty() {
-        return Ok(Command {
-            body: CommandBody::Empty,
-            background: false,
-        });
+        return Ok(CommandBody::Empty);
     }
     // Assignment: `name = (expr)` or `name = word`.
     if let (Some((Tok::Word(name), _)), Some((Tok::Word(eq), eq_at))) = (toks.first(), toks.get(1))
@@ -500,15 +509,11 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
                 format!("unexpected {} after an assignment", t.describe()),
             ));
         }
-        return Ok(Command {
-            body: CommandBody::Assign {
-                name: name.text.clone(),
-                value,
-            },
-            background: false,
+        return Ok(CommandBody::Assign {
+            name: name.text.clone(),
+            value,
         });
     }
-    let end = line.len();
     let mut i = 0;
     let mut source = None;
     let mut stages = Vec::new();
@@ -565,8 +570,8 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
                             Group::Expr(e) => Arg::Expr(e),
                             Group::Func(f) => Arg::Func(f),
                         }),
-                        t if t.is_redirect() && !is_final_output(&toks, i) => {
-                            i = redirect(&toks, i, end, &mut redirects)?;
+                        t if t.is_redirect() && !is_final_output(toks, i) => {
+                            i = redirect(toks, i, end, &mut redirects)?;
                             continue;
                         }
                         _ => break,
@@ -658,17 +663,8 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
             _ => {}
         }
     }
-    let mut background = false;
-    if let Some((Tok::Amp, at)) = toks.get(i) {
-        if toks.get(i + 1).is_some() {
-            return Err(err(*at, "'&' must come at the end of the line"));
-        }
-        background = true;
-        i += 1;
-    }
     if let Some((t, at)) = toks.get(i) {
         let msg = match t {
-            Tok::Amp => "'&' must come at the end of the line".to_string(),
             _ if sink.is_some() => format!("unexpected {} after the output", t.describe()),
             Tok::Load => "'<$' must follow a variable name at the start of the line".to_string(),
             t if t.is_redirect() && matches!(stages.last(), Some(Stage::Func(_))) => format!(
@@ -685,26 +681,21 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
         return Err(err(*at, msg));
     }
     if source.is_none() && stages.is_empty() {
-        return Err(err(0, "a pipeline needs a command or an input"));
+        return Err(err(toks[0].1, "a pipeline needs a command or an input"));
     }
-    Ok(Command {
-        body: CommandBody::Pipeline(Pipeline {
-            source,
-            stages,
-            sink,
-        }),
-        background,
-    })
+    Ok(CommandBody::Pipeline(Pipeline {
+        source,
+        stages,
+        sink,
+    }))
 }
 
-/// Whether the redirection at `i` is the line's final `> path` or `>> path` (only `&` may
-/// follow), which is the pipeline's output rather than the last program's redirection: ops
+/// Whether the redirection at `i` is the command's final `> path` or `>> path`, which is the pipeline's output rather than the last program's redirection: ops
 /// write their items there, and a program standing last writes into the file after its own
 /// redirections are done. A `>` with no word after it is left to report there.
 fn is_final_output(toks: &[(Tok, usize)], i: usize) -> bool {
     matches!(toks[i].0, Tok::Out(None) | Tok::Append(None))
-        && (!matches!(toks.get(i + 1), Some((Tok::Word(_), _)))
-            || matches!(toks.get(i + 2), None | Some((Tok::Amp, _))))
+        && (!matches!(toks.get(i + 1), Some((Tok::Word(_), _))) || toks.get(i + 2).is_none())
 }
 
 /// Parses the redirection at `i` into `out` (`&>` gives two); returns the position after it.

@@ -23,14 +23,20 @@ fn needs_quotes(text: &str) -> bool {
     text.is_empty()
         || text.starts_with('#')
         || text.chars().any(|c| {
-            c.is_whitespace() || matches!(c, '|' | '&' | '<' | '>' | '(' | ')' | '\'' | '"' | '\\')
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '|' | '&' | ';' | '<' | '>' | '(' | ')' | '\'' | '"' | '\\'
+                )
         })
 }
 
 impl Display for Word {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if self.expansions.is_empty() {
-            return if self.quoted || needs_quotes_before(&self.text, false) {
+            // A lone `{` or `}` would read back as a brace.
+            let brace = self.text == "{" || self.text == "}";
+            return if self.quoted || brace || needs_quotes_before(&self.text, false) {
                 write_quoted(&self.text, f)
             } else {
                 f.write_str(&self.text)
@@ -39,25 +45,42 @@ impl Display for Word {
         // Literal pieces between the expansions, each quoted when it must be; a quoted word
         // with no piece to quote starts with `''`.
         let mut quoted_any = false;
-        let mut piece = |f: &mut Formatter<'_>, text: &str, then_expansion: bool| {
-            if text.is_empty() {
-                return Ok(());
-            }
-            if self.quoted || needs_quotes_before(text, then_expansion) {
-                quoted_any = true;
-                write_quoted(text, f)
-            } else {
-                f.write_str(text)
-            }
-        };
+        let mut piece =
+            |f: &mut Formatter<'_>, text: &str, at_start: bool, then_expansion: bool| {
+                if text.is_empty() {
+                    return Ok(());
+                }
+                // A `#` starts a comment only at the start of a word.
+                let inside = text.strip_prefix('#').filter(|_| !at_start);
+                let needs = match inside {
+                    Some(rest) => !rest.is_empty() && needs_quotes_before(rest, then_expansion),
+                    None => needs_quotes_before(text, then_expansion),
+                };
+                if self.quoted || needs {
+                    quoted_any = true;
+                    write_quoted(text, f)
+                } else {
+                    f.write_str(text)
+                }
+            };
         let mut from = 0;
         for e in &self.expansions {
             let at = e.at.clamp(from, self.text.len());
-            piece(f, self.text.get(from..at).unwrap_or_default(), true)?;
+            piece(
+                f,
+                self.text.get(from..at).unwrap_or_default(),
+                from == 0,
+                true,
+            )?;
             write!(f, "{}", e.param)?;
             from = at;
         }
-        piece(f, self.text.get(from..).unwrap_or_default(), false)?;
+        piece(
+            f,
+            self.text.get(from..).unwrap_or_default(),
+            from == 0,
+            false,
+        )?;
         if self.quoted && !quoted_any {
             f.write_str("''")?;
         }
@@ -75,16 +98,121 @@ impl Display for Param {
     }
 }
 
+impl Display for List {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        for (i, item) in self.items.iter().enumerate() {
+            write!(f, "{}", item.and_or)?;
+            let last = i + 1 == self.items.len();
+            match (item.background, last) {
+                (true, true) => f.write_str(" &")?,
+                (true, false) => f.write_str(" & ")?,
+                (false, false) => f.write_str("; ")?,
+                (false, true) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Display for AndOr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.first)?;
+        for (connector, unit) in &self.rest {
+            let op = match connector {
+                Connector::And => "&&",
+                Connector::Or => "||",
+            };
+            write!(f, " {op} {unit}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Unit {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Unit::Simple(body) => write_body(body, f),
+            Unit::Compound { compound, sink } => {
+                write!(f, "{compound}")?;
+                match sink {
+                    Some(Sink::Reservoir { name, append }) => {
+                        write!(f, " {} {name}", if *append { ">>$" } else { ">$" })
+                    }
+                    Some(Sink::File { path, append }) => {
+                        write!(f, " {} {path}", if *append { ">>" } else { ">" })
+                    }
+                    None => Ok(()),
+                }
+            }
+            Unit::Break => f.write_str("break"),
+            Unit::Continue => f.write_str("continue"),
+        }
+    }
+}
+
+/// `{ LIST }`, `{ }` when empty.
+struct Body<'a>(&'a List);
+
+impl Display for Body<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.0.items.is_empty() {
+            f.write_str("{ }")
+        } else {
+            write!(f, "{{ {} }}", self.0)
+        }
+    }
+}
+
+impl Display for Compound {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Compound::Group(list) => write!(f, "{}", Body(list)),
+            Compound::If {
+                branches,
+                otherwise,
+            } => {
+                for (i, (cond, body)) in branches.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" else ")?;
+                    }
+                    write!(f, "if {cond} {}", Body(body))?;
+                }
+                match otherwise {
+                    Some(body) => write!(f, " else {}", Body(body)),
+                    None => Ok(()),
+                }
+            }
+            Compound::While { cond, body } => write!(f, "while {cond} {}", Body(body)),
+            Compound::For { name, items, body } => {
+                write!(f, "for {name} in {items} {}", Body(body))
+            }
+        }
+    }
+}
+
+impl Display for Cond {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Cond::Expr(e) => write!(f, "{}", Group(e)),
+            Cond::Pipeline(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+fn write_body(body: &CommandBody, f: &mut Formatter<'_>) -> fmt::Result {
+    match body {
+        CommandBody::Empty => Ok(()),
+        CommandBody::Assign { name, value } => match value {
+            AssignValue::Expr(e) => write!(f, "{name} = {}", Group(e)),
+            AssignValue::Word(w) => write!(f, "{name} = {w}"),
+        },
+        CommandBody::Pipeline(p) => write!(f, "{p}"),
+    }
+}
+
 impl Display for Command {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match &self.body {
-            CommandBody::Empty => {}
-            CommandBody::Assign { name, value } => match value {
-                AssignValue::Expr(e) => write!(f, "{name} = {}", Group(e))?,
-                AssignValue::Word(w) => write!(f, "{name} = {w}")?,
-            },
-            CommandBody::Pipeline(p) => write!(f, "{p}")?,
-        }
+        write_body(&self.body, f)?;
         if self.background {
             if self.body != CommandBody::Empty {
                 f.write_char(' ')?;
@@ -143,11 +271,21 @@ impl Display for Stage {
                     write!(f, "{prefix} ")?;
                 }
                 write!(f, "{name}")?;
+                // `NAME = ...` would read back as an assignment: the redirections go first.
+                let eq_first =
+                    matches!(args.first(), Some(Arg::Word(w)) if !w.quoted && w.text == "=");
+                if eq_first {
+                    for r in redirects {
+                        write!(f, " {r}")?;
+                    }
+                }
                 for a in args {
                     write!(f, " {a}")?;
                 }
-                for r in redirects {
-                    write!(f, " {r}")?;
+                if !eq_first {
+                    for r in redirects {
+                        write!(f, " {r}")?;
+                    }
                 }
                 Ok(())
             }

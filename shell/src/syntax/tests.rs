@@ -1,5 +1,5 @@
 use super::ast::*;
-use super::{parse, parse_expr};
+use super::{parse, parse_expr, parse_list};
 
 fn w(s: &str) -> Word {
     Word::plain(s)
@@ -218,7 +218,7 @@ fn assignments() {
         (6, "unexpected 'c' after an assignment".into())
     );
     assert_eq!(err_of("a ="), (3, "missing value after '='".into()));
-    assert_eq!(err_of("a = b &").0, 6);
+    assert!(parse("a = b &").unwrap().background);
     assert_eq!(
         err_of("a = (x: x)").1,
         "a function cannot be assigned to a variable"
@@ -326,9 +326,9 @@ fn command_errors() {
     assert_eq!(err_of("x <$ | head").1, "empty stage before '|'");
     assert_eq!(
         err_of("gen 3 & | head"),
-        (6, "'&' must come at the end of the line".into())
+        (8, "empty stage before '|'".into())
     );
-    assert_eq!(err_of("gen 3 & &").0, 6);
+    assert_eq!(err_of("gen 3 & &").0, 8);
     assert_eq!(err_of("& gen").0, 0);
     assert_eq!(
         err_of("gen 3 >$"),
@@ -721,8 +721,11 @@ fn copies_and_both_streams() {
     assert!(matches!(p.sink, Some(Sink::File { .. })));
     // `&` alone and `&&` keep their meaning: `& >` is not `&>`.
     assert!(parse("sleep 1 &").unwrap().background);
-    assert_eq!(err_of("a && b").1, "'&' must come at the end of the line");
-    assert_eq!(err_of("a & > f").1, "'&' must come at the end of the line");
+    assert!(parse_list("a && b").is_ok());
+    assert_eq!(
+        parse_list("a & > f").unwrap_err().message,
+        "expected a command, found '>'"
+    );
     assert_eq!(
         err_of("cmd 2>&"),
         (
@@ -874,6 +877,124 @@ fn dollar_expands_outside_single_quotes() {
     }
 }
 
+fn list_roundtrip(text: &str) -> List {
+    let l = parse_list(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let printed = l.to_string();
+    let again = parse_list(&printed).unwrap_or_else(|e| panic!("{printed}: {e}"));
+    assert_eq!(l, again, "{text} -> {printed}");
+    l
+}
+
+fn list_err(text: &str) -> super::ParseError {
+    parse_list(text).expect_err(text)
+}
+
+#[test]
+fn lists_and_and_or() {
+    let l = list_roundtrip("echo a; echo b && echo c || echo d & sleep 1");
+    assert_eq!(l.items.len(), 3);
+    assert_eq!(l.items[1].and_or.rest.len(), 2);
+    assert_eq!(l.items[1].and_or.rest[0].0, Connector::And);
+    assert_eq!(l.items[1].and_or.rest[1].0, Connector::Or);
+    assert!(l.items[1].background);
+    assert!(!l.items[2].background);
+    // `sleep 30 & wait; echo X` is two lists.
+    let l = list_roundtrip("sleep 30 & wait; echo X");
+    assert_eq!(l.items.len(), 3);
+    assert_eq!(list_roundtrip("a;\n\nb\n").items.len(), 2);
+    // A quoted `;` and `\;` are words.
+    let l = list_roundtrip(r"find . -exec echo {} \; ';'");
+    assert_eq!(l.items.len(), 1);
+    // Lines continue after `|`, `&&`, `||`.
+    assert_eq!(list_roundtrip("gen 3 |\n map (x: x)").items.len(), 1);
+    assert_eq!(list_roundtrip("true &&\n echo y").items.len(), 1);
+}
+
+#[test]
+fn groups_and_braces() {
+    let l = list_roundtrip("{ echo a; gen 2 } >$ x & echo b");
+    let Unit::Compound { compound, sink } = &l.items[0].and_or.first else {
+        panic!("not a compound")
+    };
+    assert!(matches!(compound, Compound::Group(g) if g.items.len() == 2));
+    assert!(matches!(sink, Some(Sink::Reservoir { append: false, .. })));
+    assert!(l.items[0].background);
+    // `{}` and quoted braces are words; a bare `}` closes the body.
+    list_roundtrip("echo {} '{' \"}\"");
+    list_roundtrip("{\n echo a\n}\n");
+    list_roundtrip("{ }");
+    list_roundtrip("{ { echo deep } } > out.txt");
+    assert_eq!(list_err("echo a }").message, "'}' without '{'");
+}
+
+#[test]
+fn control_flow() {
+    list_roundtrip("if (x > 3) { echo big } else if test -f f { echo f } else { echo no }");
+    list_roundtrip("if true {\n echo y\n} else {\n echo n\n}");
+    list_roundtrip("while (i < 10) { i = (i + 1); continue }");
+    list_roundtrip("while grep -q x f { break }");
+    let l = list_roundtrip("for i in gen 0 | head 3 { echo $i; if (i == 2) { break } }");
+    let Unit::Compound {
+        compound: Compound::For { name, items, body },
+        ..
+    } = &l.items[0].and_or.first
+    else {
+        panic!("not a for")
+    };
+    assert_eq!(name, "i");
+    assert_eq!(items.stages.len(), 2);
+    assert_eq!(body.items.len(), 2);
+    list_roundtrip("for f in ls { echo (f.name) } >$ names && echo done");
+    // Keywords only at the start of a command.
+    list_roundtrip("echo if while for else break");
+}
+
+#[test]
+fn list_errors() {
+    let e = list_err("echo a; else { x }");
+    assert_eq!((e.position, e.message.as_str()), (8, "'else' without 'if'"));
+    let e = list_err("break");
+    assert_eq!(e.message, "'break' outside a loop");
+    assert_eq!(
+        list_err("{ continue }").message,
+        "'continue' outside a loop"
+    );
+    let e = list_err("if true { a }\nelse { b }");
+    assert_eq!(e.message, "'else' without 'if'");
+    assert_eq!(list_err("; a").position, 0);
+    assert_eq!(list_err("a ;; b").position, 3);
+    assert!(
+        list_err("for 1x in gen 3 { a }")
+            .message
+            .contains("variable name")
+    );
+    assert!(list_err("{ a } | sort").message.contains("cannot be piped"));
+    assert!(list_err("x = 1 {").message.contains("'{'"));
+    assert!(!list_err("gen 3 | ; a").incomplete);
+    let deep = format!("{}{}", "{ ".repeat(100), "}".repeat(100));
+    assert_eq!(list_err(&deep).message, "commands nested too deeply");
+}
+
+#[test]
+fn unfinished_text_is_incomplete() {
+    for text in [
+        "{ echo a",
+        "gen 3 |",
+        "true &&",
+        "false ||",
+        "echo a \\",
+        "if true {",
+        "if true { a } else {",
+        "while true",
+        "for i in gen 3 {\n echo $i",
+    ] {
+        let e = list_err(text);
+        assert!(e.incomplete, "{text:?}: {e}");
+    }
+    for text in ["echo }", "else", "gen 3 | | x", "{ a } }"] {
+        assert!(!list_err(text).incomplete, "{text:?}");
+    }
+}
 fn env_of(p: &Pipeline, stage: usize) -> Vec<(String, Word)> {
     match &p.stages[stage] {
         Stage::Op { env, .. } => env

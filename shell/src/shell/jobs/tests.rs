@@ -49,13 +49,15 @@ impl Sim {
         let CommandBody::Pipeline(p) = &command.body else {
             panic!("{line:?} is not a pipeline");
         };
-        self.jobs.run(
-            &mut self.vars,
-            Ok(&self.session),
-            line,
-            p,
-            command.background,
-        )
+        self.jobs
+            .run(
+                &mut self.vars,
+                Ok(&self.session),
+                line,
+                p,
+                command.background,
+            )
+            .map(crate::job::Halt::status)
     }
 
     /// Runs `line` in the background; returns its leader.
