@@ -174,6 +174,13 @@ pub fn in_my_pid_namespace(pid: Pid) -> bool {
     }
 }
 
+/// This process's pid namespace as the kernel names it (`pid:[4026531836]`), if readable.
+pub fn my_pid_namespace() -> Option<String> {
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .map(|l| l.to_string_lossy().into_owned())
+}
+
 /// Every pid currently in `/proc`.
 pub fn all_pids() -> Vec<Pid> {
     let Ok(dir) = std::fs::read_dir("/proc") else {

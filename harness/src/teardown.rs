@@ -148,8 +148,23 @@ pub fn sweep_once() {
 /// Prefix of a session's temporary directory, followed by its tag.
 pub const DIR_PREFIX: &str = "jobcheck-";
 
-/// Remove session directories (in the temp dir) whose creator is gone and whose tag no live
-/// process carries (`live_tags`): real directories owned by us only, never a symbolic link.
+/// The file in a session's directory that names its creator's pid namespace: the sweep only
+/// judges (and removes) directories of its own namespace, since a tag's pid means nothing in
+/// another one (a sandboxed run sharing this machine's temp dir, or this run seen from inside
+/// such a sandbox).
+pub const NAMESPACE_FILE: &str = "pid-namespace";
+
+/// Writes [`NAMESPACE_FILE`] into a new session directory.
+pub fn mark_namespace(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::write(
+        dir.join(NAMESPACE_FILE),
+        procfs::my_pid_namespace().unwrap_or_default(),
+    )
+}
+
+/// Remove session directories (in the temp dir) of this pid namespace ([`NAMESPACE_FILE`])
+/// whose creator is gone and whose tag no live process carries (`live_tags`): real
+/// directories owned by us only, never a symbolic link.
 /// Returns the paths removed.
 fn sweep_dirs(live_tags: &BTreeSet<String>) -> Vec<std::path::PathBuf> {
     use std::os::unix::fs::MetadataExt;
@@ -176,6 +191,11 @@ fn sweep_dirs(live_tags: &BTreeSet<String>) -> Vec<std::path::PathBuf> {
             continue;
         }
         let path = e.path();
+        let same_namespace = std::fs::read_to_string(path.join(NAMESPACE_FILE))
+            .is_ok_and(|ns| !ns.is_empty() && Some(ns) == procfs::my_pid_namespace());
+        if !same_namespace {
+            continue;
+        }
         let ours = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir() && m.uid() == uid);
         if ours && std::fs::remove_dir_all(&path).is_ok() {
             removed.push(path);

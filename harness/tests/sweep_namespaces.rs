@@ -2,7 +2,8 @@
 //! namespace. Seen from outside a sandbox that shares this machine's `/proc` and temp dir (a
 //! CI job under `unshare --pid`, a container), a tag names its creator by a pid of that
 //! namespace, which here is some other process or none: before this rule, a jobcheck run
-//! outside killed the sandboxed run's shells and removed their session directories.
+//! outside killed the sandboxed run's shells and removed their session directories, and one
+//! inside removed the directories of the sessions outside.
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
@@ -55,6 +56,12 @@ fn a_session_of_another_pid_namespace_is_left_alone() {
     };
     let dir = std::env::temp_dir().join(format!("{}{TAG}-sweeptest", teardown::DIR_PREFIX));
     std::fs::create_dir_all(&dir).expect("a session directory");
+    teardown::mark_namespace(&dir).expect("its namespace file");
+    // A directory another namespace made, whose shell this one cannot see.
+    let foreign =
+        std::env::temp_dir().join(format!("{}jc-1-1-0-4343-sweeptest", teardown::DIR_PREFIX));
+    std::fs::create_dir_all(&foreign).expect("a foreign session directory");
+    std::fs::write(foreign.join(teardown::NAMESPACE_FILE), "pid:[1]").expect("its namespace");
     assert!(
         !teardown::creator_alive(TAG),
         "pid 1 here is not the tag's creator"
@@ -64,6 +71,8 @@ fn a_session_of_another_pid_namespace_is_left_alone() {
 
     let alive = jobcheck::procfs::read(sleeper).is_some_and(|p| !p.is_dead());
     let dir_kept = dir.is_dir();
+    let foreign_kept = foreign.is_dir();
+    let _ = std::fs::remove_dir_all(&foreign);
     end();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
@@ -75,6 +84,10 @@ fn a_session_of_another_pid_namespace_is_left_alone() {
     assert!(
         dir_kept,
         "the sweep removed a directory whose tag a live process carries"
+    );
+    assert!(
+        foreign_kept,
+        "the sweep removed a directory of another pid namespace"
     );
 }
 

@@ -205,6 +205,7 @@ impl Session {
             .prefix(&format!("{}{tag}-", teardown::DIR_PREFIX))
             .tempdir()
             .map_err(|e| fail_io("tempdir", e))?;
+        teardown::mark_namespace(dir.path()).map_err(|e| fail_io("write", e))?;
         let home = dir.path().join("home");
         let tmp = dir.path().join("tmp");
         let runtime = dir.path().join("runtime");
