@@ -751,6 +751,13 @@ fn wait_job<S: System>(
         else {
             return Ok(true);
         };
+        // A ctrl-c caught before this wait blocks interrupts no system call: ask first, or a
+        // ^C typed while the line was still on its way to `wait` would be lost and `wait`
+        // would block to the job's end (seen on a loaded machine: `sleep 30 & wait`). What
+        // is left is the instant between this check and the call.
+        if interrupted() {
+            return Ok(false);
+        }
         match sys.waitpid(WaitTarget::Pid(member), true) {
             Ok(status) => {
                 table.update(status);

@@ -436,6 +436,18 @@ fn wait_is_interruptible_and_leaves_the_job_alone() {
 }
 
 #[test]
+fn a_ctrl_c_caught_before_wait_blocks_ends_it() {
+    // The ^C came while the line was on its way to `wait`: no system call was interrupted,
+    // nothing is scripted, and `wait` must not block.
+    let (sys, mut jc) = shell();
+    let (_, pids) = spawn(&mut jc, &["sleep 30"], false);
+    let out = jc.wait(&WaitFor::Background, &mut || true).unwrap();
+    assert_eq!(out, WaitOutcome::Interrupted);
+    assert_eq!(sys.state_of(pids[0]), Some(ProcState::Running));
+    assert_eq!(jc.table().len(), 1);
+}
+
+#[test]
 fn exit_warns_once_then_hangs_up_every_job() {
     let (sys, mut jc) = shell();
     assert_eq!(jc.check_exit(), ExitCheck::Proceed, "no jobs, no warning");
