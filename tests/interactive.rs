@@ -157,3 +157,35 @@ fn a_line_typed_after_a_sigwinch_is_not_lost() {
     s.wait_output("(?m)^alive").unwrap();
     s.wait_prompt().unwrap();
 }
+
+#[test]
+fn keys_that_arrive_together_are_painted_once() {
+    // Typed ahead while a job runs, a whole line waits in the terminal and the editor reads
+    // it in one read(2). reedline drains such a batch with zero-timeout polls; crossterm's
+    // use-dev-tty source answered those "nothing" while parsed keys sat in its buffer
+    // (crossterm#839, patched in vendor/crossterm), so each key was its own batch and its
+    // own repaint: 44 redraws before the line ran, which made `fg %k` 2-3x slower than bash.
+    let line = "echo the-keys-of-this-line-come-in-one-read";
+    let mut s = common::start("marsh", "one-paint");
+    s.type_line("sleep 30").unwrap();
+    s.wait_foreground_job(&["sleep"]).unwrap();
+    s.set_mark();
+    let from = s.mark();
+    s.send(format!("{line}\r").as_bytes()).unwrap();
+    s.signal_foreground(nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
+    s.wait_output("(?m)^the-keys-of-this-line-come-in-one-read")
+        .unwrap();
+    s.wait_prompt().unwrap();
+    let output = s.output();
+    // Every paint of the prompt line starts by hiding the cursor.
+    let paints = output[from..]
+        .windows(6)
+        .filter(|w| w == b"\x1b[?25l")
+        .count();
+    assert!(
+        paints < 8,
+        "{paints} paints for one line of {} keys typed ahead",
+        line.len() + 1
+    );
+}
