@@ -21,10 +21,7 @@ use crate::expr;
 use crate::job::{RealSystem, System};
 use crate::ops::{OpError, Reporter};
 use crate::reservoir::Session;
-use crate::syntax::ast::{
-    AndOr, AssignValue, Command, CommandBody, List, ListItem, Pipeline, Sink as AstSink, Stage,
-    Unit,
-};
+use crate::syntax::ast::{AssignValue, Command, CommandBody, Pipeline, Sink as AstSink, Stage};
 use crate::syntax::{self, ParseError};
 use crate::value::Value;
 use flow::Flow;
@@ -180,11 +177,13 @@ impl Shell {
             self.jobs.settle(&mut self.vars);
         }
         // A line of one simple command keeps its text as typed for `jobs`.
-        let flow = match single_command(&list) {
+        let flow = match list.single_simple() {
             Some((body, background)) => self.run_simple(line, body, background),
             None => self.run_list(&list),
         };
-        let keep_warning = single_command(&list).is_some_and(|(b, _)| keeps_exit_warning(b));
+        let keep_warning = list
+            .single_simple()
+            .is_some_and(|(b, _)| keeps_exit_warning(b));
         let control = match flow {
             Flow::Exit(code) => Control::Exit(code),
             _ => Control::Continue,
@@ -400,23 +399,6 @@ impl Shell {
         } else {
             Flow::Next
         }
-    }
-}
-
-/// The simple command a list is made of alone, with whether it runs in the background.
-fn single_command(list: &List) -> Option<(&CommandBody, bool)> {
-    match list.items.as_slice() {
-        [
-            ListItem {
-                and_or:
-                    AndOr {
-                        first: Unit::Simple(body),
-                        rest,
-                    },
-                background,
-            },
-        ] if rest.is_empty() => Some((body, *background)),
-        _ => None,
     }
 }
 

@@ -16,6 +16,27 @@ pub struct List {
     pub items: Vec<ListItem>,
 }
 
+impl List {
+    /// The one simple command (an assignment or a pipeline) this list is made of, with
+    /// whether it ends in `&`; `None` for an empty list, several commands, a connector, a
+    /// group or a control-flow form.
+    pub fn single_simple(&self) -> Option<(&CommandBody, bool)> {
+        match self.items.as_slice() {
+            [
+                ListItem {
+                    and_or:
+                        AndOr {
+                            first: Unit::Simple(body),
+                            rest,
+                        },
+                    background,
+                },
+            ] if rest.is_empty() => Some((body, *background)),
+            _ => None,
+        }
+    }
+}
+
 /// One and-or list of a [`List`], with how it was ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ListItem {
@@ -38,6 +59,16 @@ pub enum Connector {
     And,
     /// `||`: runs when `STATUS` is not 0.
     Or,
+}
+
+impl Connector {
+    /// The connector as it is written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Connector::And => "&&",
+            Connector::Or => "||",
+        }
+    }
 }
 
 /// What an and-or list is made of.

@@ -50,25 +50,18 @@ pub fn parse_list(text: &str) -> Result<List, ParseError> {
 /// Parses a line holding one simple command, possibly ended by `&`.
 pub fn parse_simple_line(line: &str) -> Result<Command, ParseError> {
     let list = parse_list(line)?;
-    match <[ListItem; 1]>::try_from(list.items) {
-        Err(items) if items.is_empty() => Ok(Command {
+    if list.items.is_empty() {
+        return Ok(Command {
             body: CommandBody::Empty,
             background: false,
-        }),
-        Ok(
-            [
-                ListItem {
-                    and_or:
-                        AndOr {
-                            first: Unit::Simple(body),
-                            rest,
-                        },
-                    background,
-                },
-            ],
-        ) if rest.is_empty() => Ok(Command { body, background }),
-        _ => Err(err(0, "expected one simple command")),
+        });
     }
+    list.single_simple()
+        .map(|(body, background)| Command {
+            body: body.clone(),
+            background,
+        })
+        .ok_or_else(|| err(0, "expected one simple command"))
 }
 
 struct ListParser<'a> {
@@ -160,27 +153,13 @@ impl ListParser<'_> {
                 None => {
                     return Err(ParseError::incomplete(
                         self.end,
-                        format!(
-                            "a command must follow '{}'",
-                            if connector == Connector::And {
-                                "&&"
-                            } else {
-                                "||"
-                            }
-                        ),
+                        format!("a command must follow '{}'", connector.symbol()),
                     ));
                 }
                 Some(t) if t.ends_command() && *t != Tok::LBrace => {
                     return Err(err(
                         op_at,
-                        format!(
-                            "a command must follow '{}'",
-                            if connector == Connector::And {
-                                "&&"
-                            } else {
-                                "||"
-                            }
-                        ),
+                        format!("a command must follow '{}'", connector.symbol()),
                     ));
                 }
                 _ => {}

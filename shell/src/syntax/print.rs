@@ -118,11 +118,7 @@ impl Display for AndOr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.first)?;
         for (connector, unit) in &self.rest {
-            let op = match connector {
-                Connector::And => "&&",
-                Connector::Or => "||",
-            };
-            write!(f, " {op} {unit}")?;
+            write!(f, " {} {unit}", connector.symbol())?;
         }
         Ok(())
     }
