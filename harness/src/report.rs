@@ -343,7 +343,11 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-fn xml_escape(s: &str) -> String {
+/// Text made safe inside XML and HTML, in element content and in quoted attributes: the five
+/// markup characters become entities, and the control characters XML 1.0 cannot hold (all but
+/// tab, newline and carriage return) become `\xNN`, so a transcript's stray bytes never make
+/// a report unreadable.
+pub(crate) fn escape_markup(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -351,7 +355,7 @@ fn xml_escape(s: &str) -> String {
             '<' => o.push_str("&lt;"),
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
+            '\'' => o.push_str("&#39;"),
             c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {
                 let _ = write!(o, "\\x{:02x}", c as u32);
             }
@@ -387,14 +391,14 @@ pub fn junit(shells: &[ShellInfo], pairs: &[Pair]) -> String {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" skipped=\"{skipped}\" time=\"{secs:.3}\">",
-            xml_escape(&s.name),
+            escape_markup(&s.name),
             mine.len()
         );
         if let Ok(v) = &s.version {
             let _ = writeln!(
                 out,
                 "    <properties><property name=\"version\" value=\"{}\"/></properties>",
-                xml_escape(v)
+                escape_markup(v)
             );
         }
         for p in mine {
@@ -402,8 +406,8 @@ pub fn junit(shells: &[ShellInfo], pairs: &[Pair]) -> String {
             let _ = write!(
                 out,
                 "    <testcase classname=\"{}\" name=\"{}\" time=\"{secs:.3}\"",
-                xml_escape(&p.shell),
-                xml_escape(&p.scenario)
+                escape_markup(&p.shell),
+                escape_markup(&p.scenario)
             );
             match p.cell() {
                 Cell::NotApplicable => {
@@ -415,7 +419,7 @@ pub fn junit(shells: &[ShellInfo], pairs: &[Pair]) -> String {
                     let _ = writeln!(
                         out,
                         ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        xml_escape(&why)
+                        escape_markup(&why)
                     );
                 }
                 Cell::Fail | Cell::Flaky { .. } | Cell::NewSnapshot => {
@@ -428,9 +432,9 @@ pub fn junit(shells: &[ShellInfo], pairs: &[Pair]) -> String {
                     let _ = writeln!(
                         out,
                         ">\n      <failure message=\"{} ({})\">{}</failure>\n    </testcase>",
-                        xml_escape(&msg),
-                        xml_escape(&p.cell().text()),
-                        xml_escape(&report)
+                        escape_markup(&msg),
+                        escape_markup(&p.cell().text()),
+                        escape_markup(&report)
                     );
                 }
                 Cell::Bug { .. } | Cell::Ok => {
@@ -439,7 +443,7 @@ pub fn junit(shells: &[ShellInfo], pairs: &[Pair]) -> String {
                         out,
                         ">\n      <system-out>{}: {}</system-out>\n    </testcase>",
                         p.cell().text(),
-                        xml_escape(&why)
+                        escape_markup(&why)
                     );
                 }
                 Cell::Pass => out.push_str("/>\n"),
@@ -570,8 +574,8 @@ mod tests {
         assert!(xml.contains("<skipped message=\"zsh is not installed\"/>"));
         assert!(xml.contains("value=\"GNU bash, version 5.2.15\""));
         assert_eq!(
-            xml_escape("a<b>&\"'\u{1b}"),
-            "a&lt;b&gt;&amp;&quot;&apos;\\x1b"
+            escape_markup("a<b>&\"'\u{1b}"),
+            "a&lt;b&gt;&amp;&quot;&#39;\\x1b"
         );
     }
 }

@@ -20,6 +20,7 @@
 
 use std::fmt::Write as _;
 
+use super::escape_markup as esc;
 use super::{Cell, Counts, Pair, RunInfo, RunResult, ScenarioInfo, ShellInfo, counts};
 use crate::procfs;
 use crate::scenario::Verdict;
@@ -532,22 +533,6 @@ pub fn cut(cast: &str, limit: usize) -> String {
 /// strings, so writing it as `\u003c` keeps the JSON the same and no `</script>` can occur.
 fn script_safe(cast: &str) -> String {
     cast.replace('<', "\\u003c")
-}
-
-/// Text for HTML content and attribute values.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 #[cfg(test)]
