@@ -97,4 +97,19 @@ fn bad_input_is_one_clear_line_and_status_1() {
     // The shell goes on after the error.
     let run = marsh("break\necho still here");
     assert_eq!(run.stdout, "still here\n");
+    // A mistake inside a body of several lines is one error: the body's other lines and its
+    // closing brace go with it, and the next command runs.
+    let run = marsh("for i in gen 2 {\n  echo a |\n  | bad\n  echo inside\n}\necho after");
+    assert_eq!(run.stdout, "after\n", "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("parse error").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("empty stage after '|'"),
+        "{}",
+        run.stderr
+    );
 }

@@ -85,8 +85,9 @@ fn lines_of(input: impl BufRead) -> impl Iterator<Item = std::io::Result<String>
 
 /// Runs lines until the input ends (`None`), `exit`, or (`OnError::Stop`) the first error
 /// (`Some` exit status). An unfinished command (an open brace, a trailing `|`, `&&`, `||` or
-/// `\`) takes the next lines until it is complete, as at the prompt; errors name the line it
-/// starts on.
+/// `\`) takes the next lines until it is complete, as at the prompt; a wrong one inside an
+/// open brace takes them up to that brace's close, so the mistake is reported once; errors
+/// name the line it starts on.
 fn run_lines(
     shell: &mut Shell,
     lines: impl Iterator<Item = std::io::Result<String>>,
@@ -109,7 +110,7 @@ fn run_lines(
             pending.push('\n');
         }
         pending.push_str(&line);
-        if lines.peek().is_some() && crate::syntax::is_unfinished(&pending) {
+        if lines.peek().is_some() && crate::syntax::needs_more_lines(&pending) {
             continue;
         }
         let text = std::mem::take(&mut pending);

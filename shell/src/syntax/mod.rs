@@ -66,6 +66,33 @@ pub fn is_unfinished(text: &str) -> bool {
     parse_list(text).is_err_and(|e| e.incomplete)
 }
 
+/// Whether a script's next line belongs to `text`: it is unfinished (see [`is_unfinished`]),
+/// or it is wrong while a brace it opens is still open. The lines up to that brace's close are
+/// then part of the same broken command: run on their own, its `}` would be a second error
+/// about the same mistake, and its body's commands would run outside the form they were in.
+pub fn needs_more_lines(text: &str) -> bool {
+    match parse_list(text) {
+        Ok(_) => false,
+        Err(e) => e.incomplete || opens_more_braces_than_it_closes(text),
+    }
+}
+
+/// Whether `text` has a `{` keyword that no `}` keyword after it closes.
+fn opens_more_braces_than_it_closes(text: &str) -> bool {
+    let Ok(toks) = lexer::tokenize(text) else {
+        return false;
+    };
+    let mut depth = 0usize;
+    for (tok, _) in toks {
+        match tok {
+            lexer::Tok::LBrace => depth += 1,
+            lexer::Tok::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    depth > 0
+}
+
 /// Parses a line that holds one simple command, possibly ended by `&`.
 pub fn parse(line: &str) -> Result<ast::Command, ParseError> {
     list::parse_simple_line(line)
