@@ -63,24 +63,16 @@ impl Display for Word {
                     f.write_str(text)
                 }
             };
+        // Only the piece before the first expansion starts the word: after an expansion a
+        // `#` is plain text even where its offset in `text` is 0 (`$a#`).
         let mut from = 0;
-        for e in &self.expansions {
+        for (i, e) in self.expansions.iter().enumerate() {
             let at = e.at.clamp(from, self.text.len());
-            piece(
-                f,
-                self.text.get(from..at).unwrap_or_default(),
-                from == 0,
-                true,
-            )?;
+            piece(f, self.text.get(from..at).unwrap_or_default(), i == 0, true)?;
             write!(f, "{}", e.param)?;
             from = at;
         }
-        piece(
-            f,
-            self.text.get(from..).unwrap_or_default(),
-            from == 0,
-            false,
-        )?;
+        piece(f, self.text.get(from..).unwrap_or_default(), false, false)?;
         if self.quoted && !quoted_any {
             f.write_str("''")?;
         }
