@@ -156,6 +156,16 @@ for res, what, peer, target, meets in (
         r = m["median"] / p["median"]
         rows.append((what, m, peer, p, target, meets(r)))
         summary.append((f"data, {what}", f"x{r:.2f} of the peer's time", target, meets(r)))
+# The language against bash's loops, by ratio (issue 13's targets).
+for res, what, peer in (
+    (hf("for-loop.json"), "`for i in gen 100000 { x = (i) }`", "bash `for i in $(seq 100000); do x=$i; done`"),
+    (hf("while-loop.json"), "`while` counter to 100,000", "bash `while [ $i -lt 100000 ]` counter"),
+):
+    if res:
+        m, p = nth(res, 0), nth(res, 1)
+        r = m["median"] / p["median"]
+        rows.append((what, m, peer, p, "<= x0.5", r <= 0.5))
+        summary.append((f"language, {what}", f"x{r:.2f} of bash's time", "<= x0.5", r <= 0.5))
 if loadr:
     s, sl = nth(loadr, 0), nth(loadr, 1)
     d = {"median": sl["median"] - s["median"], "min": sl["min"] - s["max"], "max": sl["max"] - s["min"]}
