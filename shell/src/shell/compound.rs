@@ -325,7 +325,7 @@ impl Shell {
                 let path = self
                     .expansions()
                     .word(path, true)
-                    .map_err(|e| OpError::new(">", e.to_string()))?;
+                    .map_err(|e| e.into_op_error(">"))?;
                 let writer = exec::sinks::FileWriter::open_word(&path, *append)?;
                 (Some(SharedOutput::new(Box::new(writer))), None)
             }

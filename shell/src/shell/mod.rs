@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod origin;
 pub mod signals;
 mod streams;
+pub mod substitute;
 pub mod vars;
 
 use crate::exec::{self, Outcome, Output};
@@ -212,11 +213,16 @@ impl Shell {
                 "an assignment runs in the shell and cannot be put in the background",
             )),
             CommandBody::Assign { name, value } => {
-                let result = self
-                    .expansions()
-                    .assign_value(value)
-                    .and_then(|value| self.assign(name, &value));
-                self.finish(result)
+                let expansions = self.expansions();
+                let value = expansions.assign_value(value);
+                // `x = $(P)` leaves P's STATUS, as POSIX's `x=$(P)` does.
+                let substituted = expansions.substituted.get();
+                let result = value.and_then(|value| self.assign(name, &value));
+                let flow = self.finish(result);
+                if let (Flow::Next, Some(status)) = (flow, substituted) {
+                    self.vars.set_status(status);
+                }
+                flow
             }
             CommandBody::Pipeline(p) => {
                 let p = match self.expansions().pipeline(p) {
@@ -251,10 +257,7 @@ impl Shell {
 
     /// What `$...` expands to now.
     fn expansions(&self) -> expand::Context<'_> {
-        expand::Context {
-            vars: &self.vars,
-            last_background: self.jobs.last_background,
-        }
+        expand::Context::new(&self.vars, self.jobs.last_background)
     }
 
     fn assign(&mut self, name: &str, value: &AssignValue) -> Result<(), OpError> {
