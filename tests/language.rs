@@ -386,3 +386,16 @@ fn a_substitution_that_cannot_run_stops_its_command() {
         run.stderr
     );
 }
+
+#[test]
+fn a_background_commands_substitution_does_not_hold_up_the_shell() {
+    // `head` reads the fifo only once the shell, going on, writes it: a substitution run
+    // before the command went to the background would wait for ever.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    nix::unistd::mkfifo(&dir.path().join("fifo"), nix::sys::stat::Mode::S_IRWXU).expect("a fifo");
+    let run = common::marsh_in(
+        dir.path(),
+        "echo got $('head' -1 fifo) &\necho before > fifo\nwait $!\n(STATUS)",
+    );
+    assert_eq!(run.stdout, "got before\n0\n", "{}", run.stderr);
+}

@@ -160,21 +160,19 @@ impl Context<'_> {
                         text.push_str(&item.to_string());
                     }
                 }
-                Param::Command { .. } => quoted = true,
-                _ => {}
-            }
-            if matches!(param, Param::Command { quoting: Quoting::Bare, .. } if split) {
-                continue;
-            }
-            match self.value(param)? {
-                Some(v) => text.push_str(&v),
-                None if strict => {
-                    let Param::Var(name) = param else {
-                        unreachable!("only a variable can be unset in a file name")
-                    };
-                    return Err(ExpandError::Unset(name.clone()));
+                param => {
+                    quoted |= matches!(param, Param::Command { .. });
+                    match self.value(param)? {
+                        Some(v) => text.push_str(&v),
+                        None if strict => {
+                            let Param::Var(name) = param else {
+                                unreachable!("only a variable can be unset in a file name")
+                            };
+                            return Err(ExpandError::Unset(name.clone()));
+                        }
+                        None => {}
+                    }
                 }
-                None => {}
             }
         }
         text.push_str(word.text.get(from..).unwrap_or_default());
@@ -291,7 +289,20 @@ impl Context<'_> {
 
 /// Whether any word of `p` has something to expand.
 fn has_expansions(p: &Pipeline) -> bool {
-    let word = |w: &Word| !w.expansions.is_empty();
+    any_word(p, |w| !w.expansions.is_empty())
+}
+
+/// Whether a word of `p` holds a `$(P)`, which runs a pipeline when it is expanded.
+pub fn has_substitution(p: &Pipeline) -> bool {
+    any_word(p, |w| {
+        w.expansions
+            .iter()
+            .any(|e| matches!(e.param, Param::Command { .. }))
+    })
+}
+
+/// Whether `word` holds for any word of `p`.
+fn any_word(p: &Pipeline, word: impl Fn(&Word) -> bool) -> bool {
     let source = matches!(&p.source, Some(Source::File(w)) if word(w));
     let sink = matches!(&p.sink, Some(Sink::File { path, .. }) if word(path));
     source

@@ -224,6 +224,24 @@ impl Shell {
                 }
                 flow
             }
+            CommandBody::Pipeline(p) if background && runs_substitution_in_copy(p) => {
+                // Its `$(P)` must not hold up the shell: the whole command runs in a copy.
+                let list = List {
+                    items: vec![ListItem {
+                        and_or: AndOr {
+                            first: Unit::Simple(body.clone()),
+                            rest: Vec::new(),
+                        },
+                        background: false,
+                    }],
+                };
+                self.run_in_copy(
+                    line.trim().trim_end_matches('&').trim_end(),
+                    list,
+                    None,
+                    true,
+                )
+            }
             CommandBody::Pipeline(p) => {
                 let p = match self.expansions().pipeline(p) {
                     Ok(p) => p.into_owned(),
@@ -421,6 +439,12 @@ fn single_command(list: &List) -> Option<(&CommandBody, bool)> {
         ] if rest.is_empty() => Some((body, *background)),
         _ => None,
     }
+}
+
+/// Whether a background pipeline runs in a forked copy of the shell, so that its `$(P)` runs
+/// there: one that stores into a reservoir is expanded in the shell, since a copy cannot store.
+fn runs_substitution_in_copy(p: &Pipeline) -> bool {
+    expand::has_substitution(p) && !matches!(p.sink, Some(AstSink::Reservoir { .. }))
 }
 
 /// Whether a command keeps a pending exit warning: `exit` itself, and `jobs` (looking at the
