@@ -189,3 +189,41 @@ fn keys_that_arrive_together_are_painted_once() {
         line.len() + 1
     );
 }
+
+#[test]
+fn a_substitution_runs_in_the_shells_group_ctrl_z_does_nothing_and_ctrl_c_ends_the_line() {
+    use jobcheck::session::Key;
+    let mut s = common::start("marsh", "cmdsub-keys");
+    let shell = s.shell_pgid();
+    s.type_line("echo $(sleep 30) after; echo rest").unwrap();
+    // The substitution's program is no job: it runs in the shell's own group, which keeps
+    // the terminal.
+    s.wait_until(
+        "sleep to run in the shell's group, the terminal still the shell's",
+        |s| {
+            let in_group = s
+                .processes()
+                .iter()
+                .any(|p| p.comm == "sleep" && p.pgid == Some(shell) && !p.is_stopped());
+            (in_group && s.foreground() == Some(shell)).then_some(())
+        },
+    )
+    .unwrap();
+    // ^Z reaches sleep before ^C does: had it stopped sleep, ^C could not end it and no
+    // prompt would come.
+    let from = s.output().len();
+    s.key(Key::CtrlZ).unwrap();
+    s.key(Key::CtrlC).unwrap();
+    s.wait_prompt().unwrap();
+    let shown = String::from_utf8_lossy(&s.output()[from..]).into_owned();
+    assert!(!shown.contains("after"), "echo ran: {shown:?}");
+    assert!(
+        !shown.contains("rest"),
+        "the rest of the line ran: {shown:?}"
+    );
+    assert!(!shown.contains("Stopped"), "{shown:?}");
+    let out = s.run("echo status $STATUS").unwrap();
+    assert!(out.contains("status 130"), "{out:?}");
+    assert!(s.jobs().unwrap().is_empty());
+    s.check_clean(&[]).unwrap();
+}

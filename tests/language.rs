@@ -322,3 +322,80 @@ fn a_missing_script_is_one_line_and_127() {
     assert_eq!(run.status, 127);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
+
+#[test]
+fn a_substitutions_items_become_words() {
+    // One word per item, glued to the text around it; printed as items print.
+    let run =
+        marsh("printf '[%s]' $(gen 3) x$(gen 2 | map (v: v * 10))y $(true) $((1, 'a'))\necho");
+    assert_eq!(
+        run.stdout, "[0][1][2][x0][10y][(1, 'a')]\n",
+        "{}",
+        run.stderr
+    );
+    // A program's lines are items; an item with spaces stays one word, never globbed.
+    let run = marsh("printf '[%s]' $(printf 'a b\\n*\\n\\n')\necho");
+    assert_eq!(run.stdout, "[a b][*]\n", "{}", run.stderr);
+    // Nested, and inside double quotes: one word, items joined by newlines.
+    let run = marsh("printf '[%s]' \"$(gen 3)\" \"<$(echo $(echo in))>\" \"$(true)\"\necho");
+    assert_eq!(run.stdout, "[0\n1\n2][<in>][]\n", "{}", run.stderr);
+}
+
+#[test]
+fn substituted_bytes_arrive_unchanged() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("raw"), b"a\xffb\xc3\n").expect("written");
+    let run = common::marsh_in(dir.path(), "printf '%s|' $(cat raw) \"$(cat raw)\" > out");
+    assert_eq!(run.stderr, "");
+    let out = std::fs::read(dir.path().join("out")).expect("read");
+    assert_eq!(out, b"a\xffb\xc3|a\xffb\xc3|");
+}
+
+#[test]
+fn an_assignment_of_a_substitution_leaves_its_status() {
+    let run = marsh("x = $(sh -c 'echo v; exit 3')\n(STATUS)\necho $x\nx = $(true)\n(STATUS)");
+    assert_eq!(run.stdout, "3\nv\n0\n", "{}", run.stderr);
+    // A command's STATUS is its own, whatever its substitutions did.
+    let run = marsh("echo $(false) ok\n(STATUS)");
+    assert_eq!(run.stdout, "ok\n0\n", "{}", run.stderr);
+    let run = marsh("x = $(gen 3)\n(x)");
+    assert_eq!(run.stdout, "0\n1\n2\n", "{}", run.stderr);
+}
+
+#[test]
+fn a_substitution_that_cannot_run_stops_its_command() {
+    let run = marsh("echo $(no-such-program-here) never\n(STATUS)");
+    assert_eq!(run.stdout, "1\n", "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "marsh: unknown op or program: no-such-program-here\n"
+    );
+    let run = marsh("echo $(gen 3 >$ y)\n(STATUS)");
+    assert_eq!(run.stdout, "1\n", "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let run = marsh("echo $(echo a\n(1)");
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("'$(' is never closed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.lines().nth(2).is_some_and(|l| l.trim() == "^"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_background_commands_substitution_does_not_hold_up_the_shell() {
+    // `head` reads the fifo only once the shell, going on, writes it: a substitution run
+    // before the command went to the background would wait for ever.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    nix::unistd::mkfifo(&dir.path().join("fifo"), nix::sys::stat::Mode::S_IRWXU).expect("a fifo");
+    let run = common::marsh_in(
+        dir.path(),
+        "echo got $('head' -1 fifo) &\necho before > fifo\nwait $!\n(STATUS)",
+    );
+    assert_eq!(run.stdout, "got before\n0\n", "{}", run.stderr);
+}

@@ -344,6 +344,17 @@ impl Source for FileLines {
     }
 }
 
+/// The reader's next bytes; a read interrupted by a signal the shell catches (ctrl-c during a
+/// `$(P)` it runs itself) is tried again.
+fn fill(reader: &mut impl BufRead) -> std::io::Result<&[u8]> {
+    while let Err(e) = reader.fill_buf() {
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    reader.fill_buf()
+}
+
 /// Pushes each line of `reader` as a string item, stopping early when the sink says so.
 /// Returns whether the reader was read to its end.
 ///
@@ -364,7 +375,7 @@ pub fn push_lines(
     // The start of a line whose end is not in the buffer yet.
     let mut partial: Vec<u8> = Vec::new();
     loop {
-        let chunk = reader.fill_buf().map_err(&on_io_error)?;
+        let chunk = fill(&mut reader).map_err(&on_io_error)?;
         let len = chunk.len();
         if len == 0 {
             return Ok(partial.is_empty() || push_line(&partial, sink)? == Flow::Continue);
@@ -407,7 +418,7 @@ fn count_lines(
     // Whether the bytes so far end inside a line (a last line without its `\n` counts too).
     let mut open_line = false;
     loop {
-        let chunk = reader.fill_buf().map_err(&on_io_error)?;
+        let chunk = fill(&mut reader).map_err(&on_io_error)?;
         let len = chunk.len();
         if len == 0 {
             return Ok(!open_line || sink.push_uncounted(1)? == Flow::Continue);

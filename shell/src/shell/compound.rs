@@ -266,7 +266,7 @@ impl Shell {
     /// Runs `list` as one job in a forked copy of the shell, its output into `sink` if given:
     /// a store into a reservoir commits when the job completes and rolls back if it is killed,
     /// exactly as a pipeline's store.
-    fn run_in_copy(
+    pub(super) fn run_in_copy(
         &mut self,
         text: &str,
         list: List,
@@ -325,7 +325,7 @@ impl Shell {
                 let path = self
                     .expansions()
                     .word(path, true)
-                    .map_err(|e| OpError::new(">", e.to_string()))?;
+                    .map_err(|e| e.into_op_error(">"))?;
                 let writer = exec::sinks::FileWriter::open_word(&path, *append)?;
                 (Some(SharedOutput::new(Box::new(writer))), None)
             }

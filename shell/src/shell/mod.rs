@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod origin;
 pub mod signals;
 mod streams;
+pub mod substitute;
 pub mod vars;
 
 use crate::exec::{self, Outcome, Output};
@@ -21,7 +22,10 @@ use crate::expr;
 use crate::job::{RealSystem, System};
 use crate::ops::{OpError, Reporter};
 use crate::reservoir::Session;
-use crate::syntax::ast::{AssignValue, Command, CommandBody, Pipeline, Sink as AstSink, Stage};
+use crate::syntax::ast::{
+    AndOr, AssignValue, Command, CommandBody, List, ListItem, Pipeline, Sink as AstSink, Stage,
+    Unit,
+};
 use crate::syntax::{self, ParseError};
 use crate::value::Value;
 use flow::Flow;
@@ -211,11 +215,34 @@ impl Shell {
                 "an assignment runs in the shell and cannot be put in the background",
             )),
             CommandBody::Assign { name, value } => {
-                let result = self
-                    .expansions()
-                    .assign_value(value)
-                    .and_then(|value| self.assign(name, &value));
-                self.finish(result)
+                let expansions = self.expansions();
+                let value = expansions.assign_value(value);
+                // `x = $(P)` leaves P's STATUS, as POSIX's `x=$(P)` does.
+                let substituted = expansions.substituted.get();
+                let result = value.and_then(|value| self.assign(name, &value));
+                let flow = self.finish(result);
+                if let (Flow::Next, Some(status)) = (flow, substituted) {
+                    self.vars.set_status(status);
+                }
+                flow
+            }
+            CommandBody::Pipeline(p) if background && runs_substitution_in_copy(p) => {
+                // Its `$(P)` must not hold up the shell: the whole command runs in a copy.
+                let list = List {
+                    items: vec![ListItem {
+                        and_or: AndOr {
+                            first: Unit::Simple(body.clone()),
+                            rest: Vec::new(),
+                        },
+                        background: false,
+                    }],
+                };
+                self.run_in_copy(
+                    line.trim().trim_end_matches('&').trim_end(),
+                    list,
+                    None,
+                    true,
+                )
             }
             CommandBody::Pipeline(p) => {
                 let p = match self.expansions().pipeline(p) {
@@ -250,10 +277,7 @@ impl Shell {
 
     /// What `$...` expands to now.
     fn expansions(&self) -> expand::Context<'_> {
-        expand::Context {
-            vars: &self.vars,
-            last_background: self.jobs.last_background,
-        }
+        expand::Context::new(&self.vars, self.jobs.last_background)
     }
 
     fn assign(&mut self, name: &str, value: &AssignValue) -> Result<(), OpError> {
@@ -400,6 +424,12 @@ impl Shell {
             Flow::Next
         }
     }
+}
+
+/// Whether a background pipeline runs in a forked copy of the shell, so that its `$(P)` runs
+/// there: one that stores into a reservoir is expanded in the shell, since a copy cannot store.
+fn runs_substitution_in_copy(p: &Pipeline) -> bool {
+    expand::has_substitution(p) && !matches!(p.sink, Some(AstSink::Reservoir { .. }))
 }
 
 /// Whether a command keeps a pending exit warning: `exit` itself, and `jobs` (looking at the

@@ -231,7 +231,7 @@ pub enum Arg {
 
 /// A shell word after quote removal. `quoted` records whether any part was quoted, which
 /// turns off glob expansion and keeps a word like `'|'` from being read as an operator.
-/// `expansions` are the `$NAME`, `${NAME}`, `$$` and `$!` written outside single quotes: each
+/// `expansions` are the `$NAME`, `${NAME}`, `$$`, `$!` and `$(P)` written outside single quotes: each
 /// is left out of `text` and goes in at its byte offset when the command runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Word {
@@ -275,6 +275,20 @@ pub enum Param {
     Pid,
     /// `$!`: the process id of the last member of the last background job.
     LastBackground,
+    /// `$(P)`: the items pipeline P yields, as words.
+    Command {
+        pipeline: Box<Pipeline>,
+        quoting: Quoting,
+    },
+}
+
+/// Whether a `$(P)` stands inside `"…"`, which decides how its items become words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quoting {
+    /// Unquoted: one word per item (the first and last joined to the text around them).
+    Bare,
+    /// Inside `"…"`: one word, the items joined by newlines, trailing newlines dropped.
+    Double,
 }
 
 /// `(params: body)`; `params` is empty for `(body)`.

@@ -2,7 +2,7 @@
 //! expression tokens.
 
 use super::ParseError;
-use super::ast::{Expansion, Param, Word};
+use super::ast::{Expansion, Param, Pipeline, Quoting, Word};
 
 fn err(position: usize, message: impl Into<String>) -> ParseError {
     ParseError::new(position, message)
@@ -205,8 +205,30 @@ pub fn read_quoted(s: &str, start: usize) -> Result<(String, usize), ParseError>
 
 /// Splits a command line into tokens, each with its byte position.
 pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
+    lex(line, 0, None).map(|(toks, _)| toks)
+}
+
+/// How deep `$(…)` may nest, so that no input exhausts the stack.
+const MAX_SUBSTITUTION_DEPTH: usize = 32;
+
+/// Where lexing stops: at the end of the line, or (`Some`) at the `)` that closes a `$(` at
+/// that position, `depth` levels deep.
+#[derive(Clone, Copy)]
+struct Nested {
+    dollar: usize,
+    depth: usize,
+}
+
+/// Tokenizes `line` from `start`: to its end (`nested` is `None`), or to the `)` that closes
+/// the `$(` of `nested`. Returns the tokens and the position where lexing stopped.
+fn lex(
+    line: &str,
+    start: usize,
+    nested: Option<Nested>,
+) -> Result<(Vec<(Tok, usize)>, usize), ParseError> {
+    let depth = nested.map_or(0, |n| n.depth);
     let mut toks = Vec::new();
-    let mut i = 0;
+    let mut i = start;
     while let Some(c) = line[i..].chars().next() {
         if c == '\n' {
             let continued = toks
@@ -262,6 +284,7 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 toks.push((tok, start));
                 i += len;
             }
+            ')' if nested.is_some() => return Ok((toks, start)),
             ')' => return Err(err(start, "unbalanced parenthesis: ')' without '('")),
             '(' => {
                 let end = group_end(line, start)?;
@@ -269,7 +292,7 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 i = end + 1;
             }
             _ => {
-                let (word, end) = read_word(line, start)?;
+                let (word, end) = read_word(line, start, depth)?;
                 match fd_number(&word, &line[end..]) {
                     Some(fd) => {
                         let fd = fd.ok_or_else(|| err(start, FD_RANGE))?;
@@ -285,7 +308,13 @@ pub fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             }
         }
     }
-    Ok(toks)
+    match nested {
+        None => Ok((toks, i)),
+        Some(n) => Err(ParseError::incomplete(
+            n.dollar,
+            "'$(' is never closed by a ')'",
+        )),
+    }
 }
 
 /// `{` and `}` standing alone and unquoted are braces; any other word is a word.
@@ -397,7 +426,7 @@ fn group_end(line: &str, open: usize) -> Result<usize, ParseError> {
     Err(err(open, "unbalanced parenthesis: '(' is never closed"))
 }
 
-fn read_word(line: &str, start: usize) -> Result<(Word, usize), ParseError> {
+fn read_word(line: &str, start: usize, depth: usize) -> Result<(Word, usize), ParseError> {
     let mut word = Word::plain("");
     let mut i = start;
     while let Some(c) = line[i..].chars().next() {
@@ -409,7 +438,7 @@ fn read_word(line: &str, start: usize) -> Result<(Word, usize), ParseError> {
                 i = end;
             }
             '"' => {
-                i = read_double_quoted(line, i, &mut word)?;
+                i = read_double_quoted(line, i, &mut word, depth)?;
                 word.quoted = true;
             }
             '\\' => {
@@ -426,7 +455,7 @@ fn read_word(line: &str, start: usize) -> Result<(Word, usize), ParseError> {
                 }
                 i += 1 + n.len_utf8();
             }
-            '$' => i = read_dollar(line, i, &mut word)?,
+            '$' => i = read_dollar(line, i, &mut word, Quoting::Bare, depth)?,
             c if is_word_char(c) => {
                 word.text.push(c);
                 i += c.len_utf8();
@@ -439,7 +468,12 @@ fn read_word(line: &str, start: usize) -> Result<(Word, usize), ParseError> {
 
 /// Reads a `"…"` part of a word at `start` into `word`: escapes as in `'…'` (and `\$` for a
 /// plain `$`), and `$` expansions. Returns the position after the closing quote.
-fn read_double_quoted(line: &str, start: usize, word: &mut Word) -> Result<usize, ParseError> {
+fn read_double_quoted(
+    line: &str,
+    start: usize,
+    word: &mut Word,
+    depth: usize,
+) -> Result<usize, ParseError> {
     let mut i = start + 1;
     loop {
         let Some(c) = line[i..].chars().next() else {
@@ -452,7 +486,7 @@ fn read_double_quoted(line: &str, start: usize, word: &mut Word) -> Result<usize
                 i += 2;
             }
             '\\' => i = read_escape(line, i + 1, i, &mut word.text)?,
-            '$' => i = read_dollar(line, i, word)?,
+            '$' => i = read_dollar(line, i, word, Quoting::Double, depth)?,
             c => {
                 word.text.push(c);
                 i += c.len_utf8();
@@ -461,10 +495,28 @@ fn read_double_quoted(line: &str, start: usize, word: &mut Word) -> Result<usize
     }
 }
 
-/// Reads what the `$` at `i` stands for into `word`: `$NAME`, `${NAME}`, `$$` and `$!` become
-/// expansions, any other `$` is itself. Returns the position after it.
-fn read_dollar(line: &str, i: usize, word: &mut Word) -> Result<usize, ParseError> {
+/// Reads what the `$` at `i` stands for into `word`: `$NAME`, `${NAME}`, `$$`, `$!` and
+/// `$(P)` become expansions, any other `$` is itself. `quoting` says whether the `$` stands
+/// inside `"…"`; `depth` is how many `$(` enclose it. Returns the position after it.
+fn read_dollar(
+    line: &str,
+    i: usize,
+    word: &mut Word,
+    quoting: Quoting,
+    depth: usize,
+) -> Result<usize, ParseError> {
     let rest = &line[i + 1..];
+    if rest.starts_with('(') {
+        let (pipeline, end) = read_substitution(line, i, depth + 1)?;
+        word.expansions.push(Expansion {
+            at: word.text.len(),
+            param: Param::Command {
+                pipeline: Box::new(pipeline),
+                quoting,
+            },
+        });
+        return Ok(end + 1);
+    }
     let (param, len) = if rest.starts_with('$') {
         (Param::Pid, 1)
     } else if rest.starts_with('!') {
@@ -497,6 +549,21 @@ fn read_dollar(line: &str, i: usize, word: &mut Word) -> Result<usize, ParseErro
         param,
     });
     Ok(i + 1 + len)
+}
+
+/// Reads the pipeline of the `$(` at `dollar`, `depth` levels deep; returns it and the
+/// position of its `)`.
+fn read_substitution(
+    line: &str,
+    dollar: usize,
+    depth: usize,
+) -> Result<(Pipeline, usize), ParseError> {
+    if depth > MAX_SUBSTITUTION_DEPTH {
+        return Err(err(dollar, "command substitutions nest too deeply"));
+    }
+    let (toks, close) = lex(line, dollar + 2, Some(Nested { dollar, depth }))?;
+    let pipeline = super::list::parse_substitution(line, toks, dollar, close)?;
+    Ok((pipeline, close))
 }
 
 /// A token of an expression.

@@ -47,6 +47,51 @@ pub fn parse_list(text: &str) -> Result<List, ParseError> {
     }
 }
 
+/// Parses the tokens of a `$(P)` (the `$` at `dollar`, the `)` at `close`, positions into
+/// `text`): one pipeline, in the foreground.
+pub fn parse_substitution(
+    text: &str,
+    toks: Vec<(Tok, usize)>,
+    dollar: usize,
+    close: usize,
+) -> Result<Pipeline, ParseError> {
+    let mut p = ListParser {
+        text,
+        toks,
+        pos: 0,
+        end: close,
+        depth: 0,
+        loops: 0,
+    };
+    // The `)` is written: nothing inside is left for more lines to complete.
+    let complete = |e: ParseError| ParseError::new(e.position, e.message);
+    let list = p.list().map_err(complete)?;
+    if let Some((t, at)) = p.toks.get(p.pos) {
+        let what = match t {
+            Tok::RBrace => "'}' without '{'".to_string(),
+            t => format!("unexpected {}", t.describe()),
+        };
+        return Err(err(*at, what));
+    }
+    let one = "'$(…)' holds one pipeline (a list or a compound command is not one)";
+    match <[ListItem; 1]>::try_from(list.items) {
+        Ok(
+            [
+                ListItem {
+                    and_or:
+                        AndOr {
+                            first: Unit::Simple(CommandBody::Pipeline(pipeline)),
+                            rest,
+                        },
+                    background: false,
+                },
+            ],
+        ) if rest.is_empty() => Ok(pipeline),
+        Err(items) if items.is_empty() => Err(err(dollar, "'$()' holds no pipeline")),
+        _ => Err(err(dollar, one)),
+    }
+}
+
 /// Parses a line holding one simple command, possibly ended by `&`.
 pub fn parse_simple_line(line: &str) -> Result<Command, ParseError> {
     let list = parse_list(line)?;

@@ -15,7 +15,7 @@ fn dollars_stay(text: &str, then_expansion: bool) -> bool {
     text.match_indices('$')
         .all(|(i, _)| match text[i + 1..].chars().next() {
             None => !then_expansion,
-            Some(c) => !(c.is_ascii_alphabetic() || matches!(c, '_' | '$' | '!' | '{')),
+            Some(c) => !(c.is_ascii_alphabetic() || matches!(c, '_' | '$' | '!' | '{' | '(')),
         })
 }
 
@@ -45,6 +45,8 @@ impl Display for Word {
         // Literal pieces between the expansions, each quoted when it must be; a quoted word
         // with no piece to quote starts with `''`.
         let mut quoted_any = false;
+        // A `"$(P)"` quotes the word by itself.
+        let mut double_quoted = false;
         let mut piece =
             |f: &mut Formatter<'_>, text: &str, at_start: bool, then_expansion: bool| {
                 if text.is_empty() {
@@ -70,10 +72,17 @@ impl Display for Word {
             let at = e.at.clamp(from, self.text.len());
             piece(f, self.text.get(from..at).unwrap_or_default(), i == 0, true)?;
             write!(f, "{}", e.param)?;
+            double_quoted |= matches!(
+                e.param,
+                Param::Command {
+                    quoting: Quoting::Double,
+                    ..
+                }
+            );
             from = at;
         }
         piece(f, self.text.get(from..).unwrap_or_default(), false, false)?;
-        if self.quoted && !quoted_any {
+        if self.quoted && !quoted_any && !double_quoted {
             f.write_str("''")?;
         }
         Ok(())
@@ -86,6 +95,10 @@ impl Display for Param {
             Param::Var(name) => write!(f, "${{{name}}}"),
             Param::Pid => f.write_str("$$"),
             Param::LastBackground => f.write_str("$!"),
+            Param::Command { pipeline, quoting } => match quoting {
+                Quoting::Bare => write!(f, "$({pipeline})"),
+                Quoting::Double => write!(f, "\"$({pipeline})\""),
+            },
         }
     }
 }

@@ -1072,3 +1072,93 @@ fn a_prefix_with_no_program_is_an_error_at_it() {
     let (at, _) = err_of("A=1 | cat");
     assert_eq!(at, 0);
 }
+
+fn subst(line: &str, quoting: Quoting) -> Param {
+    Param::Command {
+        pipeline: Box::new(pipeline(line)),
+        quoting,
+    }
+}
+
+#[test]
+fn command_substitution_parses_nests_and_prints_back() {
+    let args = |line: &str| match &pipeline(line).stages[0] {
+        Stage::Op { args, .. } => args.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        args("echo $(gen 3) x$(echo a)y \"<$(gen 2 | map (x: x * 2))>\" '$(no)'"),
+        vec![
+            Arg::Word(expanded(
+                "",
+                false,
+                vec![(0, subst("gen 3", Quoting::Bare))]
+            )),
+            Arg::Word(expanded(
+                "xy",
+                false,
+                vec![(1, subst("echo a", Quoting::Bare))]
+            )),
+            Arg::Word(expanded(
+                "<>",
+                true,
+                vec![(1, subst("gen 2 | map (x: x * 2)", Quoting::Double))]
+            )),
+            Arg::Word(q("$(no)")),
+        ]
+    );
+    // Nesting, quotes and parentheses inside; `)` in quotes closes nothing.
+    assert_eq!(
+        args("echo $(echo $(echo 'a)' \")\"))"),
+        vec![Arg::Word(expanded(
+            "",
+            false,
+            vec![(0, subst("echo $(echo 'a)' \")\")", Quoting::Bare))]
+        ))]
+    );
+    for line in [
+        "echo $(gen 3) x$(echo a)y \"<$(gen 2 | map (x: x * 2))>\" '$(no)'",
+        "echo $(echo $(echo 'a)' \")\")) \"$(echo \"$(echo b)\")\"",
+        "x = $(false)",
+        "echo $(< f | grep -v x) $(x <$ head 1) $(date > out)",
+        "echo '$'$(echo a) \"$(echo)\"",
+        "FOO=$(echo a) env -x",
+    ] {
+        roundtrip(line);
+    }
+    list_roundtrip("for i in gen $(echo 3) { echo \"$(echo $i)\" }");
+}
+
+#[test]
+fn command_substitution_errors_are_one_line_at_the_dollar() {
+    let e = list_err("echo $(gen 3");
+    assert_eq!(
+        (e.position, e.message.as_str()),
+        (5, "'$(' is never closed by a ')'")
+    );
+    assert!(e.incomplete, "more lines can close it");
+    let e = list_err("echo a $(echo a; echo b)");
+    assert_eq!(e.position, 7);
+    assert!(e.message.contains("one pipeline"), "{}", e.message);
+    assert!(!e.incomplete);
+    assert_eq!(list_err("echo $()").message, "'$()' holds no pipeline");
+    assert!(
+        list_err("echo $(sleep 1 &)")
+            .message
+            .contains("one pipeline")
+    );
+    assert!(
+        list_err("echo $({ echo a })")
+            .message
+            .contains("one pipeline")
+    );
+    // An error inside is reported where it is, and is not incomplete: the `)` is written.
+    let e = list_err("echo $(gen 3 | )");
+    assert!(!e.incomplete);
+    let deep = format!("echo {}a{}", "$(echo ".repeat(100), ")".repeat(100));
+    assert_eq!(
+        list_err(&deep).message,
+        "command substitutions nest too deeply"
+    );
+    list_roundtrip(&format!("echo {}a{}", "$(echo ".repeat(20), ")".repeat(20)));
+}
