@@ -13,6 +13,16 @@ use crate::syntax::ast::{
     Source, Stage, Word,
 };
 use std::borrow::Cow;
+use std::sync::OnceLock;
+
+/// The pid `$$` stands for: the shell's, also in the forked copy that runs a background or
+/// piped group or loop (as a POSIX subshell's `$$` is its parent's).
+static SHELL_PID: OnceLock<u32> = OnceLock::new();
+
+/// Fixes `$$` to the calling process; called when the shell starts, before it forks.
+pub fn remember_shell_pid() {
+    SHELL_PID.get_or_init(std::process::id);
+}
 
 /// Why a word could not be expanded.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +46,7 @@ impl Context<'_> {
     /// The value of one parameter; `None` when it is not set.
     fn value(&self, param: &Param) -> Result<Option<String>, ExpandError> {
         Ok(match param {
-            Param::Pid => Some(std::process::id().to_string()),
+            Param::Pid => Some(SHELL_PID.get_or_init(std::process::id).to_string()),
             Param::LastBackground => self.last_background.map(|p| p.to_string()),
             Param::Var(name) => match crate::environ::text(name) {
                 Some(v) => Some(v),

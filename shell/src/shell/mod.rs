@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod origin;
 pub mod signals;
 mod streams;
+pub mod traps;
 pub mod vars;
 
 use crate::exec::{self, Outcome, Output};
@@ -55,6 +56,8 @@ pub struct Shell {
     error_seen: bool,
     /// `cd -` and the directory stack.
     pub dirs: dirs::Dirs,
+    /// `trap`'s table and the trapped signals caught but not yet acted on.
+    pub traps: traps::Traps,
 }
 
 impl Default for Shell {
@@ -66,6 +69,7 @@ impl Default for Shell {
 impl Shell {
     /// A new session: opens (and locks) the reservoir directory, reaping those of dead shells.
     pub fn new() -> Shell {
+        expand::remember_shell_pid();
         let session = Session::open().map_err(|e| e.to_string());
         let jobs = jobs::Jobs::new();
         if let Ok(s) = &session {
@@ -79,6 +83,7 @@ impl Shell {
             origin: origin::Origin::default(),
             error_seen: false,
             dirs: dirs::Dirs::default(),
+            traps: traps::Traps::default(),
         }
     }
 
@@ -187,7 +192,7 @@ impl Shell {
         let keep_warning = single_command(&list).is_some_and(|(b, _)| keeps_exit_warning(b));
         let control = match flow {
             Flow::Exit(code) => Control::Exit(code),
-            _ => Control::Continue,
+            _ => self.run_traps(),
         };
         if control == Control::Continue && !keep_warning {
             self.jobs.control.forget_exit_warning();
@@ -368,6 +373,10 @@ impl Shell {
             Ok(builtins::Done::Interrupted) => {
                 self.vars.set_status(130);
                 Flow::Abandon
+            }
+            Ok(builtins::Done::Trapped(sig)) => {
+                self.vars.set_status(128 + sig as i32);
+                Flow::Next
             }
             Ok(builtins::Done::Exit(status)) => match self.request_exit(status) {
                 Control::Exit(code) => Flow::Exit(code),

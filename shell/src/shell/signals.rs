@@ -12,34 +12,49 @@
 //!   directory with every reservoir and temporary file is removed, the terminal gets its modes
 //!   and owner back, and the process exits with 128 + the signal.
 //!
+//! - A signal `trap` sets an action on is caught ([`Disposition::Catch`]) and its action
+//!   runs between commands ([`super::traps`]); `trap - SIG` puts back the disposition above
+//!   ([`own_disposition`]). SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM keep their default action
+//!   until trapped.
+//!
 //! The handlers themselves (signal context, async-signal-safe) are the real system's
 //! (`job/system/real/signals.rs`).
 
 use crate::job::{Disposition, Signal, System};
 
-/// The signals whose dispositions the shell sets, which its forked job processes put back.
-const HANDLED: [Signal; 4] = [
+/// The signals whose dispositions the shell sets (itself or by `trap`), which its forked job
+/// processes put back.
+const HANDLED: [Signal; 8] = [
     Signal::SIGCHLD,
     Signal::SIGTERM,
     Signal::SIGHUP,
     Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGALRM,
 ];
 
-/// Installs the shell's dispositions. `interactive`: SIGINT interrupts the shell's own waits
-/// instead of ending it.
+/// The disposition the shell gives `sig` when no trap is set on it. `interactive`: SIGINT
+/// interrupts the shell's own waits instead of ending it.
+pub fn own_disposition(sig: Signal, interactive: bool) -> Disposition {
+    match sig {
+        Signal::SIGCHLD => Disposition::Catch,
+        Signal::SIGINT if interactive => Disposition::Catch,
+        Signal::SIGTERM | Signal::SIGHUP | Signal::SIGINT => Disposition::ExitShell,
+        _ => Disposition::Default,
+    }
+}
+
+/// Installs the shell's dispositions.
 pub fn install<S: System>(sys: &S, interactive: bool) {
-    let sigint = if interactive {
-        Disposition::Catch
-    } else {
-        Disposition::ExitShell
-    };
-    for (sig, disposition) in [
-        (Signal::SIGCHLD, Disposition::Catch),
-        (Signal::SIGTERM, Disposition::ExitShell),
-        (Signal::SIGHUP, Disposition::ExitShell),
-        (Signal::SIGINT, sigint),
+    for sig in [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGINT,
     ] {
-        let _ = sys.set_disposition(sig, disposition);
+        let _ = sys.set_disposition(sig, own_disposition(sig, interactive));
     }
 }
 
