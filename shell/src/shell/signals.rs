@@ -14,8 +14,9 @@
 //!
 //! - A signal `trap` sets an action on is caught ([`Disposition::Catch`]) and its action
 //!   runs between commands ([`super::traps`]); `trap - SIG` puts back the disposition above
-//!   ([`own_disposition`]). SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM keep their default action
-//!   until trapped.
+//!   ([`own_disposition`]). An interactive shell ignores SIGQUIT (`JobControl::take_terminal`);
+//!   SIGUSR1, SIGUSR2 and SIGALRM (and SIGQUIT in a script) keep their default action until
+//!   trapped.
 //!
 //! The handlers themselves (signal context, async-signal-safe) are the real system's
 //! (`job/system/real/signals.rs`).
@@ -41,6 +42,8 @@ pub fn own_disposition(sig: Signal, interactive: bool) -> Disposition {
     match sig {
         Signal::SIGCHLD => Disposition::Catch,
         Signal::SIGINT if interactive => Disposition::Catch,
+        // As `JobControl::take_terminal` leaves it.
+        Signal::SIGQUIT if interactive => Disposition::Ignore,
         Signal::SIGTERM | Signal::SIGHUP | Signal::SIGINT => Disposition::ExitShell,
         _ => Disposition::Default,
     }
@@ -70,4 +73,55 @@ pub fn reset_in_child<S: System>(sys: &S) {
 /// Whether ctrl-c arrived since the last call (and forgets it).
 pub fn take_interrupt<S: System>(sys: &S) -> bool {
     sys.take_caught(Signal::SIGINT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::VirtualSystem;
+    use crate::job::system::r#virtual::Event;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[test]
+    fn own_dispositions_differ_for_a_terminal() {
+        assert_eq!(own_disposition(Signal::SIGINT, true), Disposition::Catch);
+        assert_eq!(
+            own_disposition(Signal::SIGINT, false),
+            Disposition::ExitShell
+        );
+        assert_eq!(own_disposition(Signal::SIGQUIT, true), Disposition::Ignore);
+        assert_eq!(
+            own_disposition(Signal::SIGQUIT, false),
+            Disposition::Default
+        );
+        assert_eq!(
+            own_disposition(Signal::SIGTERM, true),
+            Disposition::ExitShell
+        );
+        assert_eq!(own_disposition(Signal::SIGUSR1, true), Disposition::Default);
+    }
+
+    #[test]
+    fn a_caught_signal_but_sigchld_wakes_the_prompt_and_is_taken_once() {
+        let sys = VirtualSystem::new();
+        install(&sys, true);
+        let wake = Arc::new(AtomicBool::new(false));
+        sys.set_wake_flag(wake.clone());
+        let shell = sys.getpid();
+        sys.happen(Event::Signal(shell, Signal::SIGCHLD));
+        assert!(
+            !wake.load(Ordering::Acquire),
+            "SIGCHLD is the reaper's, not a trap's"
+        );
+        let _ = sys.set_disposition(Signal::SIGUSR1, Disposition::Catch);
+        sys.happen(Event::Signal(shell, Signal::SIGUSR1));
+        assert!(wake.load(Ordering::Acquire));
+        assert!(sys.take_caught(Signal::SIGUSR1));
+        assert!(!sys.take_caught(Signal::SIGUSR1));
+        // Reset: the default action is back, so the signal ends the (simulated) shell.
+        let _ = sys.set_disposition(Signal::SIGUSR1, own_disposition(Signal::SIGUSR1, true));
+        sys.happen(Event::Signal(shell, Signal::SIGUSR1));
+        assert!(sys.state_of(shell).is_some_and(|s| s.is_dead()));
+    }
 }

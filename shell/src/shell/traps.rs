@@ -302,6 +302,12 @@ impl Shell {
         !self.traps.pending.is_empty()
     }
 
+    /// ctrl-c at the prompt (a key there, not a signal): marks INT if it is trapped; returns
+    /// whether it is.
+    pub fn trap_interrupt_key(&mut self) -> bool {
+        self.traps.catch(|s| s == Signal::SIGINT).is_some()
+    }
+
     /// Runs the actions of the trapped signals that arrived, each once, keeping `STATUS`
     /// across them. `Exit` when one ran `exit`.
     pub fn run_traps(&mut self) -> Control {
