@@ -150,6 +150,8 @@ impl Shell {
                 Control::Continue
             }
             ExitCheck::Proceed => {
+                // The EXIT trap runs while the shell still has its terminal and jobs.
+                let status = self.run_exit_trap(status);
                 self.jobs.control.hangup_all();
                 self.jobs.control.release_terminal();
                 Control::Exit(status)
