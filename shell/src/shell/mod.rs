@@ -399,12 +399,17 @@ impl Shell {
     }
 
     /// Reports `e`; `STATUS` 1, or 130 when ctrl-c gave up an expression, which then ends
-    /// the rest of the line as a command killed by ctrl-c does.
+    /// the rest of the line as a command killed by ctrl-c does (and runs a trapped INT's
+    /// action).
     fn fail(&mut self, e: &OpError) -> Flow {
         exec::report_from(&self.origin, e);
         self.error_seen = true;
         let interrupted = e.kind() == crate::ops::ErrorKind::Interrupted
             && signals::take_interrupt(self.jobs.system());
+        if interrupted {
+            // A trapped INT still runs its action (after this line is dropped).
+            self.traps.catch(|s| s == crate::job::Signal::SIGINT);
+        }
         self.vars.set_status(if interrupted { 130 } else { 1 });
         if interrupted {
             Flow::Abandon
