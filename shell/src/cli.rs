@@ -37,10 +37,11 @@ pub fn run(mode: Mode) -> i32 {
     if matches!(mode, Mode::Stdin) && std::io::stdin().is_terminal() {
         let mut shell = Shell::interactive();
         shell.bind_arguments(None, &[]);
-        if let Some(code) = run_startup(&mut shell) {
-            return code;
-        }
-        return crate::interactive::run(&mut shell);
+        let code = match run_startup(&mut shell) {
+            Some(code) => code,
+            None => crate::interactive::run(&mut shell),
+        };
+        return shell.run_exit_trap(code);
     }
     let mut shell = Shell::new();
     shell.install_batch_signals();
@@ -67,7 +68,8 @@ pub fn run(mode: Mode) -> i32 {
             run_lines(&mut shell, lines_of(std::io::stdin().lock()), OnError::GoOn)
         }
     };
-    ended.unwrap_or_else(|| shell.status())
+    let code = ended.unwrap_or_else(|| shell.status());
+    shell.run_exit_trap(code)
 }
 
 /// The lines of `input` as marsh text: bytes that are not UTF-8 held losslessly

@@ -102,7 +102,7 @@ pub use control::{
 };
 pub use id::{JobSpec, Spec, SpecError};
 pub use system::{
-    Disposition, Pgid, Pid, RealSystem, Signal, System, TtyModes, VirtualSystem, WaitStatus,
+    Disposition, Errno, Pgid, Pid, RealSystem, Signal, System, TtyModes, VirtualSystem, WaitStatus,
     WaitTarget,
 };
 pub use tty_handoff::TtyHandoff;

@@ -283,6 +283,10 @@ pub trait System: Sized {
     fn set_disposition(&self, sig: Signal, disposition: Disposition) -> SysResult<Disposition>;
     /// Whether `sig` (with [`Disposition::Catch`]) arrived since the last call for it.
     fn take_caught(&self, sig: Signal) -> bool;
+    /// A flag to set whenever a caught signal other than SIGCHLD arrives (from the handler),
+    /// so the line editor, which polls it, stops waiting for a key and the shell can run a
+    /// trap. The first flag given stays.
+    fn set_wake_flag(&self, flag: Arc<std::sync::atomic::AtomicBool>);
 
     /// A pipe whose ends are closed on exec.
     fn pipe(&self) -> SysResult<(Self::PipeReader, Self::PipeWriter)>;

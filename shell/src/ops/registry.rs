@@ -45,6 +45,7 @@ pub enum Builtin {
     Bg,
     Kill,
     Wait,
+    Trap,
 }
 
 /// One op: its name, role, usage, one-line summary and longer help.
@@ -397,7 +398,18 @@ static OPS: &[OpSpec] = &[
         Role::Builtin(Builtin::Wait),
         "wait [%JOB|PID]",
         "wait for a background job (or all of them)",
-        "STATUS becomes the job's status. ctrl-c stops waiting (STATUS 130); the jobs go on."
+        "STATUS becomes the job's status. ctrl-c stops waiting (STATUS 130); the jobs go on.\n\
+         A trapped signal stops it too: its trap runs and STATUS is 128 + the signal's number."
+    ),
+    op!(
+        "trap",
+        Role::Builtin(Builtin::Trap),
+        "trap ['LIST' | '' | -] SIG...",
+        "run LIST when a signal arrives (or at EXIT)",
+        "SIG: HUP INT QUIT USR1 USR2 ALRM TERM (with or without SIG, or the number), or EXIT.\n\
+         trap 'echo bye' EXIT    trap '' QUIT (ignore it)    trap - INT (back to marsh's own)\n\
+         trap alone lists the traps. LIST runs in the shell between commands or at the prompt;\n\
+         STATUS is kept across it. KILL and STOP cannot be trapped."
     ),
 ];
 
@@ -480,6 +492,7 @@ mod tests {
             Builtin::Bg,
             Builtin::Kill,
             Builtin::Wait,
+            Builtin::Trap,
         ] {
             assert_eq!(builtins.iter().filter(|x| **x == b).count(), 1, "{b:?}");
         }

@@ -1,11 +1,12 @@
 //! The ops that run in the shell itself because they change or report on it: `cd`,
 //! `pushd`, `popd`, `dirs`, `env`, `export`, `unset`, `help`, `version`, `exit`, and the job-control builtins `jobs`, `fg`, `bg`, `kill`,
-//! `wait`.
+//! `wait`, and `trap`.
 
 use super::Shell;
 use super::jobs::say;
 use crate::job::{
-    JobError, KillTarget, ListFormat, Pgid, Pid, Signal, Spec, StateFilter, WaitFor, WaitOutcome,
+    JobError, KillTarget, ListFormat, Pgid, Pid, Signal, Spec, StateFilter, System, WaitFor,
+    WaitOutcome,
 };
 use crate::ops::{ArgValue, Builtin, OpArgs, OpError, OpSpec, Reporter, help_text, int_arg};
 use crate::syntax::ast::Arg;
@@ -21,6 +22,9 @@ pub enum Done {
     Exit(i32),
     /// Given up on ctrl-c (`wait`): `STATUS` 130, and the rest of the line is dropped.
     Interrupted,
+    /// Given up on a trapped signal (`wait`): `STATUS` 128 + its number; the line goes on
+    /// once its trap has run.
+    Trapped(Signal),
 }
 
 /// Runs builtin `b` (the op `spec`) with its arguments, as words.
@@ -59,6 +63,7 @@ pub fn run(
         Builtin::Bg => bg(shell, &words),
         Builtin::Kill => kill(shell, &words),
         Builtin::Wait => wait(shell, &words),
+        Builtin::Trap => trap(shell, &words),
     };
     done.map_err(|e| match e {
         Fail::Usage => OpError::new(spec.name, format!("usage: {}", spec.usage)),
@@ -279,20 +284,51 @@ fn kill(shell: &mut Shell, words: &[&str]) -> Outcome {
     OK
 }
 
-/// `wait [%JOB|PID]`: ctrl-c ends the wait with STATUS 130 and leaves the jobs running.
+/// `wait [%JOB|PID]`: ctrl-c ends the wait with STATUS 130 and leaves the jobs running; a
+/// trapped signal ends it with 128 + its number, and its trap runs after.
 fn wait(shell: &mut Shell, words: &[&str]) -> Outcome {
     let target = match optional(words)? {
         None => WaitFor::Background,
         Some(t) => wait_target(t)?,
     };
     let sys = *shell.jobs.system();
-    let mut interrupted = || super::signals::take_interrupt(&sys);
+    let traps = &mut shell.traps;
+    let mut trapped = None;
+    let mut interrupted = || {
+        if let Some(sig) = traps.catch(|s| sys.take_caught(s)) {
+            trapped.get_or_insert(sig);
+        }
+        trapped.is_some() || super::signals::take_interrupt(&sys)
+    };
     let result = shell.jobs.control.wait(&target, &mut interrupted);
     shell.jobs.settle(&mut shell.vars);
-    Ok(match result? {
-        WaitOutcome::Done(status) => Done::Status(status),
-        WaitOutcome::Interrupted => Done::Interrupted,
+    Ok(match (result?, trapped) {
+        (WaitOutcome::Done(status), _) => Done::Status(status),
+        (WaitOutcome::Interrupted, Some(sig)) => Done::Trapped(sig),
+        (WaitOutcome::Interrupted, None) => Done::Interrupted,
     })
+}
+
+/// `trap ['LIST' | '' | -] SIG...`, or `trap` alone: the table.
+fn trap(shell: &mut Shell, words: &[&str]) -> Outcome {
+    use super::traps::Request;
+    let failed = |e: &dyn std::fmt::Display| Fail::Op(OpError::new("trap", e.to_string()));
+    match Request::parse(words).map_err(|e| failed(&e))? {
+        Request::List => print(&shell.traps.listing()),
+        Request::Set(action, conditions) => {
+            for condition in conditions {
+                shell
+                    .set_trap(condition, action.clone())
+                    .map_err(|e| failed(&e))?;
+            }
+        }
+        Request::Reset(conditions) => {
+            for condition in conditions {
+                shell.reset_trap(condition).map_err(|e| failed(&e))?;
+            }
+        }
+    }
+    OK
 }
 
 /// An argument as a word: builtins take words (`%1`, `-9`, a path), or values printed as one.

@@ -16,9 +16,9 @@
 //! reservoir format, so they keep their types and arrive as they are made: `break` closes the
 //! pipe, which ends `P` (`for i in gen 0 { ... break }` ends).
 
-use super::Shell;
 use super::flow::Flow;
 use super::vars::Var;
+use super::{Control, Shell};
 use crate::exec::{self, Output};
 use crate::expr;
 use crate::job::{Signal, System};
@@ -43,6 +43,10 @@ impl Shell {
             };
             if !flow.goes_on() {
                 return flow;
+            }
+            // Between commands: the actions of trapped signals that arrived meanwhile.
+            if let Control::Exit(code) = self.run_traps() {
+                return Flow::Exit(code);
             }
         }
         Flow::Next
@@ -289,6 +293,9 @@ impl Shell {
             origin: self.origin.clone(),
             error_seen: false,
             dirs: self.dirs.clone(),
+            // As in a POSIX subshell, traps are not inherited: the job's process has its
+            // signals' default actions back (`signals::reset_in_child`).
+            traps: super::traps::Traps::default(),
         };
         let work = Box::new(move || {
             let _ = copy.run_list(&list);

@@ -21,6 +21,7 @@ use crate::syntax::ast::{
 use crate::value::Value;
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::sync::OnceLock;
 
 /// The items of a `$(P)` as one word: joined by newlines, trailing newlines dropped.
 fn joined(items: &[Value]) -> String {
@@ -31,6 +32,15 @@ fn joined(items: &[Value]) -> String {
         .join("\n");
     text.truncate(text.trim_end_matches('\n').len());
     text
+}
+
+/// The pid `$$` stands for: the shell's, also in the forked copy that runs a background or
+/// piped group or loop (as a POSIX subshell's `$$` is its parent's).
+static SHELL_PID: OnceLock<u32> = OnceLock::new();
+
+/// Fixes `$$` to the calling process; called when the shell starts, before it forks.
+pub fn remember_shell_pid() {
+    SHELL_PID.get_or_init(std::process::id);
 }
 
 /// Why a word could not be expanded.
@@ -83,7 +93,7 @@ impl Context<'_> {
     /// The value of one parameter; `None` when it is not set.
     fn value(&self, param: &Param) -> Result<Option<String>, ExpandError> {
         Ok(match param {
-            Param::Pid => Some(std::process::id().to_string()),
+            Param::Pid => Some(SHELL_PID.get_or_init(std::process::id).to_string()),
             Param::LastBackground => self.last_background.map(|p| p.to_string()),
             Param::Var(name) => match crate::environ::text(name) {
                 Some(v) => Some(v),

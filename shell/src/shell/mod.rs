@@ -15,6 +15,7 @@ pub mod origin;
 pub mod signals;
 mod streams;
 pub mod substitute;
+pub mod traps;
 pub mod vars;
 
 use crate::exec::{self, Outcome, Output};
@@ -56,6 +57,8 @@ pub struct Shell {
     error_seen: bool,
     /// `cd -` and the directory stack.
     pub dirs: dirs::Dirs,
+    /// `trap`'s table and the trapped signals caught but not yet acted on.
+    pub traps: traps::Traps,
 }
 
 impl Default for Shell {
@@ -67,6 +70,7 @@ impl Default for Shell {
 impl Shell {
     /// A new session: opens (and locks) the reservoir directory, reaping those of dead shells.
     pub fn new() -> Shell {
+        expand::remember_shell_pid();
         let session = Session::open().map_err(|e| e.to_string());
         let jobs = jobs::Jobs::new();
         if let Ok(s) = &session {
@@ -80,6 +84,7 @@ impl Shell {
             origin: origin::Origin::default(),
             error_seen: false,
             dirs: dirs::Dirs::default(),
+            traps: traps::Traps::default(),
         }
     }
 
@@ -146,6 +151,8 @@ impl Shell {
                 Control::Continue
             }
             ExitCheck::Proceed => {
+                // The EXIT trap runs while the shell still has its terminal and jobs.
+                let status = self.run_exit_trap(status);
                 self.jobs.control.hangup_all();
                 self.jobs.control.release_terminal();
                 Control::Exit(status)
@@ -190,7 +197,7 @@ impl Shell {
             .is_some_and(|(b, _)| keeps_exit_warning(b));
         let control = match flow {
             Flow::Exit(code) => Control::Exit(code),
-            _ => Control::Continue,
+            _ => self.run_traps(),
         };
         if control == Control::Continue && !keep_warning {
             self.jobs.control.forget_exit_warning();
@@ -392,6 +399,10 @@ impl Shell {
                 self.vars.set_status(130);
                 Flow::Abandon
             }
+            Ok(builtins::Done::Trapped(sig)) => {
+                self.vars.set_status(128 + sig as i32);
+                Flow::Next
+            }
             Ok(builtins::Done::Exit(status)) => match self.request_exit(status) {
                 Control::Exit(code) => Flow::Exit(code),
                 Control::Continue => Flow::Next,
@@ -411,12 +422,17 @@ impl Shell {
     }
 
     /// Reports `e`; `STATUS` 1, or 130 when ctrl-c gave up an expression, which then ends
-    /// the rest of the line as a command killed by ctrl-c does.
+    /// the rest of the line as a command killed by ctrl-c does (and runs a trapped INT's
+    /// action).
     fn fail(&mut self, e: &OpError) -> Flow {
         exec::report_from(&self.origin, e);
         self.error_seen = true;
         let interrupted = e.kind() == crate::ops::ErrorKind::Interrupted
             && signals::take_interrupt(self.jobs.system());
+        if interrupted {
+            // A trapped INT still runs its action (after this line is dropped).
+            self.traps.catch(|s| s == crate::job::Signal::SIGINT);
+        }
         self.vars.set_status(if interrupted { 130 } else { 1 });
         if interrupted {
             Flow::Abandon

@@ -275,6 +275,10 @@ impl System for RealSystem {
         signals::unregister_job_group(pgid.as_raw());
     }
 
+    fn set_wake_flag(&self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        signals::set_wake_flag(flag);
+    }
+
     fn set_exit_cleanup(
         &self,
         session_dir: Option<&Path>,

@@ -139,6 +139,8 @@ struct State {
     interrupted: BTreeSet<Pid>,
     job_groups: BTreeSet<Pgid>,
     cleanup: ExitCleanup,
+    /// Set when a caught signal other than SIGCHLD arrives ([`System::set_wake_flag`]).
+    wake: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// A forked child's work, waiting for its [`Event::Run`].
@@ -220,6 +222,7 @@ impl VirtualSystem {
             interrupted: BTreeSet::new(),
             job_groups: BTreeSet::new(),
             cleanup: ExitCleanup::default(),
+            wake: None,
         };
         VirtualSystem {
             shared: Rc::new(Shared {
@@ -530,6 +533,9 @@ impl State {
                 p.caught.insert(sig);
                 if sig != Signal::SIGCHLD {
                     self.interrupted.insert(pid);
+                    if let Some(wake) = &self.wake {
+                        wake.store(true, std::sync::atomic::Ordering::Release);
+                    }
                 }
             }
             Disposition::ExitShell => self.exit_shell(pid, sig),
@@ -859,6 +865,10 @@ impl System for VirtualSystem {
 
     fn unregister_job_group(&self, pgid: Pgid) {
         self.state().job_groups.remove(&pgid);
+    }
+
+    fn set_wake_flag(&self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.state().wake = Some(flag);
     }
 
     fn set_exit_cleanup(

@@ -4,6 +4,8 @@
 //!   for SIGINT it also raises [`crate::expr::INTERRUPTED`], so a long expression the shell is
 //!   evaluating gives up. Installed without `SA_RESTART`, so a blocking `waitpid` (the `wait`
 //!   builtin) returns `EINTR` and can give up; SIGCHLD alone restarts.
+//!   Every signal but SIGCHLD also sets the wake flag ([`set_wake_flag`]) that the line
+//!   editor polls, so a trap runs while the shell waits at its prompt.
 //! - ExitShell: the shell ends at once, as `exit` would after its warning: every registered job
 //!   group gets SIGHUP then SIGCONT, the session directory and every file in it are removed,
 //!   the terminal gets its modes and owner back, and the process exits with 128 + the signal.
@@ -14,8 +16,8 @@
 //! directory with raw `getdents64`/`unlinkat`/`rmdir` calls, which take no locks.
 
 use std::ffi::CString;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use super::{Disposition, Errno, Signal, SysResult};
 
@@ -34,6 +36,14 @@ static SESSION_DIR: OnceLock<CString> = OnceLock::new();
 /// The terminal state to restore on an emergency exit: the shell's modes and the group that
 /// owned the terminal before marsh took it.
 static TERMINAL: OnceLock<(libc::termios, libc::pid_t)> = OnceLock::new();
+
+/// Set by the catching handler for every signal but SIGCHLD: the line editor polls it.
+static WAKE: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// Records the flag the catching handler sets (the first one given stays).
+pub fn set_wake_flag(flag: Arc<AtomicBool>) {
+    let _ = WAKE.set(flag);
+}
 
 /// Whether `sig` was caught since the last call.
 pub fn take_caught(sig: Signal) -> bool {
@@ -120,6 +130,9 @@ extern "C" fn on_caught(sig: libc::c_int) {
     }
     if sig == libc::SIGCHLD {
         super::eager::on_sigchld();
+    } else if let Some(wake) = WAKE.get() {
+        // A plain load and store: no lock, no allocation.
+        wake.store(true, Ordering::Release);
     }
     if sig == libc::SIGINT {
         crate::expr::INTERRUPTED.store(true, Ordering::Release);
