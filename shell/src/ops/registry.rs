@@ -395,9 +395,11 @@ static OPS: &[OpSpec] = &[
     op!(
         "wait",
         Role::Builtin(Builtin::Wait),
-        "wait [%JOB|PID]",
-        "wait for a background job (or all of them)",
-        "STATUS becomes the job's status. ctrl-c stops waiting (STATUS 130); the jobs go on."
+        "wait [%JOB|PID] | wait -n [%JOB|PID...]",
+        "wait for a background job (or all of them; -n: the next to end)",
+        "STATUS becomes the job's status. -n returns when the first of the jobs named (or of\n\
+         all background jobs) ends, with its status; 127 at once when none is running (a\n\
+         stopped job does not count). ctrl-c stops waiting (STATUS 130); the jobs go on."
     ),
 ];
 

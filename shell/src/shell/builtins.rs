@@ -279,18 +279,31 @@ fn kill(shell: &mut Shell, words: &[&str]) -> Outcome {
     OK
 }
 
-/// `wait [%JOB|PID]`: ctrl-c ends the wait with STATUS 130 and leaves the jobs running.
+/// `wait [%JOB|PID]`, `wait -n [%JOB|PID...]`: ctrl-c ends the wait with STATUS 130 and
+/// leaves the jobs running.
 fn wait(shell: &mut Shell, words: &[&str]) -> Outcome {
-    let target = match optional(words)? {
-        None => WaitFor::Background,
-        Some(t) => wait_target(t)?,
-    };
     let sys = *shell.jobs.system();
     let mut interrupted = || super::signals::take_interrupt(&sys);
-    let result = shell.jobs.control.wait(&target, &mut interrupted);
+    let result = match words {
+        ["-n", ids @ ..] => {
+            let targets: Vec<WaitFor> = ids
+                .iter()
+                .map(|t| wait_target(t))
+                .collect::<Result<_, _>>()?;
+            shell.jobs.control.wait_next(&targets, &mut interrupted)
+        }
+        _ => {
+            let target = match optional(words)? {
+                None => WaitFor::Background,
+                Some(t) => wait_target(t)?,
+            };
+            shell.jobs.control.wait(&target, &mut interrupted)
+        }
+    };
     shell.jobs.settle(&mut shell.vars);
     Ok(match result? {
         WaitOutcome::Done(status) => Done::Status(status),
+        WaitOutcome::NoJob => Done::Status(127),
         WaitOutcome::Interrupted => Done::Interrupted,
     })
 }
