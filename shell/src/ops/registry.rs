@@ -45,6 +45,7 @@ pub enum Builtin {
     Bg,
     Kill,
     Wait,
+    Eval,
 }
 
 /// One op: its name, role, usage, one-line summary and longer help.
@@ -401,6 +402,15 @@ static OPS: &[OpSpec] = &[
          all background jobs) ends, with its status; 127 at once when none is running (a\n\
          stopped job does not count). ctrl-c stops waiting (STATUS 130); the jobs go on."
     ),
+    op!(
+        "eval",
+        Role::Builtin(Builtin::Eval),
+        "eval WORD...",
+        "run the words, joined by spaces, as a marsh command line",
+        "It runs in this shell: assignments stay, pipelines are jobs as a typed line's are,\n\
+         and a job killed by ctrl-c drops the rest of the line eval stands in too.\n\
+         Example: cmd = 'gen 3'; eval $cmd '| map (x: x * 2)'"
+    ),
 ];
 
 /// The overview `help` prints before the list of ops.
@@ -482,6 +492,7 @@ mod tests {
             Builtin::Bg,
             Builtin::Kill,
             Builtin::Wait,
+            Builtin::Eval,
         ] {
             assert_eq!(builtins.iter().filter(|x| **x == b).count(), 1, "{b:?}");
         }

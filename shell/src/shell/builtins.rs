@@ -1,8 +1,9 @@
 //! The ops that run in the shell itself because they change or report on it: `cd`,
-//! `pushd`, `popd`, `dirs`, `env`, `export`, `unset`, `help`, `version`, `exit`, and the job-control builtins `jobs`, `fg`, `bg`, `kill`,
-//! `wait`.
+//! `pushd`, `popd`, `dirs`, `env`, `export`, `unset`, `help`, `version`, `exit`, `eval`, and the
+//! job-control builtins `jobs`, `fg`, `bg`, `kill`, `wait`, `disown`.
 
 use super::Shell;
+use super::flow::Flow;
 use super::jobs::say;
 use crate::job::{
     JobError, KillTarget, ListFormat, Pgid, Pid, Signal, Spec, StateFilter, WaitFor, WaitOutcome,
@@ -21,6 +22,8 @@ pub enum Done {
     Exit(i32),
     /// Given up on ctrl-c (`wait`): `STATUS` 130, and the rest of the line is dropped.
     Interrupted,
+    /// Ran shell code (`eval`), which set `STATUS`; the caller's list goes on as it says.
+    Ran(Flow),
 }
 
 /// Runs builtin `b` (the op `spec`) with its arguments, as words.
@@ -59,6 +62,7 @@ pub fn run(
         Builtin::Bg => bg(shell, &words),
         Builtin::Kill => kill(shell, &words),
         Builtin::Wait => wait(shell, &words),
+        Builtin::Eval => Ok(Done::Ran(shell.run_source("eval", &words.join(" ")))),
     };
     done.map_err(|e| match e {
         Fail::Usage => OpError::new(spec.name, format!("usage: {}", spec.usage)),
