@@ -779,7 +779,10 @@ fn wait_job<S: System>(
     }
 }
 
+mod disown;
 mod wait_next;
+
+pub use disown::Disowned;
 
 #[cfg(test)]
 mod tests;

@@ -45,6 +45,7 @@ pub enum Builtin {
     Bg,
     Kill,
     Wait,
+    Disown,
     Eval,
 }
 
@@ -403,6 +404,15 @@ static OPS: &[OpSpec] = &[
          stopped job does not count). ctrl-c stops waiting (STATUS 130); the jobs go on."
     ),
     op!(
+        "disown",
+        Role::Builtin(Builtin::Disown),
+        "disown [-a] [%JOB...]",
+        "forget a job (default: the current one; -a: all) without signalling it",
+        "The job keeps running, jobs no longer lists it, and exit does not hang it up. A\n\
+         stopped job stays stopped (a warning says how to continue it). Only a job of\n\
+         programs can be disowned: one that runs ops, or a group or loop, ends with marsh."
+    ),
+    op!(
         "eval",
         Role::Builtin(Builtin::Eval),
         "eval WORD...",
@@ -492,6 +502,7 @@ mod tests {
             Builtin::Bg,
             Builtin::Kill,
             Builtin::Wait,
+            Builtin::Disown,
             Builtin::Eval,
         ] {
             assert_eq!(builtins.iter().filter(|x| **x == b).count(), 1, "{b:?}");

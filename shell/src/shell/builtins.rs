@@ -62,6 +62,7 @@ pub fn run(
         Builtin::Bg => bg(shell, &words),
         Builtin::Kill => kill(shell, &words),
         Builtin::Wait => wait(shell, &words),
+        Builtin::Disown => disown(shell, &words),
         Builtin::Eval => Ok(Done::Ran(shell.run_source("eval", &words.join(" ")))),
     };
     done.map_err(|e| match e {
@@ -79,6 +80,12 @@ enum Fail {
 impl From<OpError> for Fail {
     fn from(e: OpError) -> Self {
         Fail::Op(e)
+    }
+}
+
+impl From<super::jobs::DisownError> for Fail {
+    fn from(e: super::jobs::DisownError) -> Self {
+        Fail::Op(OpError::new("", e.to_string()))
     }
 }
 
@@ -310,6 +317,33 @@ fn wait(shell: &mut Shell, words: &[&str]) -> Outcome {
         WaitOutcome::NoJob => Done::Status(127),
         WaitOutcome::Interrupted => Done::Interrupted,
     })
+}
+
+/// `disown [-a] [%JOB...]` (default: the current job): the shell forgets the jobs without
+/// signalling them (see `shell::jobs::disown`); the first refusal ends it. A stopped job stays
+/// stopped, with a warning that says how to continue it.
+fn disown(shell: &mut Shell, words: &[&str]) -> Outcome {
+    let specs = match words {
+        [] => vec![Spec::current()],
+        ["-a"] => shell.jobs.control.all_jobs(),
+        specs if specs.iter().all(|w| !w.starts_with('-')) => {
+            specs.iter().map(|w| Spec::parse(w)).collect()
+        }
+        _ => return Err(Fail::Usage),
+    };
+    for spec in specs {
+        let disowned = shell.jobs.disown(&spec)?;
+        if disowned.stopped {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}: disown: warning: job {} is stopped and stays stopped (kill -CONT -{} continues it)",
+                shell.origin,
+                disowned.number,
+                disowned.pgid
+            );
+        }
+    }
+    OK
 }
 
 /// An argument as a word: builtins take words (`%1`, `-9`, a path), or values printed as one.
