@@ -399,3 +399,53 @@ fn a_background_commands_substitution_does_not_hold_up_the_shell() {
     );
     assert_eq!(run.stdout, "got before\n0\n", "{}", run.stderr);
 }
+
+#[test]
+fn eval_runs_its_words_joined_by_spaces_as_a_line_of_this_shell() {
+    let run = marsh(
+        "cmd = 'gen 3'\neval $cmd '| map (x: x * 2)'\neval 'y = 5;' 'echo a && echo $y'\necho $y $STATUS",
+    );
+    assert_eq!(run.stdout, "0\n2\n4\na\n5\n5 0\n", "{}", run.stderr);
+    let run = marsh("eval 'sh -c \"exit 3\"'\necho $STATUS\neval\necho $STATUS");
+    assert_eq!(run.stdout, "3\n0\n", "{}", run.stderr);
+}
+
+#[test]
+fn a_parse_error_in_eval_names_eval_and_sets_status_1() {
+    let run = marsh("eval 'echo )'\necho after $STATUS");
+    assert_eq!(
+        run.stderr,
+        "marsh: eval: parse error at column 6: unbalanced parenthesis: ')' without '('\n  echo )\n       ^\n"
+    );
+    // `-c` goes on after a failing line, as a terminal does.
+    assert_eq!(run.stdout, "after 1\n");
+}
+
+#[test]
+fn wait_n_returns_the_status_of_the_first_job_to_end() {
+    // The slow job is killed once the fast one has been waited for: `wait -n` returned first.
+    let run = marsh(
+        "sleep 30 &\nslow = $!\nsh -c 'exit 7' &\nwait -n\necho $STATUS\nkill $slow\nwait -n\necho $STATUS\nwait -n\necho $STATUS",
+    );
+    assert_eq!(run.stdout, "7\n143\n127\n", "{}", run.stderr);
+}
+
+#[test]
+fn wait_n_with_ids_and_its_mistakes() {
+    let run = marsh("sh -c 'exit 4' &\nwait -n $! %1\necho $STATUS");
+    assert_eq!(run.stdout, "4\n", "{}", run.stderr);
+    for (line, message) in [
+        ("wait -n %9", "marsh: wait: %9: no such job\n"),
+        (
+            "wait -n 999999",
+            "marsh: wait: pid 999999 is not a child of this shell\n",
+        ),
+        (
+            "wait -n x",
+            "marsh: wait: x: arguments must be process or job IDs\n",
+        ),
+    ] {
+        let run = marsh(line);
+        assert_eq!((run.stderr.as_str(), run.status), (message, 1), "{line}");
+    }
+}

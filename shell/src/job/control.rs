@@ -1,5 +1,6 @@
 //! The job-control operations the shell calls: starting jobs, waiting for the foreground job,
-//! reaping background jobs, and the builtins `jobs`, `fg`, `bg`, `kill`, `wait`, `exit`.
+//! reaping background jobs, and the builtins `jobs`, `fg`, `bg`, `kill`, `wait` (`wait -n` in
+//! [`wait_next`]), `disown`, `exit`.
 //!
 //! Everything is written against [`System`], so it runs the same on [`crate::job::RealSystem`]
 //! and, in tests, on [`crate::job::VirtualSystem`].
@@ -190,6 +191,9 @@ pub enum WaitOutcome {
     Done(i32),
     /// The caller's interruption check said so (ctrl-c): the shell sets `STATUS` 130.
     Interrupted,
+    /// `wait -n` found no background job that could finish (none, or only stopped ones):
+    /// bash's status 127.
+    NoJob,
 }
 
 /// What `exit` should do.
@@ -774,6 +778,11 @@ fn wait_job<S: System>(
         }
     }
 }
+
+mod disown;
+mod wait_next;
+
+pub use disown::Disowned;
 
 #[cfg(test)]
 mod tests;

@@ -54,7 +54,8 @@
 //! removes the finished ones: there is no other way for a finished job to leave the table except
 //! [`JobTable::take_report`] (one job: the foreground job, `wait`, and `jobs`, which report what
 //! they show). So the table
-//! never forgets a job the user has not been told about, and never reports one twice.
+//! never forgets a job the user has not been told about, and never reports one twice. The one
+//! exception is asked for: [`JobTable::remove`] (`disown`) forgets a job in any state.
 //!
 //! # Using it from the shell
 //!
@@ -97,8 +98,8 @@ pub mod system;
 pub mod tty_handoff;
 
 pub use control::{
-    ExitCheck, ForegroundOutcome, JobControl, JobError, KillTarget, Launch, ListFormat, Started,
-    StateFilter, WaitFor, WaitOutcome, child_setup,
+    Disowned, ExitCheck, ForegroundOutcome, JobControl, JobError, KillTarget, Launch, ListFormat,
+    Started, StateFilter, WaitFor, WaitOutcome, child_setup,
 };
 pub use id::{JobSpec, Spec, SpecError};
 pub use system::{
@@ -694,6 +695,17 @@ impl JobTable {
                 job: self.jobs[i].clone(),
             })
         }
+    }
+
+    /// Takes job `n` out of the table whatever its state (`disown`: the user asked the shell
+    /// to forget it). Its statuses are then ignored by [`JobTable::update`]; a finished job
+    /// stays among those [`JobTable::take_finished`] returns, so what it held is released.
+    pub fn remove(&mut self, n: JobNumber) -> Option<Job> {
+        let i = self.index(n)?;
+        let job = self.jobs.remove(i);
+        self.forget_pids(&job);
+        self.after_removal();
+        Some(job)
     }
 
     /// Drops a job that leaves the table from the pid index.

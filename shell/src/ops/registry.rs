@@ -46,6 +46,8 @@ pub enum Builtin {
     Kill,
     Wait,
     Trap,
+    Disown,
+    Eval,
 }
 
 /// One op: its name, role, usage, one-line summary and longer help.
@@ -396,10 +398,30 @@ static OPS: &[OpSpec] = &[
     op!(
         "wait",
         Role::Builtin(Builtin::Wait),
-        "wait [%JOB|PID]",
-        "wait for a background job (or all of them)",
-        "STATUS becomes the job's status. ctrl-c stops waiting (STATUS 130); the jobs go on.\n\
+        "wait [%JOB|PID] | wait -n [%JOB|PID...]",
+        "wait for a background job (or all of them; -n: the next to end)",
+        "STATUS becomes the job's status. -n returns when the first of the jobs named (or of\n\
+         all background jobs) ends, with its status; 127 at once when none is running (a\n\
+         stopped job does not count). ctrl-c stops waiting (STATUS 130); the jobs go on.\n\
          A trapped signal stops it too: its trap runs and STATUS is 128 + the signal's number."
+    ),
+    op!(
+        "disown",
+        Role::Builtin(Builtin::Disown),
+        "disown [-a] [%JOB...]",
+        "forget a job (default: the current one; -a: all) without signalling it",
+        "The job keeps running, jobs no longer lists it, and exit does not hang it up. A\n\
+         stopped job stays stopped (a warning says how to continue it). Only a job of\n\
+         programs can be disowned: one that runs ops, or a group or loop, ends with marsh."
+    ),
+    op!(
+        "eval",
+        Role::Builtin(Builtin::Eval),
+        "eval WORD...",
+        "run the words, joined by spaces, as a marsh command line",
+        "It runs in this shell: assignments stay, pipelines are jobs as a typed line's are,\n\
+         and a job killed by ctrl-c drops the rest of the line eval stands in too.\n\
+         Example: cmd = 'gen 3'; eval $cmd '| map (x: x * 2)'"
     ),
     op!(
         "trap",
@@ -493,6 +515,8 @@ mod tests {
             Builtin::Kill,
             Builtin::Wait,
             Builtin::Trap,
+            Builtin::Disown,
+            Builtin::Eval,
         ] {
             assert_eq!(builtins.iter().filter(|x| **x == b).count(), 1, "{b:?}");
         }

@@ -1,8 +1,9 @@
 //! The ops that run in the shell itself because they change or report on it: `cd`,
-//! `pushd`, `popd`, `dirs`, `env`, `export`, `unset`, `help`, `version`, `exit`, and the job-control builtins `jobs`, `fg`, `bg`, `kill`,
-//! `wait`, and `trap`.
+//! `pushd`, `popd`, `dirs`, `env`, `export`, `unset`, `help`, `version`, `exit`, `eval`, and the
+//! job-control builtins `jobs`, `fg`, `bg`, `kill`, `wait`, `disown`, and `trap`.
 
 use super::Shell;
+use super::flow::Flow;
 use super::jobs::say;
 use crate::job::{
     JobError, KillTarget, ListFormat, Pgid, Pid, Signal, Spec, StateFilter, System, WaitFor,
@@ -25,6 +26,8 @@ pub enum Done {
     /// Given up on a trapped signal (`wait`): `STATUS` 128 + its number; the line goes on
     /// once its trap has run.
     Trapped(Signal),
+    /// Ran shell code (`eval`), which set `STATUS`; the caller's list goes on as it says.
+    Ran(Flow),
 }
 
 /// Runs builtin `b` (the op `spec`) with its arguments, as words.
@@ -64,6 +67,8 @@ pub fn run(
         Builtin::Kill => kill(shell, &words),
         Builtin::Wait => wait(shell, &words),
         Builtin::Trap => trap(shell, &words),
+        Builtin::Disown => disown(shell, &words),
+        Builtin::Eval => Ok(Done::Ran(shell.run_source("eval", &words.join(" ")))),
     };
     done.map_err(|e| match e {
         Fail::Usage => OpError::new(spec.name, format!("usage: {}", spec.usage)),
@@ -80,6 +85,12 @@ enum Fail {
 impl From<OpError> for Fail {
     fn from(e: OpError) -> Self {
         Fail::Op(e)
+    }
+}
+
+impl From<super::jobs::DisownError> for Fail {
+    fn from(e: super::jobs::DisownError) -> Self {
+        Fail::Op(OpError::new("", e.to_string()))
     }
 }
 
@@ -284,13 +295,10 @@ fn kill(shell: &mut Shell, words: &[&str]) -> Outcome {
     OK
 }
 
-/// `wait [%JOB|PID]`: ctrl-c ends the wait with STATUS 130 and leaves the jobs running; a
-/// trapped signal ends it with 128 + its number, and its trap runs after.
+/// `wait [%JOB|PID]`, `wait -n [%JOB|PID...]`: ctrl-c ends the wait with STATUS 130 and
+/// leaves the jobs running; a trapped signal ends it with 128 + its number, and its trap runs
+/// after.
 fn wait(shell: &mut Shell, words: &[&str]) -> Outcome {
-    let target = match optional(words)? {
-        None => WaitFor::Background,
-        Some(t) => wait_target(t)?,
-    };
     let sys = *shell.jobs.system();
     let traps = &mut shell.traps;
     let mut trapped = None;
@@ -300,10 +308,26 @@ fn wait(shell: &mut Shell, words: &[&str]) -> Outcome {
         }
         trapped.is_some() || super::signals::take_interrupt(&sys)
     };
-    let result = shell.jobs.control.wait(&target, &mut interrupted);
+    let result = match words {
+        ["-n", ids @ ..] => {
+            let targets: Vec<WaitFor> = ids
+                .iter()
+                .map(|t| wait_target(t))
+                .collect::<Result<_, _>>()?;
+            shell.jobs.control.wait_next(&targets, &mut interrupted)
+        }
+        _ => {
+            let target = match optional(words)? {
+                None => WaitFor::Background,
+                Some(t) => wait_target(t)?,
+            };
+            shell.jobs.control.wait(&target, &mut interrupted)
+        }
+    };
     shell.jobs.settle(&mut shell.vars);
     Ok(match (result?, trapped) {
         (WaitOutcome::Done(status), _) => Done::Status(status),
+        (WaitOutcome::NoJob, _) => Done::Status(127),
         (WaitOutcome::Interrupted, Some(sig)) => Done::Trapped(sig),
         (WaitOutcome::Interrupted, None) => Done::Interrupted,
     })
@@ -326,6 +350,33 @@ fn trap(shell: &mut Shell, words: &[&str]) -> Outcome {
             for condition in conditions {
                 shell.reset_trap(condition).map_err(|e| failed(&e))?;
             }
+        }
+    }
+    OK
+}
+
+/// `disown [-a] [%JOB...]` (default: the current job): the shell forgets the jobs without
+/// signalling them (see `shell::jobs::disown`); the first refusal ends it. A stopped job stays
+/// stopped, with a warning that says how to continue it.
+fn disown(shell: &mut Shell, words: &[&str]) -> Outcome {
+    let specs = match words {
+        [] => vec![Spec::current()],
+        ["-a"] => shell.jobs.control.all_jobs(),
+        specs if specs.iter().all(|w| !w.starts_with('-')) => {
+            specs.iter().map(|w| Spec::parse(w)).collect()
+        }
+        _ => return Err(Fail::Usage),
+    };
+    for spec in specs {
+        let disowned = shell.jobs.disown(&spec)?;
+        if disowned.stopped {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}: disown: warning: job {} is stopped and stays stopped (kill -CONT -{} continues it)",
+                shell.origin,
+                disowned.number,
+                disowned.pgid
+            );
         }
     }
     OK

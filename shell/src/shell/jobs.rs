@@ -59,16 +59,29 @@ use std::io::Write;
 use std::process::Stdio;
 use std::sync::Arc;
 
+mod disown;
 #[cfg(test)]
 mod tests;
+
+pub use disown::DisownError;
 
 /// What a job not yet settled holds, and what must happen when it ends.
 struct Attached<S: System> {
     /// The job's group.
     pgid: Pgid,
+    runner: Runner,
     store: Option<PendingStore<S>>,
     /// Reservoirs the job reads, kept so their files stay while it reads them.
     holds: Vec<Reservoir>,
+}
+
+/// Who runs a job's commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Runner {
+    /// Its programs, spawned by the shell.
+    Programs,
+    /// A forked marsh (a pipeline's leader, a group or loop): it dies with the shell.
+    Marsh,
 }
 
 /// A store waiting for its job to end.
@@ -181,7 +194,7 @@ impl<S: System> Jobs<S> {
         let only_programs = source.is_none()
             && p.sink.is_none()
             && pieces.iter().all(|p| matches!(p, Piece::Host(_)));
-        let (started, store) = if only_programs {
+        let (started, store, runner) = if only_programs {
             let hosts = pieces.into_iter().filter_map(|p| match p {
                 Piece::Host(h) => Some(h),
                 _ => None,
@@ -189,6 +202,7 @@ impl<S: System> Jobs<S> {
             (
                 self.spawn_programs(line, hosts.collect(), foreground)?,
                 None,
+                Runner::Programs,
             )
         } else {
             let (output, store) = leader_output(vars, session, p.sink.as_ref())?;
@@ -204,9 +218,9 @@ impl<S: System> Jobs<S> {
                 append,
                 done,
             });
-            (started, store)
+            (started, store, Runner::Marsh)
         };
-        self.attach(&started, store, holds);
+        self.attach(&started, runner, store, holds);
         self.finish_start(vars, started, background)
     }
 
@@ -288,7 +302,7 @@ impl<S: System> Jobs<S> {
             append,
             done,
         });
-        self.attach(&started, store, Vec::new());
+        self.attach(&started, Runner::Marsh, store, Vec::new());
         Ok(started)
     }
 
@@ -318,7 +332,13 @@ impl<S: System> Jobs<S> {
     }
 
     /// Records what a new job holds, and registers its group for the emergency exit.
-    fn attach(&mut self, started: &Started, store: Option<NewStore<S>>, holds: Vec<Reservoir>) {
+    fn attach(
+        &mut self,
+        started: &Started,
+        runner: Runner,
+        store: Option<NewStore<S>>,
+        holds: Vec<Reservoir>,
+    ) {
         self.system().register_job_group(started.pgid);
         let store = store.map(|new| {
             let seq = self.next_seq;
@@ -334,6 +354,7 @@ impl<S: System> Jobs<S> {
         self.next_attach += 1;
         let job = Attached {
             pgid: started.pgid,
+            runner,
             store,
             holds,
         };

@@ -175,7 +175,7 @@ impl Shell {
         let list = match syntax::parse_list(line) {
             Ok(l) => l,
             Err(e) => {
-                report_parse_error(&self.origin, line, &e);
+                report_parse_error(&self.origin, None, line, &e);
                 self.error_seen = true;
                 self.vars.set_status(1);
                 return Control::Continue;
@@ -203,6 +203,27 @@ impl Shell {
             self.jobs.control.forget_exit_warning();
         }
         control
+    }
+
+    /// Runs `text` as marsh source in this shell, as `eval` does: its assignments stay, its
+    /// pipelines are jobs as a typed line's are, and how it ended goes to the caller's list (a
+    /// job killed by ctrl-c drops the rest of the caller's line too). A parse error is
+    /// reported with `op` named and ends it with `STATUS` 1.
+    fn run_source(&mut self, op: &str, text: &str) -> Flow {
+        let list = match syntax::parse_list(text) {
+            Ok(l) => l,
+            Err(e) => {
+                report_parse_error(&self.origin, Some(op), text, &e);
+                self.error_seen = true;
+                self.vars.set_status(1);
+                return Flow::Next;
+            }
+        };
+        self.vars.set_status(0);
+        match list.single_simple() {
+            Some((body, background)) => self.run_simple(text, body, background),
+            None => self.run_list(&list),
+        }
     }
 
     /// Runs a parsed simple command; `line` is its text, which `jobs` shows.
@@ -395,6 +416,7 @@ impl Shell {
                 self.vars.set_status(status);
                 Flow::Next
             }
+            Ok(builtins::Done::Ran(flow)) => flow,
             Ok(builtins::Done::Interrupted) => {
                 self.vars.set_status(130);
                 Flow::Abandon
@@ -456,9 +478,10 @@ fn keeps_exit_warning(body: &CommandBody) -> bool {
             if !name.quoted && (name.text == "exit" || name.text == "jobs")))
 }
 
-/// A parse error: the message with its column, then the line it is on and a caret under the
-/// spot (a command of several lines shows the one the error is on).
-pub fn report_parse_error(origin: &origin::Origin, text: &str, e: &ParseError) {
+/// A parse error: the message with its column (after `op: ` when an op such as `eval` parsed
+/// the text), then the line it is on and a caret under the spot (a command of several lines
+/// shows the one the error is on).
+pub fn report_parse_error(origin: &origin::Origin, op: Option<&str>, text: &str, e: &ParseError) {
     let at = e.position.min(text.len());
     let start = text
         .get(..at)
@@ -480,6 +503,10 @@ pub fn report_parse_error(origin: &origin::Origin, text: &str, e: &ParseError) {
             column + 1,
             e.message
         )
+    };
+    let what = match op {
+        Some(op) => format!("{op}: {what}"),
+        None => what,
     };
     let origin = origin.down(below);
     let mut err = std::io::stderr().lock();

@@ -667,3 +667,105 @@ fn a_job_is_reported_only_after_every_member_was_reaped() {
     );
     assert!(jc.table().is_empty());
 }
+
+fn wait_n(jc: &mut JobControl<VirtualSystem>, ids: &[&str]) -> Result<WaitOutcome, JobError> {
+    let targets: Vec<WaitFor> = ids.iter().map(|s| WaitFor::Job(Spec::parse(s))).collect();
+    jc.wait_next(&targets, &mut || false)
+}
+
+#[test]
+fn wait_n_returns_the_first_job_to_end_and_leaves_the_others() {
+    // Scenario posix/wait-n.
+    let (sys, mut jc) = shell();
+    let (_, a) = spawn(&mut jc, &["sleep 30"], false);
+    let (_, b) = spawn(&mut jc, &["sh -c 'exit 7'"], false);
+    sys.script([Event::Exit(b[0], 7)]);
+    assert_eq!(wait_n(&mut jc, &[]).unwrap(), WaitOutcome::Done(7));
+    assert_eq!(jc.table().len(), 1, "the job waited for left the table");
+    assert!(jc.notices().is_empty(), "no Done notice for it");
+    assert_eq!(sys.state_of(a[0]), Some(ProcState::Running));
+}
+
+#[test]
+fn wait_n_takes_a_job_that_ended_unreported_at_once() {
+    let (sys, mut jc) = shell();
+    let (_, a) = spawn(&mut jc, &["a"], false);
+    let (_, b) = spawn(&mut jc, &["b"], false);
+    sys.script([Event::Exit(b[0], 3)]);
+    jc.reap().unwrap();
+    // Nothing is scripted: a blocking wait would fail with EDEADLK.
+    assert_eq!(wait_n(&mut jc, &[]).unwrap(), WaitOutcome::Done(3));
+    assert_eq!(sys.state_of(a[0]), Some(ProcState::Running));
+}
+
+#[test]
+fn wait_n_skips_a_stopped_job_and_returns_127_when_only_stopped_ones_are_left() {
+    // Scenario posix/wait-n-with-stopped-job.
+    let (sys, mut jc) = shell();
+    let (cat, _) = spawn(&mut jc, &["cat"], true);
+    sys.script([Event::CtrlZ]);
+    jc.wait_for_foreground(cat.number).unwrap();
+    let (_, s) = spawn(&mut jc, &["sleep 30"], false);
+    sys.script([Event::Signal(s[0], Signal::SIGTERM)]);
+    assert_eq!(wait_n(&mut jc, &[]).unwrap(), WaitOutcome::Done(143));
+    assert_eq!(
+        jc.jobs(ListFormat::Standard, StateFilter::All, &[])
+            .unwrap(),
+        ["[1]+  Stopped                 cat"]
+    );
+    assert_eq!(wait_n(&mut jc, &[]).unwrap(), WaitOutcome::NoJob);
+    assert_eq!(wait_n(&mut jc, &["%1"]).unwrap(), WaitOutcome::NoJob);
+}
+
+#[test]
+fn wait_n_with_no_job_returns_127_at_once() {
+    let (_, mut jc) = shell();
+    assert_eq!(wait_n(&mut jc, &[]).unwrap(), WaitOutcome::NoJob);
+}
+
+#[test]
+fn wait_n_with_ids_waits_for_one_of_them_only() {
+    let (sys, mut jc) = shell();
+    let (_, a) = spawn(&mut jc, &["a"], false);
+    let (_, b) = spawn(&mut jc, &["b"], false);
+    let (_, c) = spawn(&mut jc, &["c"], false);
+    sys.script([Event::Exit(a[0], 1), Event::Exit(c[0], 5)]);
+    assert_eq!(
+        wait_n(&mut jc, &["%2", "%3"]).unwrap(),
+        WaitOutcome::Done(5)
+    );
+    assert_eq!(sys.state_of(b[0]), Some(ProcState::Running));
+    assert_eq!(jc.notices(), ["[1]   Exit 1                  a"]);
+    sys.script([Event::Exit(b[0], 4)]);
+    assert_eq!(
+        jc.wait_next(&[WaitFor::Process(b[0])], &mut || false)
+            .unwrap(),
+        WaitOutcome::Done(4)
+    );
+    assert!(jc.table().is_empty());
+}
+
+#[test]
+fn wait_n_mistakes_and_interruption() {
+    let (sys, mut jc) = shell();
+    assert_eq!(
+        wait_n(&mut jc, &["%9"]).unwrap_err().to_string(),
+        "wait: %9: no such job"
+    );
+    assert_eq!(
+        jc.wait_next(&[WaitFor::Process(Pid::from_raw(77))], &mut || false)
+            .unwrap_err()
+            .to_string(),
+        "wait: pid 77 is not a child of this shell"
+    );
+    let (_, pids) = spawn(&mut jc, &["sleep 5"], false);
+    sys.script([Event::Interrupt]);
+    let mut asked = 0;
+    let out = jc.wait_next(&[], &mut || {
+        asked += 1;
+        asked > 1
+    });
+    assert_eq!(out.unwrap(), WaitOutcome::Interrupted);
+    assert_eq!(sys.state_of(pids[0]), Some(ProcState::Running));
+    assert_eq!(jc.table().len(), 1);
+}

@@ -280,3 +280,95 @@ fn a_reservoir_a_job_reads_stays_until_the_job_is_settled() {
     sim.prompt();
     assert_eq!(files(&sim), 1, "released once the reader's job is settled");
 }
+
+#[test]
+fn a_disowned_job_of_programs_is_forgotten_and_survives_the_hang_up() {
+    // fixtures/posix/disown-survives.jc
+    let mut sim = Sim::new();
+    let sleep = sim.start("sleep 30");
+    let disowned = sim.jobs.disown(&Spec::current()).expect("disowned");
+    assert!(!disowned.stopped);
+    assert!(
+        sim.jobs.control.table().is_empty(),
+        "jobs no longer lists it"
+    );
+    assert!(
+        sim.sys.job_groups().is_empty(),
+        "not hung up with the shell"
+    );
+    assert_eq!(
+        sim.jobs.disown(&Spec::parse("%1")).unwrap_err().to_string(),
+        "disown: %1: no such job"
+    );
+    sim.sys.happen(Event::Signal(SHELL_PID, Signal::SIGHUP));
+    assert_eq!(
+        sim.sys.state_of(SHELL_PID),
+        Some(ProcState::Exited(128 + Signal::SIGHUP as i32))
+    );
+    assert_eq!(sim.sys.state_of(sleep), Some(ProcState::Running));
+}
+
+#[test]
+fn a_disowned_job_that_ends_is_reaped_without_a_notice() {
+    let mut sim = Sim::new();
+    let sleep = sim.start("sleep 30");
+    sim.jobs.disown(&Spec::current()).expect("disowned");
+    sim.sys.happen(Event::Exit(sleep, 0));
+    sim.jobs.control.reap().expect("reaped");
+    assert!(sim.jobs.control.notices().is_empty());
+    assert_eq!(sim.sys.state_of(sleep), None, "reaped, no zombie");
+}
+
+#[test]
+fn a_stopped_job_disowned_stays_stopped() {
+    let mut sim = Sim::new();
+    let sleep = sim.sys.next_pid();
+    sim.sys.script([Event::CtrlZ]);
+    assert_eq!(sim.run("sleep 30"), Ok(148));
+    let disowned = sim.jobs.disown(&Spec::current()).expect("disowned");
+    assert!(disowned.stopped);
+    assert_eq!(disowned.pgid, Pgid::led_by(sleep));
+    assert_eq!(
+        sim.sys.state_of(sleep),
+        Some(ProcState::Stopped(Signal::SIGTSTP))
+    );
+    assert!(sim.jobs.control.table().is_empty());
+}
+
+#[test]
+fn a_job_marsh_runs_or_that_stores_is_not_disowned() {
+    let mut sim = Sim::new();
+    let store = sim.start("gen 0 >$ x");
+    assert_eq!(
+        sim.jobs.disown(&Spec::parse("%1")).unwrap_err().to_string(),
+        "disown: job 1 stores into x, which commits only when the shell sees it end; it cannot be disowned"
+    );
+    let ops = sim.start("gen 0 | map (x: x)");
+    assert_eq!(
+        sim.jobs.disown(&Spec::parse("%2")).unwrap_err().to_string(),
+        "disown: job 2 runs in marsh itself, which ends with the shell; only a job of programs can be disowned"
+    );
+    assert_eq!(sim.jobs.control.table().len(), 2, "both still jobs");
+    assert_eq!(sim.sys.job_groups().len(), 2);
+    // Still settled as any job: the store killed rolls back and leaves no file.
+    sim.sys.happen(Event::Signal(store, Signal::SIGKILL));
+    sim.sys.happen(Event::Signal(ops, Signal::SIGKILL));
+    sim.prompt();
+    assert!(sim.vars.get("x").is_none());
+    assert!(sim.temporary_files().is_empty());
+}
+
+#[test]
+fn a_finished_store_job_disowned_still_commits() {
+    let mut sim = Sim::new();
+    let leader = sim.start("gen 3 >$ x");
+    sim.sys.happen(Event::Run(leader));
+    sim.jobs.control.reap().expect("reaped");
+    sim.jobs
+        .disown(&Spec::parse("%1"))
+        .expect("a finished job is forgotten");
+    sim.prompt();
+    assert_eq!(sim.items("x"), Some(3));
+    assert!(sim.temporary_files().is_empty());
+    assert!(sim.sys.job_groups().is_empty());
+}
