@@ -10,7 +10,8 @@
 //! - [`run`]: every runnable pair `repeat` times, reporting each run to a callback, into the
 //!   records [`crate::report`] renders (markdown matrix, JUnit).
 //!
-//! Invariants: every pair of the plan is in the result exactly once, in plan order; a pair
+//! Invariants: every pair of the plan is in the result exactly once, in plan order (unless
+//! the process was interrupted: then [`run`] returns early and its result is no report); a pair
 //! whose accepted snapshot is missing never passes (it is a "new snapshot") unless the run
 //! accepts snapshots, which writes it to the catalogue's snapshot directory.
 

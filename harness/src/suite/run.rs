@@ -190,7 +190,8 @@ pub fn pair_result(outcome: &PairOutcome, millis: f64) -> RunResult {
 }
 
 /// Run every runnable pair of `plan` `cfg.repeat` times, telling `progress` about each; the
-/// records for the reports, one per pair in plan order.
+/// records for the reports, one per pair in plan order. Once the process is interrupted
+/// ([`crate::interrupt`]) it reports nothing more and returns what it has, short of the plan.
 pub fn run(
     plan: &Plan,
     catalogue: &Catalogue,
@@ -219,6 +220,10 @@ pub fn run(
             let t = Instant::now();
             let outcome = run_pair(plan, pair, catalogue, cfg, run);
             let millis = t.elapsed().as_secs_f64() * 1000.0;
+            if crate::interrupt::interrupted().is_some() {
+                // The interruption may have killed this run's session: its outcome is not one.
+                return pairs;
+            }
             record.runs.push(pair_result(&outcome, millis));
             progress(RunEvent::Ran {
                 pair,
