@@ -148,3 +148,32 @@ fn sigterm_tears_every_session_down_and_exits_143() {
 fn sighup_tears_every_session_down_and_exits_129() {
     interrupt_run(Signal::SIGHUP);
 }
+
+/// The signals jobcheck blocks for its watcher are not blocked in the shells it starts (a
+/// shell passes its starting mask on to its jobs: `kill %1` and ^C would do nothing).
+#[test]
+fn sessions_start_with_no_signal_blocked() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t/mask/none-blocked.jc");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(
+        &p,
+        "title: the shell starts with no signal blocked\n\
+         group: T. interruption\n\
+         type grep SigBlk /proc/self/status\n\
+         wait prompt\n\
+         expect output SigBlk:\\s+0+\\s\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_jobcheck"))
+        .env_remove("CARGO")
+        .env("JOBCHECK_ARTIFACTS", dir.path().join("artifacts"))
+        .current_dir(dir.path())
+        .args(["run", "--shell", "bash", "--fixtures"])
+        .arg(dir.path().join("t"))
+        .output()
+        .expect("jobcheck runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("PASS  mask/none-blocked::bash"), "{stdout}");
+}

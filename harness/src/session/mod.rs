@@ -2,8 +2,8 @@
 //!
 //! Invariants:
 //! - The shell is a fresh process (fork + exec through `Command` with a `pre_exec` that only
-//!   calls async-signal-safe functions: `setsid`, `TIOCSCTTY`, reset of signal dispositions); its
-//!   environment is built from nothing but the adapter, an isolated `HOME`/`TMPDIR`/
+//!   calls async-signal-safe functions: `setsid`, `TIOCSCTTY`, an empty signal mask, reset of
+//!   signal dispositions); its environment is built from nothing but the adapter, an isolated `HOME`/`TMPDIR`/
 //!   `MARSH_RUNTIME_DIR`, `LANG=C.UTF-8`, `PATH`, `TERM` and `JOBCHECK_SESSION`.
 //! - The parent's copy of the slave is closed once the child has it.
 //! - The reader thread runs from spawn to hang-up ([`crate::reader`]).
