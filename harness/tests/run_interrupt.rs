@@ -55,11 +55,15 @@ fn wait_exit(child: &mut Child) -> ExitStatus {
     })
 }
 
-fn interrupt_run(sig: Signal) {
+/// Start `jobcheck run --jobs JOBS`, and once JOBS sessions each run their `sleep`, send it
+/// `sig`: everything must be torn down.
+fn interrupt_run(sig: Signal, jobs: usize) {
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in SCENARIOS {
         let p = dir.path().join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        // With two jobs, both scenarios are the long one: two live sessions to tear down.
+        let text = if jobs > 1 { SCENARIOS[0].1 } else { text };
         std::fs::write(p, text).unwrap();
     }
     let tmp = dir.path().join("tmp");
@@ -70,7 +74,14 @@ fn interrupt_run(sig: Signal) {
         .env("TMPDIR", &tmp)
         .env("JOBCHECK_ARTIFACTS", &artifacts)
         .current_dir(dir.path())
-        .args(["run", "--shell", "bash", "--fixtures"])
+        .args([
+            "run",
+            "--shell",
+            "bash",
+            "--jobs",
+            &jobs.to_string(),
+            "--fixtures",
+        ])
         .arg(dir.path().join("t"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -79,10 +90,8 @@ fn interrupt_run(sig: Signal) {
         .expect("jobcheck starts");
     let pid = Pid::new(child.id() as i32).unwrap();
     let started = poll_until(Deadline::after(Duration::from_secs(30)), || {
-        tagged_by(pid)
-            .into_iter()
-            .find(|p| p.comm == "sleep")
-            .map(|_| ())
+        let sleeps = tagged_by(pid).iter().filter(|p| p.comm == "sleep").count();
+        (sleeps == jobs).then_some(())
     });
     if started.is_none() {
         let _ = child.kill();
@@ -114,7 +123,10 @@ fn interrupt_run(sig: Signal) {
     let name = sig.as_str();
     assert!(
         stderr.contains(&format!("interrupted by {name} after 0 of 2 runs"))
-            && stderr.contains("1 live session torn down")
+            && stderr.contains(&match jobs {
+                1 => "1 live session torn down".to_string(),
+                n => format!("{n} live sessions torn down"),
+            })
             && stderr.contains("no report written"),
         "{stderr}"
     );
@@ -136,17 +148,22 @@ fn assert_empty(dir: &Path) {
 
 #[test]
 fn sigint_tears_every_session_down_and_exits_130() {
-    interrupt_run(Signal::SIGINT);
+    interrupt_run(Signal::SIGINT, 1);
+}
+
+#[test]
+fn sigint_of_two_jobs_tears_both_sessions_down() {
+    interrupt_run(Signal::SIGINT, 2);
 }
 
 #[test]
 fn sigterm_tears_every_session_down_and_exits_143() {
-    interrupt_run(Signal::SIGTERM);
+    interrupt_run(Signal::SIGTERM, 1);
 }
 
 #[test]
 fn sighup_tears_every_session_down_and_exits_129() {
-    interrupt_run(Signal::SIGHUP);
+    interrupt_run(Signal::SIGHUP, 1);
 }
 
 /// The signals jobcheck blocks for its watcher are not blocked in the shells it starts (a

@@ -84,6 +84,10 @@ struct RunArgs {
     /// Run each pair N times (flakiness check).
     #[arg(long, default_value_t = 1)]
     repeat: u32,
+    /// Run up to N pairs at once (0: as many as there are cores). Output and reports are in
+    /// the catalogue's order whatever N is.
+    #[arg(long, short, value_name = "N", default_value_t = 1)]
+    jobs: usize,
     /// Directory of scenario files (default: the catalogue compiled into jobcheck).
     #[arg(long, value_name = "DIR")]
     fixtures: Option<PathBuf>,
@@ -674,6 +678,7 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     let RunArgs {
         shells,
         repeat,
+        jobs,
         fixtures,
         expectations,
         accept,
@@ -711,6 +716,10 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         accept,
         path_prepend: path_prepend.clone(),
         artifacts: out_dir.clone(),
+        jobs: match jobs {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        },
     };
     let started = Instant::now();
     let style = jobcheck::progress::Style::for_stdout(verbose);
