@@ -456,7 +456,8 @@ if cat:
 matrix = load("matrix.json")
 if matrix:
     secs, cores = matrix["matrix_wall_s"], matrix["cores"]
-    summary.append((f"the ten-shell matrix, wall ({cores} cores)", f"{secs:.1f} s", "<= 60 s", secs <= 60))
+    jobs = matrix.get("jobs", 1)
+    summary.append((f"the ten-shell matrix, wall ({cores} cores, --jobs {jobs})", f"{secs:.1f} s", "<= 60 s", secs <= 60))
 
 # ---------------------------------------------------------------- growth
 w("## Growth")

@@ -12,6 +12,7 @@
 //! - [`procfs`]: the process table from `/proc`.
 //! - [`wait`]: deadlines and bounded polling.
 //! - [`teardown`]: session tags, kill-by-group teardown, sweep of orphaned sessions.
+//! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP of a run tear down every live session, then exit.
 //! - [`session`]: a shell under a pty (input, waits, observation, checks, failure reports).
 //! - [`shells`]: shell adapters (built-in and TOML).
 //! - [`catalogue`]: the scenarios and snapshots, compiled in or from a directory.
@@ -29,6 +30,7 @@
 
 pub mod bench;
 pub mod catalogue;
+pub mod interrupt;
 pub mod overlay;
 pub mod pid;
 pub mod probe;

@@ -70,14 +70,28 @@ impl Pty {
 
 /// What a shell's child runs between fork and exec (so: async-signal-safe calls only): a
 /// session of its own with the slave, already its fd 0, as controlling terminal; and every
-/// signal at its default disposition, real-time ones included, since a disposition the test
-/// process ignores would survive exec (a harness started with `cmd &` from a script has SIGINT
-/// ignored: the shell's jobs would then ignore ^C). The raw system call, because glibc refuses
-/// its internal signals (32, 33), which were seen ignored here.
+/// signal unblocked and at its default disposition, real-time ones included, since a mask or a
+/// disposition of the test process would survive exec (a harness started with `cmd &` from a
+/// script has SIGINT ignored, and `jobcheck` blocks SIGINT, SIGTERM and SIGHUP in its threads:
+/// the shell and its jobs would then ignore ^C and `kill`). The raw system calls, because glibc
+/// refuses its internal signals (32, 33), which were seen ignored here.
 pub fn child_setup() -> std::io::Result<()> {
-    // SAFETY: setsid, ioctl(TIOCSCTTY) and rt_sigaction with a SIG_DFL action we own are
-    // async-signal-safe and touch no memory of the parent.
+    // SAFETY: setsid, ioctl(TIOCSCTTY), rt_sigprocmask and rt_sigaction with a SIG_DFL action
+    // we own are async-signal-safe and touch no memory of the parent.
     unsafe {
+        // An empty signal mask: jobcheck blocks SIGINT, SIGTERM and SIGHUP in its own threads
+        // (crate::interrupt), and a shell passes its starting mask on to every job.
+        let empty = 0u64;
+        if libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            &empty as *const u64,
+            std::ptr::null_mut::<u64>(),
+            8usize,
+        ) < 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
         if libc::setsid() < 0 {
             return Err(std::io::Error::last_os_error());
         }

@@ -1,7 +1,9 @@
 //! jobcheck: run job-control scenarios against shells under a pty (see `jobcheck --help`).
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -10,6 +12,7 @@ use jobcheck::catalogue::Catalogue;
 use jobcheck::report::{self, RunInfo, ScenarioInfo};
 use jobcheck::scenario::Verdict;
 use jobcheck::suite;
+use nix::sys::signal::Signal;
 
 #[derive(Parser)]
 #[command(
@@ -81,6 +84,10 @@ struct RunArgs {
     /// Run each pair N times (flakiness check).
     #[arg(long, default_value_t = 1)]
     repeat: u32,
+    /// Run up to N pairs at once (0: as many as there are cores). Output and reports are in
+    /// the catalogue's order whatever N is.
+    #[arg(long, short, value_name = "N", default_value_t = 1)]
+    jobs: usize,
     /// Directory of scenario files (default: the catalogue compiled into jobcheck).
     #[arg(long, value_name = "DIR")]
     fixtures: Option<PathBuf>,
@@ -332,8 +339,44 @@ fn build_siblings(dir: &std::path::Path) {
     }
 }
 
+/// Runs of the current `jobcheck run` finished, and planned (for the line of an interruption).
+static RUNS_DONE: AtomicUsize = AtomicUsize::new(0);
+static RUNS_PLANNED: AtomicUsize = AtomicUsize::new(0);
+
+/// The line written when a signal ends jobcheck (after its sessions were torn down).
+fn interrupted_line(sig: Signal, done: &jobcheck::interrupt::Teardown) -> String {
+    let planned = RUNS_PLANNED.load(Ordering::SeqCst);
+    let progress = if planned > 0 {
+        format!(
+            " after {} of {planned} runs",
+            RUNS_DONE.load(Ordering::SeqCst)
+        )
+    } else {
+        String::new()
+    };
+    // On a terminal the progress line is on the current line: start below it.
+    let newline = if std::io::stdout().is_terminal() {
+        "\n"
+    } else {
+        ""
+    };
+    let sessions = match done.sessions {
+        1 => "1 live session".to_string(),
+        n => format!("{n} live sessions"),
+    };
+    format!(
+        "{newline}jobcheck: interrupted by {}{progress}: {sessions} torn down; run incomplete, no report written",
+        sig.as_str()
+    )
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // First, while this is the only thread: every later thread inherits the blocked signals.
+    if let Err(e) = jobcheck::interrupt::install(interrupted_line) {
+        eprintln!("jobcheck: cannot watch for SIGINT/SIGTERM/SIGHUP: {e}");
+        return ExitCode::from(2);
+    }
     // jobprobe (and a built marsh) live next to this binary: put them first on PATH.
     let mut path_prepend = Vec::new();
     if let Some(dir) = std::env::current_exe()
@@ -344,7 +387,7 @@ fn main() -> ExitCode {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut dirs = vec![dir.clone()];
         dirs.extend(std::env::split_paths(&path));
-        // SAFETY: single-threaded at this point.
+        // SAFETY: the only other thread, the interrupt watcher, reads no environment variable.
         unsafe { std::env::set_var("PATH", std::env::join_paths(dirs).unwrap_or_default()) };
         path_prepend.push(dir);
     }
@@ -635,6 +678,7 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
     let RunArgs {
         shells,
         repeat,
+        jobs,
         fixtures,
         expectations,
         accept,
@@ -646,7 +690,7 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         scenarios,
     } = args;
     if let Some(dir) = &artifacts {
-        // SAFETY: single-threaded at this point.
+        // SAFETY: the only other thread, the interrupt watcher, reads no environment variable.
         unsafe { std::env::set_var("JOBCHECK_ARTIFACTS", dir) };
     }
     let out_dir = jobcheck::session::artifacts_dir();
@@ -672,13 +716,26 @@ fn run_cmd(args: RunArgs, path_prepend: Vec<PathBuf>) -> ExitCode {
         accept,
         path_prepend: path_prepend.clone(),
         artifacts: out_dir.clone(),
+        jobs: match jobs {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        },
     };
     let started = Instant::now();
     let style = jobcheck::progress::Style::for_stdout(verbose);
     let mut progress = jobcheck::progress::RunProgress::new(&plan, repeat, style);
+    let runnable = plan.pairs.iter().filter(|p| p.skip.is_none()).count();
+    RUNS_PLANNED.store(runnable * repeat.max(1) as usize, Ordering::SeqCst);
     let pairs = suite::run(&plan, &catalogue, &cfg, |e| {
+        if matches!(e, suite::RunEvent::Ran { .. }) {
+            RUNS_DONE.fetch_add(1, Ordering::SeqCst);
+        }
         progress.event(&plan, &e, &event_line(&e))
     });
+    if jobcheck::interrupt::interrupted().is_some() {
+        // The watcher is tearing the sessions down and ends the process: no report.
+        jobcheck::interrupt::park();
+    }
     progress.finish();
     let infos = plan.shell_infos();
     let chosen = &plan.scenarios;

@@ -2,8 +2,8 @@
 //!
 //! Invariants:
 //! - The shell is a fresh process (fork + exec through `Command` with a `pre_exec` that only
-//!   calls async-signal-safe functions: `setsid`, `TIOCSCTTY`, reset of signal dispositions); its
-//!   environment is built from nothing but the adapter, an isolated `HOME`/`TMPDIR`/
+//!   calls async-signal-safe functions: `setsid`, `TIOCSCTTY`, an empty signal mask, reset of
+//!   signal dispositions); its environment is built from nothing but the adapter, an isolated `HOME`/`TMPDIR`/
 //!   `MARSH_RUNTIME_DIR`, `LANG=C.UTF-8`, `PATH`, `TERM` and `JOBCHECK_SESSION`.
 //! - The parent's copy of the slave is closed once the child has it.
 //! - The reader thread runs from spawn to hang-up ([`crate::reader`]).
@@ -26,6 +26,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::interrupt;
 use crate::pid::{Pgid, Pid};
 use crate::procfs::{self, Proc, SESSION_VAR};
 use crate::pty::{self, Pty};
@@ -171,6 +172,9 @@ pub struct Session {
     prompt_isig: Option<bool>,
     mark: usize,
     torn_down: bool,
+    /// Its place in the registry of live sessions, which an interruption tears down; dropped
+    /// when the teardown has ended.
+    live: Option<interrupt::Registration>,
     declared: Vec<Pid>,
     /// A typed line whose echo has not been seen yet: (output offset when typed, needle).
     pending_echo: Option<(usize, Vec<u8>)>,
@@ -256,7 +260,8 @@ impl Session {
             cmd.pre_exec(pty::child_setup);
         }
         let started = Instant::now();
-        let child = cmd.spawn().map_err(|e| fail_io("spawn shell", e))?;
+        let (child, live) = interrupt::spawn_registered(&mut cmd, &tag, dir.path())
+            .map_err(|e| Failure::plain(e.to_string()))?;
         // `cmd` still holds the parent's slave copies: drop them now.
         drop(cmd);
         let shell_pid = Pid::new(child.id() as i32).expect("a child's pid is positive");
@@ -302,6 +307,7 @@ impl Session {
             prompt_isig: None,
             mark: 0,
             torn_down: false,
+            live: Some(live),
             declared: Vec::new(),
             pending_echo: None,
             typed_at: 0,
@@ -370,6 +376,7 @@ impl Session {
             let _ = self.child.kill();
             self.status = self.child.wait().ok();
         }
+        self.live = None;
         left
     }
 

@@ -7,13 +7,17 @@
 //! - [`run_pair`]: one run of one pair, as a typed [`PairOutcome`] (passed, failed with a
 //!   [`Failure`], or a snapshot with no accepted one); a failed run's asciicast is written to
 //!   `ARTIFACTS/<pair>.rK.cast`, ending with a marker naming the failed step and the verdict.
-//! - [`run`]: every runnable pair `repeat` times, reporting each run to a callback, into the
-//!   records [`crate::report`] renders (markdown matrix, JUnit).
+//! - [`run`]: every runnable pair `repeat` times, up to `jobs` pairs at once, reporting each
+//!   run to a callback in plan order, into the records [`crate::report`] renders (markdown
+//!   matrix, JUnit). Each session has its own pty, process group, session directory and
+//!   recording name, so concurrent pairs share nothing but the catalogue they read.
 //!
-//! Invariants: every pair of the plan is in the result exactly once, in plan order; a pair
+//! Invariants: every pair of the plan is in the result exactly once, in plan order (unless
+//! the process was interrupted: then [`run`] returns early and its result is no report); a pair
 //! whose accepted snapshot is missing never passes (it is a "new snapshot") unless the run
 //! accepts snapshots, which writes it to the catalogue's snapshot directory.
 
+mod ordered;
 mod plan;
 mod run;
 

@@ -1,8 +1,10 @@
 //! Running planned pairs: one run as a typed outcome, a whole plan into report records.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::ordered::{Output, ordered};
 use super::{Failure, Plan, PlannedPair};
 use crate::catalogue::Catalogue;
 use crate::report::{Pair, RunResult};
@@ -21,6 +23,8 @@ pub struct Config {
     pub path_prepend: Vec<PathBuf>,
     /// Where failed runs' recordings go.
     pub artifacts: PathBuf,
+    /// Pairs run at once (0 and 1: one at a time); the reports do not depend on it.
+    pub jobs: usize,
 }
 
 /// What one run of a pair gave.
@@ -189,8 +193,11 @@ pub fn pair_result(outcome: &PairOutcome, millis: f64) -> RunResult {
     }
 }
 
-/// Run every runnable pair of `plan` `cfg.repeat` times, telling `progress` about each; the
-/// records for the reports, one per pair in plan order.
+/// Run every runnable pair of `plan` `cfg.repeat` times, up to `cfg.jobs` pairs at once,
+/// telling `progress` about each run in plan order (as a serial run would); the records for
+/// the reports, one per pair in plan order. The runs of one pair are never concurrent. Once
+/// the process is interrupted ([`crate::interrupt`]) it reports nothing more and returns what
+/// it has, short of the plan.
 pub fn run(
     plan: &Plan,
     catalogue: &Catalogue,
@@ -198,37 +205,66 @@ pub fn run(
     mut progress: impl FnMut(RunEvent<'_>),
 ) -> Vec<Pair> {
     let of = cfg.repeat.max(1);
-    let mut pairs = Vec::new();
-    for pair in &plan.pairs {
-        let mut record = Pair {
-            scenario: plan.scenario(pair).name.clone(),
-            shell: plan.adapter(pair).name.clone(),
-            verdict: pair
-                .annotation
-                .as_ref()
-                .map(|a| (a.verdict, a.reason.clone())),
-            skipped: pair.skip.clone(),
-            runs: Vec::new(),
-        };
-        if let Some(reason) = &pair.skip {
-            progress(RunEvent::Skipped { pair, reason });
-            pairs.push(record);
-            continue;
+    let mut pairs: Vec<Pair> = Vec::new();
+    let work = |i: usize, sink: &mut dyn FnMut(Timed)| {
+        let pair = &plan.pairs[i];
+        if pair.skip.is_some() {
+            return;
         }
-        for run in 1..=of {
+        for k in 1..=of {
+            if crate::interrupt::interrupted().is_some() {
+                return;
+            }
             let t = Instant::now();
-            let outcome = run_pair(plan, pair, catalogue, cfg, run);
+            let outcome = run_pair(plan, pair, catalogue, cfg, k);
             let millis = t.elapsed().as_secs_f64() * 1000.0;
+            sink(Timed { outcome, millis });
+        }
+    };
+    ordered(plan.pairs.len(), cfg.jobs, work, |i, out| {
+        // The interruption may have killed a run's session: its outcome is not one.
+        if crate::interrupt::interrupted().is_some() {
+            return ControlFlow::Break(());
+        }
+        let pair = &plan.pairs[i];
+        if pairs.len() == i {
+            pairs.push(empty_record(plan, pair));
+            if let Some(reason) = &pair.skip {
+                progress(RunEvent::Skipped { pair, reason });
+            }
+        }
+        if let Output::Result(Timed { outcome, millis }) = out {
+            let record = pairs.last_mut().expect("pushed above");
             record.runs.push(pair_result(&outcome, millis));
             progress(RunEvent::Ran {
                 pair,
-                run,
+                run: record.runs.len() as u32,
                 of,
                 outcome: &outcome,
                 millis,
             });
         }
-        pairs.push(record);
-    }
+        ControlFlow::Continue(())
+    });
     pairs
+}
+
+/// One run's outcome and how long it took.
+struct Timed {
+    outcome: PairOutcome,
+    millis: f64,
+}
+
+/// The report record of `pair` before any run.
+fn empty_record(plan: &Plan, pair: &PlannedPair) -> Pair {
+    Pair {
+        scenario: plan.scenario(pair).name.clone(),
+        shell: plan.adapter(pair).name.clone(),
+        verdict: pair
+            .annotation
+            .as_ref()
+            .map(|a| (a.verdict, a.reason.clone())),
+        skipped: pair.skip.clone(),
+        runs: Vec::new(),
+    }
 }
