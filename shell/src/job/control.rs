@@ -659,9 +659,16 @@ impl<S: System> JobControl<S> {
                 .map(|j| j.number())
                 .collect(),
             WaitFor::Job(spec) => vec![self.resolve("wait", spec)?],
-            WaitFor::Process(pid) => {
-                vec![self.table.find_pid(*pid).ok_or(JobError::NotAChild(*pid))?]
-            }
+            WaitFor::Process(pid) => match self.table.find_pid(*pid) {
+                Some(n) => vec![n],
+                // Its job ended and was reported: the status it left.
+                None => {
+                    let status = self.table.take_ended(*pid);
+                    return status
+                        .map(WaitOutcome::Done)
+                        .ok_or(JobError::NotAChild(*pid));
+                }
+            },
         };
         let mut status = 0;
         for n in numbers {

@@ -389,7 +389,15 @@ pub struct JobTable {
     /// The groups of the jobs that finished since the last [`JobTable::take_finished`], in the
     /// order they finished, so the shell settles what ended without a pass over every job.
     finished: Vec<Pgid>,
+    /// The statuses of background jobs that ended and left the table, by each of their pids,
+    /// newest last and at most [`ENDED_KEPT`]: `wait PID` still returns a job's status after
+    /// its Done notice (POSIX keeps it; so does bash), once.
+    ended: std::collections::VecDeque<(Pid, i32)>,
 }
+
+/// How many ended background processes keep their status for `wait PID` (POSIX asks for at
+/// least CHILD_MAX; Linux's default is far above what a session starts).
+const ENDED_KEPT: usize = 1024;
 
 impl JobTable {
     pub fn new() -> Self {
@@ -654,6 +662,7 @@ impl JobTable {
             let marker = self.marker(job.number);
             if job.state.is_finished() {
                 self.forget_pids(&job);
+                self.remember_ended(&job);
                 reports.push(Report { marker, job });
             } else {
                 job.reported = true;
@@ -687,6 +696,7 @@ impl JobTable {
         if self.jobs[i].state.is_finished() {
             let job = self.jobs.remove(i);
             self.forget_pids(&job);
+            self.remember_ended(&job);
             Some(Report { marker, job })
         } else {
             self.jobs[i].reported = true;
@@ -713,6 +723,26 @@ impl JobTable {
         for p in &job.processes {
             self.by_pid.remove(&p.pid);
         }
+    }
+
+    /// Keeps the status of a background job that ended and leaves the table, for `wait PID`.
+    fn remember_ended(&mut self, job: &Job) {
+        let Some(halt) = job.state.halt().filter(|_| !job.foreground) else {
+            return;
+        };
+        for p in &job.processes {
+            if self.ended.len() == ENDED_KEPT {
+                self.ended.pop_front();
+            }
+            self.ended.push_back((p.pid, halt.status()));
+        }
+    }
+
+    /// The status of `pid`, a process of a background job that ended and left the table;
+    /// given once (a second `wait PID` finds no such child, as in bash).
+    pub fn take_ended(&mut self, pid: Pid) -> Option<i32> {
+        let i = self.ended.iter().rposition(|(p, _)| *p == pid)?;
+        self.ended.remove(i).map(|(_, status)| status)
     }
 
     fn after_removal(&mut self) {
@@ -760,6 +790,30 @@ mod tests {
             .map(|j| format!("{}{}", j.number(), t.marker(j.number()).as_char()))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn an_ended_background_jobs_status_outlives_its_report_once() {
+        let mut t = JobTable::new();
+        t.add(
+            pgid(10),
+            vec![(pid(10), "sh -c 'exit 17'".into())],
+            "sh -c 'exit 17'",
+            false,
+        );
+        let fg = t.add(pgid(30), vec![(pid(30), "true".into())], "true", true);
+        t.update(WaitStatus::Exited(pid(10), 17));
+        t.update(WaitStatus::Exited(pid(30), 0));
+        assert_eq!(t.take_ended(pid(10)), None, "not yet reported: still a job");
+        t.take_reports();
+        let _ = t.take_report(fg);
+        assert_eq!(t.take_ended(pid(10)), Some(17), "after its Done notice");
+        assert_eq!(t.take_ended(pid(10)), None, "given once");
+        assert_eq!(
+            t.take_ended(pid(30)),
+            None,
+            "a foreground job's status went to STATUS"
+        );
     }
 
     #[test]
