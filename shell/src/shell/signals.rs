@@ -23,18 +23,12 @@
 
 use crate::job::{Disposition, Signal, System};
 
-/// The signals whose dispositions the shell sets (itself or by `trap`), which its forked job
-/// processes put back.
-const HANDLED: [Signal; 8] = [
-    Signal::SIGCHLD,
-    Signal::SIGTERM,
-    Signal::SIGHUP,
-    Signal::SIGINT,
-    Signal::SIGQUIT,
-    Signal::SIGUSR1,
-    Signal::SIGUSR2,
-    Signal::SIGALRM,
-];
+/// The signals whose dispositions the shell sets, which its forked job processes put back:
+/// SIGCHLD, and every signal `trap` accepts (the shell sets those itself or by `trap`), so a
+/// signal made trappable is reset in children too. Allocation-free (async-signal-safe).
+fn handled() -> impl Iterator<Item = Signal> {
+    std::iter::once(Signal::SIGCHLD).chain(super::traps::TRAPPABLE)
+}
 
 /// The disposition the shell gives `sig` when no trap is set on it. `interactive`: SIGINT
 /// interrupts the shell's own waits instead of ending it.
@@ -65,7 +59,7 @@ pub fn install<S: System>(sys: &S, interactive: bool) {
 /// handlers (SIGINT and the stop signals are then set by `job::child_setup`).
 /// Async-signal-safe.
 pub fn reset_in_child<S: System>(sys: &S) {
-    for sig in HANDLED {
+    for sig in handled() {
         let _ = sys.set_disposition(sig, Disposition::Default);
     }
 }
